@@ -1,0 +1,108 @@
+//! Command line: `picgate serve` (default), `picgate check-config`, `picgate user create`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use auth::{NewAccount, Role};
+use clap::{Parser, Subcommand};
+
+use crate::settings::Settings;
+use crate::startup::{Application, Services};
+
+#[derive(Debug, Parser)]
+#[command(name = "picgate", version, about = "Self-hosted image and asset host")]
+pub struct Cli {
+    /// An extra config file, layered over config/default.toml and config/$PICGATE_ENV.toml.
+    #[arg(long, global = true, env = "PICGATE_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve HTTP (the default).
+    Serve,
+    /// Load and check the configuration, then exit.
+    CheckConfig,
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account.
+    Create {
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// The password; read from PICGATE_PASSWORD when not given.
+        #[arg(long, env = "PICGATE_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Make the account an administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            tracing::info!(port = app.port(), "picgate is listening");
+            app.run_until_stopped().await.context("server failed")
+        }
+        Command::CheckConfig => {
+            Services::build(&settings).await?;
+            println!("config ok: {} bucket(s)", settings.buckets.len());
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    phone,
+                    email,
+                    name,
+                    password,
+                    admin,
+                },
+        } => {
+            let services = Services::build(&settings).await?;
+            let user = services
+                .auth
+                .register(NewAccount {
+                    phone,
+                    email,
+                    password,
+                    name,
+                    tfs: None,
+                    role: if admin { Role::Admin } else { Role::User },
+                })
+                .await
+                .map_err(describe)?;
+            println!("created user {} ({})", user.id, user.email);
+            Ok(())
+        }
+    }
+}
+
+fn describe(err: auth::Error) -> anyhow::Error {
+    match err {
+        auth::Error::Validation(fields) => anyhow::anyhow!(
+            "invalid account: {}",
+            fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.reason))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::Error::new(other),
+    }
+}

@@ -1,0 +1,19 @@
+//! picgate's gateway: the actix-web service in front of `storage` and `auth`. A library, so the
+//! tests build the very app `main` runs.
+
+pub mod cli;
+pub mod client_kind;
+pub mod envelope;
+pub mod error;
+pub mod identity;
+pub mod metrics;
+pub mod profiles;
+pub mod request_id;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+pub mod views;
+
+pub use settings::Settings;
+pub use startup::Application;

@@ -1,0 +1,115 @@
+//! Prometheus metrics, labelled by route template (never raw path or user), and the one
+//! structured log line per request.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web;
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+
+pub const HTTP_REQUESTS_TOTAL: &str = "picgate_http_requests_total";
+pub const HTTP_REQUEST_DURATION: &str = "picgate_http_request_duration_seconds";
+pub const HTTP_REQUESTS_IN_FLIGHT: &str = "picgate_http_requests_in_flight";
+pub const UPLOADED_BYTES_TOTAL: &str = "picgate_uploaded_bytes_total";
+const UNMATCHED_ROUTE: &str = "unmatched";
+
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    duration: HistogramVec,
+    in_flight: IntGauge,
+    uploaded: IntCounterVec,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(HTTP_REQUESTS_TOTAL, "HTTP requests answered"),
+            &["method", "route", "status"],
+        )?;
+        let duration = HistogramVec::new(
+            HistogramOpts::new(HTTP_REQUEST_DURATION, "Time to answer an HTTP request").buckets(
+                vec![
+                    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+                ],
+            ),
+            &["method", "route"],
+        )?;
+        let in_flight = IntGauge::new(HTTP_REQUESTS_IN_FLIGHT, "HTTP requests being served")?;
+        let uploaded = IntCounterVec::new(
+            Opts::new(UPLOADED_BYTES_TOTAL, "Bytes stored by uploads"),
+            &["bucket"],
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(duration.clone()))?;
+        registry.register(Box::new(in_flight.clone()))?;
+        registry.register(Box::new(uploaded.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            duration,
+            in_flight,
+            uploaded,
+        })
+    }
+
+    /// Counts stored bytes; `bucket` is a configured bucket name, so the label set is bounded.
+    pub fn record_upload(&self, bucket: &str, bytes: u64) {
+        self.uploaded.with_label_values(&[bucket]).inc_by(bytes);
+    }
+
+    pub fn render(&self) -> Result<String, prometheus::Error> {
+        let mut buf = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buf)?;
+        String::from_utf8(buf).map_err(|e| prometheus::Error::Msg(e.to_string()))
+    }
+}
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = req.method().to_string();
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+    let path = req.path().to_owned();
+    let started = Instant::now();
+    if let Some(m) = &metrics {
+        m.in_flight.inc();
+    }
+    let result = next.call(req).await;
+    let elapsed = started.elapsed();
+    if let Some(m) = &metrics {
+        m.in_flight.dec();
+    }
+    let status = match &result {
+        Ok(res) => res.status().as_u16(),
+        Err(e) => e.as_response_error().status_code().as_u16(),
+    };
+    if let Some(m) = &metrics {
+        m.requests
+            .with_label_values(&[method.as_str(), route.as_str(), &status.to_string()])
+            .inc();
+        m.duration
+            .with_label_values(&[method.as_str(), route.as_str()])
+            .observe(elapsed.as_secs_f64());
+    }
+    tracing::info!(
+        request_id = %crate::request_id::current(),
+        %method,
+        %route,
+        %path,
+        status,
+        micros = elapsed.as_micros() as u64,
+        "request"
+    );
+    result
+}

@@ -1,0 +1,158 @@
+//! `/api/v1/auth/*` and `/api/v1/me`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use auth::{Auth, NewAccount, Role};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::resource;
+use crate::envelope;
+use crate::error::ApiError;
+use crate::identity::{Authenticated, device};
+use crate::views::{SessionView, Shape, TokenView, UserView};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/auth/register").route(web::post().to(register)))
+        .service(resource("/auth/login").route(web::post().to(login)))
+        .service(resource("/auth/refresh").route(web::post().to(refresh)))
+        .service(resource("/auth/logout").route(web::post().to(logout)))
+        .service(resource("/auth/password").route(web::put().to(change_password)))
+        .service(resource("/auth/sessions").route(web::get().to(list_sessions)))
+        .service(resource("/auth/sessions/{id}").route(web::delete().to(revoke_session)))
+        .service(resource("/me").route(web::get().to(me)));
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RegisterForm {
+    phone: String,
+    email: String,
+    password: String,
+    name: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterForm,
+    responses((status = 201, description = "the new user"), (status = 409, description = "account_exists"),
+              (status = 422, description = "validation_failed, with data.fields")))]
+pub async fn register(
+    form: web::Json<RegisterForm>,
+    auth: web::Data<Auth>,
+    shape: Shape,
+) -> Result<HttpResponse, ApiError> {
+    let form = form.into_inner();
+    let user = auth
+        .register(NewAccount {
+            phone: form.phone,
+            email: form.email,
+            password: form.password,
+            name: form.name,
+            tfs: None,
+            role: Role::User,
+        })
+        .await?;
+    Ok(envelope::created(shape.one(&UserView::from(&user))?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginForm {
+    /// Phone or email.
+    login: String,
+    password: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginForm,
+    responses((status = 200, description = "accessToken, refreshToken, tokenType, expiresIn, user"),
+              (status = 401, description = "invalid_credentials"), (status = 429, description = "too_many_attempts")))]
+pub async fn login(
+    req: HttpRequest,
+    form: web::Json<LoginForm>,
+    auth: web::Data<Auth>,
+    shape: Shape,
+) -> Result<HttpResponse, ApiError> {
+    let (user, pair) = auth
+        .login(&form.login, &form.password, device(&req), None)
+        .await?;
+    let user = shape.one(&UserView::from(&user))?;
+    Ok(envelope::ok(TokenView::new(&pair, Some(user))))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshForm {
+    refresh_token: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshForm,
+    responses((status = 200, description = "a new token pair"), (status = 401, description = "session_revoked when a spent token is reused")))]
+pub async fn refresh(
+    form: web::Json<RefreshForm>,
+    auth: web::Data<Auth>,
+) -> Result<HttpResponse, ApiError> {
+    let pair = auth.refresh(&form.refresh_token).await?;
+    Ok(envelope::ok(TokenView::new(&pair, None)))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 200, description = "the session has ended")))]
+pub async fn logout(
+    Authenticated(principal): Authenticated,
+    auth: web::Data<Auth>,
+) -> Result<HttpResponse, ApiError> {
+    auth.logout(&principal).await?;
+    Ok(envelope::ok(serde_json::json!({})))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordForm {
+    old_password: String,
+    new_password: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordForm,
+    responses((status = 200, description = "changed; every other session is revoked")))]
+pub async fn change_password(
+    Authenticated(principal): Authenticated,
+    form: web::Json<PasswordForm>,
+    auth: web::Data<Auth>,
+) -> Result<HttpResponse, ApiError> {
+    auth.change_password(&principal, &form.old_password, &form.new_password)
+        .await?;
+    Ok(envelope::ok(serde_json::json!({})))
+}
+
+#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth",
+    responses((status = 200, description = "the caller's sessions")))]
+pub async fn list_sessions(
+    Authenticated(principal): Authenticated,
+    auth: web::Data<Auth>,
+    shape: Shape,
+) -> Result<HttpResponse, ApiError> {
+    let sessions = auth.sessions(&principal).await?;
+    let views: Vec<SessionView> = sessions.iter().map(SessionView::from).collect();
+    Ok(envelope::ok(
+        serde_json::json!({ "items": shape.many(&views)? }),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "auth",
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 200, description = "revoked"), (status = 404, description = "session_not_found")))]
+pub async fn revoke_session(
+    Authenticated(principal): Authenticated,
+    id: web::Path<String>,
+    auth: web::Data<Auth>,
+) -> Result<HttpResponse, ApiError> {
+    auth.revoke_session(&principal, &id).await?;
+    Ok(envelope::ok(serde_json::json!({ "id": id.into_inner() })))
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, description = "the current user"), (status = 401, description = "missing or bad token")))]
+pub async fn me(
+    Authenticated(principal): Authenticated,
+    auth: web::Data<Auth>,
+    shape: Shape,
+) -> Result<HttpResponse, ApiError> {
+    let user = auth.user(principal.user_id).await?;
+    Ok(envelope::ok(shape.one(&UserView::from(&user))?))
+}

@@ -1,0 +1,99 @@
+//! `/api/v1/buckets` and bucket policies.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use storage::{Policy, Storage};
+use utoipa::{IntoParams, ToSchema};
+
+use super::access::ensure_admin;
+use super::{bucket_name, resource};
+use crate::envelope;
+use crate::error::{ApiError, Code};
+use crate::identity::Authenticated;
+use crate::views::{BucketView, Shape};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/buckets").route(web::get().to(list_buckets)))
+        .service(
+            resource("/buckets/{bucket}/policy")
+                .route(web::get().to(get_policy))
+                .route(web::put().to(set_policy)),
+        );
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct PageQuery {
+    page_size: Option<usize>,
+    /// 1-based page number.
+    page_num: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/buckets", tag = "buckets", params(PageQuery),
+    responses((status = 200, description = "{items, total}: name, policy, limits")))]
+pub async fn list_buckets(
+    _caller: Authenticated,
+    query: web::Query<PageQuery>,
+    storage: web::Data<Storage>,
+    shape: Shape,
+) -> Result<HttpResponse, ApiError> {
+    let buckets = storage.buckets();
+    let size = shape.page_size(query.page_size);
+    let page = query.page_num.unwrap_or(1).max(1);
+    let views: Vec<BucketView> = buckets
+        .iter()
+        .skip((page - 1).saturating_mul(size))
+        .take(size)
+        .map(BucketView::from)
+        .collect();
+    Ok(envelope::ok(serde_json::json!({
+        "items": shape.many(&views)?,
+        "total": buckets.len(),
+    })))
+}
+
+#[utoipa::path(get, path = "/api/v1/buckets/{bucket}/policy", tag = "buckets",
+    params(("bucket" = String, Path)), responses((status = 200, description = "{bucket, policy}")))]
+pub async fn get_policy(
+    _caller: Authenticated,
+    bucket: web::Path<String>,
+    storage: web::Data<Storage>,
+) -> Result<HttpResponse, ApiError> {
+    let bucket = bucket_name(bucket.into_inner())?;
+    let policy = storage.policy(&bucket).await?;
+    Ok(envelope::ok(
+        serde_json::json!({ "bucket": bucket.to_string(), "policy": policy.to_string() }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PolicyForm {
+    /// `private` or `public-read`.
+    policy: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/buckets/{bucket}/policy", tag = "buckets", request_body = PolicyForm,
+    params(("bucket" = String, Path)),
+    responses((status = 200, description = "the bucket with its new policy"), (status = 403, description = "admin_required")))]
+pub async fn set_policy(
+    Authenticated(principal): Authenticated,
+    bucket: web::Path<String>,
+    form: web::Json<PolicyForm>,
+    storage: web::Data<Storage>,
+    shape: Shape,
+) -> Result<HttpResponse, ApiError> {
+    ensure_admin(&principal)?;
+    let bucket = bucket_name(bucket.into_inner())?;
+    let policy: Policy = parse_policy(&form.policy)?;
+    let info = storage.set_policy(&bucket, policy).await?;
+    Ok(envelope::ok(shape.one(&BucketView::from(&info))?))
+}
+
+pub fn parse_policy(raw: &str) -> Result<Policy, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError::new(
+            Code::BadRequest,
+            format!("policy must be 'private' or 'public-read', not '{raw}'"),
+        )
+    })
+}

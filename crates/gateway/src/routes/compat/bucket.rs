@@ -1,0 +1,61 @@
+//! `/imagepic/bucket/listBuckets`.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use storage::Storage;
+
+use super::{loose, reply};
+use crate::error::ApiError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/bucket/listBuckets", web::get().to(list_buckets));
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PageQuery {
+    #[serde(default, deserialize_with = "loose::number")]
+    page_size: Option<i64>,
+    #[serde(default, deserialize_with = "loose::number")]
+    page_num: Option<i64>,
+}
+
+/// As the seed: no paging parameters → every bucket; both → that page.
+async fn list_buckets(query: web::Query<PageQuery>, storage: web::Data<Storage>) -> HttpResponse {
+    let all: Vec<serde_json::Value> = storage
+        .buckets()
+        .iter()
+        .map(|b| serde_json::json!({ "name": b.name.to_string(), "creationDate": null, "policy": b.policy.to_string() }))
+        .collect();
+    let page = match (query.page_size, query.page_num) {
+        (Some(size), Some(num)) => paginate(all, size, num),
+        _ => all,
+    };
+    reply(Ok::<_, ApiError>(page))
+}
+
+/// The seed's `pagination(list, pageSize, pageNum)`: 1-based pages; out of range is empty.
+pub fn paginate<T>(list: Vec<T>, size: i64, num: i64) -> Vec<T> {
+    if size <= 0 || num <= 0 {
+        return Vec::new();
+    }
+    let (size, num) = (size as usize, num as usize);
+    list.into_iter()
+        .skip((num - 1).saturating_mul(size))
+        .take(size)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::paginate;
+
+    #[test]
+    fn pages_are_one_based_and_out_of_range_is_empty() {
+        let list: Vec<u8> = (1..=5).collect();
+        assert_eq!(paginate(list.clone(), 2, 1), [1, 2]);
+        assert_eq!(paginate(list.clone(), 2, 3), [5]);
+        assert!(paginate(list.clone(), 2, 4).is_empty());
+        assert!(paginate(list, 0, 1).is_empty());
+    }
+}

@@ -1,0 +1,97 @@
+//! The OpenAPI document, generated from the handlers, and a readable page of it at `/docs`.
+
+use actix_web::{HttpResponse, web};
+use utoipa::OpenApi;
+
+use super::resource;
+use crate::error::Code;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "picgate", description = "Self-hosted image and asset host: a backend-for-frontend gateway in front of object storage."),
+    paths(
+        super::auth::register, super::auth::login, super::auth::refresh, super::auth::logout,
+        super::auth::change_password, super::auth::list_sessions, super::auth::revoke_session, super::auth::me,
+        super::buckets::list_buckets, super::buckets::get_policy, super::buckets::set_policy,
+        super::objects::list, super::objects::upload_multipart, super::objects::put_object,
+        super::objects::get_object, super::objects::delete_object, super::objects::delete_many,
+        super::objects::info, super::objects::sign,
+        super::health::healthz, super::health::readyz, super::health::metrics,
+    ),
+    tags((name = "auth"), (name = "buckets"), (name = "objects"), (name = "ops"))
+)]
+pub struct ApiDoc;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/api/v1/openapi.json").route(web::get().to(openapi)))
+        .service(resource("/docs").route(web::get().to(docs)));
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+/// A self-contained HTML page listing every route and error code (no scripts, works offline).
+async fn docs() -> HttpResponse {
+    let spec = ApiDoc::openapi();
+    let mut rows = String::new();
+    for (path, item) in &spec.paths.paths {
+        for (method, op) in operations(item) {
+            let summary = op
+                .summary
+                .clone()
+                .or_else(|| op.description.clone())
+                .unwrap_or_default();
+            rows.push_str(&format!(
+                "<tr><td><code>{method}</code></td><td><code>{}</code></td><td>{}</td></tr>\n",
+                escape(path),
+                escape(&summary)
+            ));
+        }
+    }
+    let mut codes = String::new();
+    for code in Code::ALL {
+        codes.push_str(&format!(
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
+            code.name(),
+            code.status().as_u16(),
+            escape(code.description())
+        ));
+    }
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>picgate API</title>\
+<style>body{{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
+td{{padding:.2rem .6rem;border-bottom:1px solid #ddd;vertical-align:top}}</style></head><body>\
+<h1>picgate API</h1><p>Machine-readable: <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>. \
+Every JSON answer is <code>{{success, code, msg, data}}</code>; errors add <code>requestId</code>.</p>\
+<h2>Routes</h2><table>{rows}</table><h2>Error codes</h2><table>{codes}</table></body></html>"
+    );
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'",
+        ))
+        .body(html)
+}
+
+fn operations(
+    item: &utoipa::openapi::PathItem,
+) -> Vec<(&'static str, &utoipa::openapi::path::Operation)> {
+    [
+        ("GET", &item.get),
+        ("PUT", &item.put),
+        ("POST", &item.post),
+        ("DELETE", &item.delete),
+        ("HEAD", &item.head),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.as_ref().map(|op| (m, op)))
+    .collect()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

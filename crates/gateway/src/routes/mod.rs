@@ -1,0 +1,97 @@
+//! Route modules, one per resource, each with `configure`; this module puts them together and
+//! holds what every route shares: extractor error handling and the 404/405 answers.
+
+mod access;
+mod auth;
+mod buckets;
+pub mod compat;
+mod docs;
+mod files;
+mod health;
+mod objects;
+mod serve;
+mod upload;
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{HttpRequest, HttpResponse, Resource, web};
+
+use crate::error::{ApiError, Code};
+
+pub use docs::ApiDoc;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(health::configure)
+        .configure(docs::configure)
+        .configure(files::configure)
+        .configure(compat::configure)
+        .service(
+            web::scope("/api/v1")
+                .configure(auth::configure)
+                .configure(buckets::configure)
+                .configure(objects::configure),
+        )
+        .default_service(web::to(route_not_found));
+}
+
+/// A resource whose unsupported methods answer 405 in the envelope.
+pub fn resource(path: &str) -> Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        Code::RouteNotFound,
+        format!("no route for {} {}", req.method(), req.path()),
+    ))
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        Code::MethodNotAllowed,
+        format!("{} is not allowed on {}", req.method(), req.path()),
+    ))
+}
+
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| {
+            let api = match &err {
+                JsonPayloadError::Overflow { limit }
+                | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
+                    Code::PayloadTooLarge,
+                    format!("JSON bodies are limited to {limit} bytes"),
+                ),
+                JsonPayloadError::ContentType => ApiError::new(
+                    Code::MalformedJson,
+                    "expected Content-Type: application/json",
+                ),
+                other => {
+                    ApiError::new(Code::MalformedJson, format!("malformed JSON body: {other}"))
+                }
+            };
+            api.into()
+        })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
+        ApiError::new(Code::InvalidQuery, format!("bad query string: {err}")).into()
+    })
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err: PathError, _req| {
+        ApiError::new(Code::BadRequest, format!("bad path: {err}")).into()
+    })
+}
+
+/// Parses a bucket name from the path.
+pub fn bucket_name(raw: impl Into<String>) -> Result<storage::BucketName, ApiError> {
+    storage::BucketName::parse(raw).map_err(|e| storage::Error::from(e).into())
+}
+
+/// Parses an object key from the path or body.
+pub fn object_key(raw: impl Into<String>) -> Result<storage::ObjectKey, ApiError> {
+    storage::ObjectKey::parse(raw).map_err(|e| storage::Error::from(e).into())
+}

@@ -1,0 +1,216 @@
+//! Answers a GET or HEAD for an object's bytes: streaming, `Range`, `ETag`/`If-None-Match`,
+//! `Last-Modified`, `nosniff`, and active content (SVG, HTML, …) only ever as a download.
+
+use std::time::SystemTime;
+
+use actix_web::http::header::{
+    self, ContentEncoding, EntityTag, HeaderValue, HttpDate, IfModifiedSince, IfNoneMatch,
+};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use storage::{BucketName, ByteRange, ObjectKey, ObjectMeta, Storage};
+
+use crate::error::ApiError;
+
+/// How long caches may keep what they got.
+#[derive(Debug, Clone, Copy)]
+pub enum Caching {
+    Public,
+    Private,
+}
+
+pub async fn object(
+    req: &HttpRequest,
+    storage: &Storage,
+    bucket: &BucketName,
+    key: &ObjectKey,
+    caching: Caching,
+) -> Result<HttpResponse, ApiError> {
+    if req.method() == Method::HEAD {
+        let meta = storage.stat(bucket, key).await?;
+        if let Some(not_modified) = not_modified(req, &meta, caching) {
+            return Ok(not_modified);
+        }
+        // The length is announced; a HEAD body is never sent.
+        let nothing = futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>();
+        return Ok(base(StatusCode::OK, &meta, caching)
+            .no_chunking(meta.size)
+            .streaming(nothing));
+    }
+    let range = requested_range(req);
+    let body = storage.read(bucket, key, range).await?;
+    if let Some(not_modified) = not_modified(req, &body.meta, caching) {
+        return Ok(not_modified);
+    }
+    let (status, len) = match &body.range {
+        Some(r) => (StatusCode::PARTIAL_CONTENT, r.end - r.start),
+        None => (StatusCode::OK, body.meta.size),
+    };
+    let mut res = base(status, &body.meta, caching);
+    if let Some(r) = &body.range {
+        res.insert_header((
+            header::CONTENT_RANGE,
+            format!(
+                "bytes {}-{}/{}",
+                r.start,
+                r.end.saturating_sub(1),
+                body.meta.size
+            ),
+        ));
+    }
+    Ok(res.no_chunking(len).streaming(body.stream))
+}
+
+fn base(status: StatusCode, meta: &ObjectMeta, caching: Caching) -> actix_web::HttpResponseBuilder {
+    let mut res = HttpResponse::build(status);
+    res.insert_header((header::CONTENT_TYPE, meta.content_type.as_str()))
+        .insert_header((header::ETAG, meta.etag.as_str()))
+        .insert_header((
+            header::LAST_MODIFIED,
+            HttpDate::from(SystemTime::from(meta.last_modified)).to_string(),
+        ))
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header(ContentEncoding::Identity)
+        .insert_header((header::CACHE_CONTROL, cache_control(caching)));
+    if !renders_safely(&meta.content_type) {
+        let name = meta.key.file_name().replace(['"', '\\'], "_");
+        res.insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", ascii_only(&name)),
+        ))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; sandbox",
+        ));
+    }
+    res
+}
+
+fn cache_control(caching: Caching) -> &'static str {
+    match caching {
+        Caching::Public => "public, max-age=3600",
+        Caching::Private => "private, max-age=0, must-revalidate",
+    }
+}
+
+/// Types a browser renders without running anything. Everything else is sent as a download.
+fn renders_safely(content_type: &str) -> bool {
+    const SAFE: &[&str] = &[
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/avif",
+        "image/bmp",
+        "image/x-icon",
+        "image/vnd.microsoft.icon",
+        "image/tiff",
+        "image/heic",
+        "image/heif",
+        "text/plain",
+        "application/pdf",
+    ];
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    SAFE.contains(&essence) || essence.starts_with("video/") || essence.starts_with("audio/")
+}
+
+fn ascii_only(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn not_modified(req: &HttpRequest, meta: &ObjectMeta, caching: Caching) -> Option<HttpResponse> {
+    let etag = parse_etag(&meta.etag)?;
+    let fresh = match req.get_header::<IfNoneMatch>() {
+        Some(IfNoneMatch::Any) => true,
+        Some(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&etag)),
+        None => match req.get_header::<IfModifiedSince>() {
+            Some(IfModifiedSince(since)) => {
+                let modified = SystemTime::from(meta.last_modified);
+                let since: SystemTime = since.into();
+                modified
+                    .duration_since(since)
+                    .map(|d| d.as_secs() == 0)
+                    .unwrap_or(true)
+            }
+            None => false,
+        },
+    };
+    fresh.then(|| {
+        HttpResponse::NotModified()
+            .insert_header((header::ETAG, meta.etag.as_str()))
+            .insert_header((header::CACHE_CONTROL, cache_control(caching)))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .finish()
+    })
+}
+
+fn parse_etag(raw: &str) -> Option<EntityTag> {
+    HeaderValue::from_str(raw)
+        .ok()
+        .and_then(|v| v.to_str().ok().and_then(|s| s.parse().ok()))
+}
+
+/// The one range of a `Range: bytes=…` header. Anything else (several ranges, other units,
+/// bad syntax) is ignored and the whole object is sent, as RFC 9110 allows.
+fn requested_range(req: &HttpRequest) -> Option<ByteRange> {
+    let raw = req.headers().get(header::RANGE)?.to_str().ok()?;
+    parse_range(raw)
+}
+
+fn parse_range(raw: &str) -> Option<ByteRange> {
+    let spec = raw.trim().strip_prefix("bytes=")?.trim();
+    if spec.contains(',') {
+        return None;
+    }
+    let (start, end) = spec.split_once('-')?;
+    let (start, end) = (start.trim(), end.trim());
+    match (start.is_empty(), end.is_empty()) {
+        (true, false) => end.parse().ok().map(ByteRange::Suffix),
+        (false, true) => start.parse().ok().map(ByteRange::From),
+        (false, false) => {
+            let (s, e): (u64, u64) = (start.parse().ok()?, end.parse().ok()?);
+            (s <= e).then_some(ByteRange::FromTo(s, e))
+        }
+        (true, true) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_parse_as_rfc_9110_says() {
+        assert!(matches!(
+            parse_range("bytes=0-9"),
+            Some(ByteRange::FromTo(0, 9))
+        ));
+        assert!(matches!(parse_range("bytes=5-"), Some(ByteRange::From(5))));
+        assert!(matches!(
+            parse_range("bytes=-5"),
+            Some(ByteRange::Suffix(5))
+        ));
+        assert!(parse_range("bytes=9-0").is_none());
+        assert!(parse_range("bytes=0-1,5-6").is_none());
+        assert!(parse_range("items=0-1").is_none());
+        assert!(parse_range("bytes=-").is_none());
+    }
+
+    #[test]
+    fn active_content_is_not_rendered_inline() {
+        assert!(!renders_safely("image/svg+xml"));
+        assert!(!renders_safely("text/html; charset=utf-8"));
+        assert!(!renders_safely("application/xhtml+xml"));
+        assert!(renders_safely("image/png"));
+        assert!(renders_safely("video/mp4"));
+    }
+}

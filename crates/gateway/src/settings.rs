@@ -1,0 +1,254 @@
+//! Layered configuration: embedded `config/default.toml`, `config/$PICGATE_ENV.toml`, a file named
+//! by `--config`, then `PICGATE__SECTION__KEY` environment variables. Secrets may come from a
+//! `<key>_file` path instead. Values become typed settings at load, so bad config stops the
+//! process at start with a message naming the key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::profiles::Profiles;
+
+const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+/// Keys whose value may instead be read from the file named by `<key>_file`.
+const SECRET_KEYS: &[&[&str]] = &[&["auth", "jwt_secret"], &["redis", "url"]];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub mode: Mode,
+    pub server: ServerSettings,
+    pub storage: storage::Settings,
+    pub redis: RedisSettings,
+    pub auth: auth::Settings,
+    pub buckets: BTreeMap<String, storage::BucketSettings>,
+    pub profiles: Profiles,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    #[serde(default)]
+    pub public_url: Option<String>,
+    pub json_limit: usize,
+    #[serde(default)]
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    #[serde(default)]
+    pub url: Option<SecretString>,
+    pub key_prefix: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("config: {0}")]
+    Source(#[from] Box<figment::Error>),
+    #[error("config key `{key}`: {message}")]
+    Key { key: String, message: String },
+}
+
+impl SettingsError {
+    fn key(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Key {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads every layer; `extra` is the file given with `--config`.
+    pub fn load(extra: Option<&Path>) -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        let env_name = std::env::var("PICGATE_ENV").unwrap_or_default();
+        if !env_name.is_empty() {
+            let path = PathBuf::from("config").join(format!("{env_name}.toml"));
+            if path.exists() {
+                figment = figment.merge(Toml::file_exact(path));
+            } else if let Some(embedded) = embedded_layer(&env_name) {
+                figment = figment.merge(Toml::string(embedded));
+            } else {
+                return Err(SettingsError::key(
+                    "PICGATE_ENV",
+                    format!("no config/{env_name}.toml"),
+                ));
+            }
+        }
+        if let Some(path) = extra {
+            if !path.exists() {
+                return Err(SettingsError::key(
+                    "--config",
+                    format!("{} does not exist", path.display()),
+                ));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed("PICGATE__").split("__"));
+        Self::from_figment(figment)
+    }
+
+    /// Builds settings from an already layered figment (tests add their own layers).
+    pub fn from_figment(figment: Figment) -> Result<Self, SettingsError> {
+        let mut value: serde_json::Value = figment.extract().map_err(Box::new)?;
+        for key in SECRET_KEYS {
+            resolve_secret_file(&mut value, key)?;
+        }
+        let settings: Settings = serde_path_to_error::deserialize(value).map_err(|e| {
+            let key = e.path().to_string();
+            SettingsError::key(key, e.into_inner().to_string())
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Builds settings from the embedded defaults plus the given TOML (used by tests and tools).
+    pub fn from_toml_layers(layers: &[&str]) -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        for layer in layers {
+            figment = figment.merge(Toml::string(layer));
+        }
+        Self::from_figment(figment)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        if self.mode == Mode::Production {
+            if self.redis.url.is_none() {
+                return Err(SettingsError::key(
+                    "redis.url",
+                    "production mode requires Redis (set PICGATE__REDIS__URL or redis.url_file)",
+                ));
+            }
+            if self.auth.jwt_secret.is_none() {
+                return Err(SettingsError::key(
+                    "auth.jwt_secret",
+                    "production mode requires a JWT secret (set PICGATE__AUTH__JWT_SECRET or auth.jwt_secret_file)",
+                ));
+            }
+        }
+        self.auth
+            .validate()
+            .map_err(|e| SettingsError::key(format!("auth.{}", e.key), e.reason))?;
+        if self.buckets.is_empty() {
+            return Err(SettingsError::key(
+                "buckets",
+                "at least one bucket is needed",
+            ));
+        }
+        if let Some(url) = &self.server.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(SettingsError::key(
+                "server.public_url",
+                "must start with http:// or https://",
+            ));
+        }
+        self.profiles
+            .validate()
+            .map_err(|(key, msg)| SettingsError::key(format!("profiles.{key}"), msg))
+    }
+}
+
+fn embedded_layer(env_name: &str) -> Option<&'static str> {
+    match env_name {
+        "production" => Some(include_str!("../../../config/production.toml")),
+        _ => None,
+    }
+}
+
+/// Replaces `section.key_file` by the file's content under `section.key`; both set is an error.
+fn resolve_secret_file(value: &mut serde_json::Value, path: &[&str]) -> Result<(), SettingsError> {
+    let [section, key] = path else {
+        return Ok(());
+    };
+    let Some(table) = value.get_mut(*section).and_then(|v| v.as_object_mut()) else {
+        return Ok(());
+    };
+    let file_key = format!("{key}_file");
+    let Some(file) = table.remove(&file_key) else {
+        return Ok(());
+    };
+    let name = format!("{section}.{file_key}");
+    if table.contains_key(*key) {
+        return Err(SettingsError::key(
+            name,
+            format!("set either {section}.{key} or {section}.{file_key}, not both"),
+        ));
+    }
+    let file = file
+        .as_str()
+        .ok_or_else(|| SettingsError::key(&name, "must be a path"))?;
+    let secret = std::fs::read_to_string(file)
+        .map_err(|e| SettingsError::key(&name, format!("cannot read {file}: {e}")))?;
+    table.insert(
+        (*key).to_owned(),
+        serde_json::Value::String(secret.trim_end().to_owned()),
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_variables_override_every_file_layer() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PICGATE__SERVER__PORT", "9000");
+            jail.set_env("PICGATE__STORAGE__DATA_DIR", "/srv/picgate");
+            jail.set_env("PICGATE__BUCKETS__IMAGES__MAX_OBJECT_BYTES", "1024");
+            jail.create_file("extra.toml", "[server]\nport = 7000\nhost = \"0.0.0.0\"\n")?;
+            let settings =
+                Settings::load(Some(Path::new("extra.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(settings.server.port, 9000);
+            assert_eq!(settings.server.host, "0.0.0.0");
+            assert_eq!(settings.storage.data_dir, PathBuf::from("/srv/picgate"));
+            assert_eq!(settings.buckets["images"].max_object_bytes, 1024);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn picgate_env_selects_the_production_layer() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PICGATE_ENV", "production");
+            let err = Settings::load(None).map_err(|e| e.to_string()).unwrap_err();
+            assert!(err.contains("redis.url"), "{err}");
+            jail.set_env("PICGATE__REDIS__URL", "redis://127.0.0.1:6379");
+            jail.set_env(
+                "PICGATE__AUTH__JWT_SECRET",
+                "a-long-production-secret-of-32-bytes+",
+            );
+            let settings = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(settings.mode, Mode::Production);
+            assert_eq!(settings.server.host, "0.0.0.0");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_config_file_is_named() {
+        let err = Settings::load(Some(Path::new("/nonexistent/picgate.toml")))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--config"), "{err}");
+    }
+}

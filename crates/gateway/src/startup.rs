@@ -1,0 +1,128 @@
+//! The composition root: builds the services from settings, binds the listener and assembles
+//! the `App` — the same code for `main` and for the tests.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use auth::{Auth, SessionBackend};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use storage::Storage;
+
+use crate::metrics::{self, Metrics};
+use crate::routes;
+use crate::routes::compat::CompatTokenTtl;
+use crate::settings::Settings;
+use crate::views::PublicUrl;
+use crate::{client_kind, request_id};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// The services every handler may use, built once per process.
+#[derive(Clone)]
+pub struct Services {
+    pub storage: Storage,
+    pub auth: Auth,
+}
+
+impl Services {
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let storage = Storage::new(
+            &settings.storage,
+            &settings.buckets,
+            url_signing_key(settings),
+        )
+        .context("storage config")?;
+        let sessions = match &settings.redis.url {
+            Some(url) => SessionBackend::Redis {
+                url: url.clone(),
+                key_prefix: settings.redis.key_prefix.clone(),
+            },
+            None => SessionBackend::Memory,
+        };
+        let auth = Auth::new(&settings.auth, storage.system_operator(), sessions)
+            .await
+            .context("auth config")?;
+        Ok(Self { storage, auth })
+    }
+}
+
+/// The key that signs gateway file links: derived from the JWT secret so that every instance
+/// sharing that secret accepts the others' links; random per process when there is none.
+fn url_signing_key(settings: &Settings) -> SecretString {
+    let material = match &settings.auth.jwt_secret {
+        Some(secret) => secret.expose_secret().as_bytes().to_vec(),
+        None => uuid::Uuid::new_v4().as_bytes().to_vec(),
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(b"picgate/url-signing/v1\0");
+    hasher.update(&material);
+    SecretString::from(hex::encode(hasher.finalize()))
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let services = Services::build(&settings).await?;
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
+        let listener =
+            TcpListener::bind(&address).with_context(|| format!("cannot listen on {address}"))?;
+        let port = listener.local_addr()?.port();
+        let metrics = Metrics::new().context("metrics registry")?;
+        let server = run(listener, &settings, services, metrics)?;
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(
+    listener: TcpListener,
+    settings: &Settings,
+    services: Services,
+    metrics: Metrics,
+) -> anyhow::Result<Server> {
+    let storage = web::Data::new(services.storage);
+    let auth = web::Data::new(services.auth);
+    let metrics = web::Data::new(metrics);
+    let profiles = web::Data::new(settings.profiles.clone());
+    let public_url = web::Data::new(PublicUrl(settings.server.public_url.clone()));
+    let compat_ttl = web::Data::new(CompatTokenTtl(Duration::from_secs(
+        settings.auth.compat_token_ttl_secs,
+    )));
+    let json_limit = settings.server.json_limit;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(Compress::default())
+            .wrap(from_fn(client_kind::middleware))
+            .wrap(from_fn(metrics::middleware))
+            .wrap(from_fn(request_id::middleware))
+            .app_data(storage.clone())
+            .app_data(auth.clone())
+            .app_data(metrics.clone())
+            .app_data(profiles.clone())
+            .app_data(public_url.clone())
+            .app_data(compat_ttl.clone())
+            .app_data(routes::json_config(json_limit))
+            .app_data(routes::query_config())
+            .app_data(routes::path_config())
+            .configure(routes::configure)
+    })
+    .listen(listener)?;
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    Ok(server.run())
+}

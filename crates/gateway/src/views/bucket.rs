@@ -1,0 +1,38 @@
+use serde::Serialize;
+use storage::BucketInfo;
+use utoipa::ToSchema;
+
+use super::View;
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BucketView {
+    pub name: String,
+    pub policy: String,
+    pub max_object_bytes: u64,
+    pub allowed_types: Vec<String>,
+    pub backend: String,
+}
+
+impl View for BucketView {
+    const RESOURCE: &'static str = "bucket";
+    const FIELDS: &'static [&'static str] = &[
+        "name",
+        "policy",
+        "maxObjectBytes",
+        "allowedTypes",
+        "backend",
+    ];
+}
+
+impl From<&BucketInfo> for BucketView {
+    fn from(b: &BucketInfo) -> Self {
+        Self {
+            name: b.name.to_string(),
+            policy: b.policy.to_string(),
+            max_object_bytes: b.max_object_bytes,
+            allowed_types: b.allowed_types.clone(),
+            backend: b.backend.to_owned(),
+        }
+    }
+}

@@ -1,0 +1,81 @@
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use storage::{BucketName, ObjectKey};
+
+use crate::error::ApiError;
+
+/// `server.public_url`, shared with handlers.
+#[derive(Debug, Clone)]
+pub struct PublicUrl(pub Option<String>);
+
+/// Builds the public links of objects: `<base>/f/<bucket>/<key>`.
+#[derive(Debug, Clone)]
+pub struct Links {
+    base: String,
+}
+
+impl Links {
+    /// `public_url` from config if set, else the scheme and host the request came in on.
+    pub fn new(public_url: Option<&str>, req: &HttpRequest) -> Self {
+        let base = match public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                let info = req.connection_info();
+                format!("{}://{}", info.scheme(), info.host())
+            }
+        };
+        Self { base }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn file(&self, bucket: &BucketName, key: &ObjectKey) -> String {
+        format!("{}{}", self.base, file_path(bucket, key))
+    }
+}
+
+impl FromRequest for Links {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let configured = req
+            .app_data::<web::Data<PublicUrl>>()
+            .and_then(|p| p.0.clone());
+        ready(Ok(Links::new(configured.as_deref(), req)))
+    }
+}
+
+/// `/f/<bucket>/<key>` with each key segment percent-encoded.
+pub fn file_path(bucket: &BucketName, key: &ObjectKey) -> String {
+    let encoded: Vec<String> = key.as_ref().split('/').map(encode_segment).collect();
+    format!("/f/{}/{}", bucket, encoded.join("/"))
+}
+
+fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_encoded_per_segment() {
+        let bucket = BucketName::parse("images").unwrap();
+        let key = ObjectKey::parse("a b/图.png").unwrap();
+        assert_eq!(file_path(&bucket, &key), "/f/images/a%20b/%E5%9B%BE.png");
+    }
+}

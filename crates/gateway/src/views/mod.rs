@@ -1,0 +1,36 @@
+//! Response views: plain structs built `From` domain values, then shaped for the calling client
+//! (its profile's fields, narrowed further by `?fields=`). Handlers never branch on the client.
+
+mod bucket;
+mod links;
+mod object;
+mod session;
+mod shape;
+mod user;
+
+pub use bucket::BucketView;
+pub use links::{Links, PublicUrl, file_path};
+pub use object::{ListView, ObjectView, UploadView};
+pub use session::{SessionView, TokenView};
+pub use shape::Shape;
+pub use user::UserView;
+
+use serde::Serialize;
+
+/// A response resource whose fields clients may select.
+pub trait View: Serialize {
+    const RESOURCE: &'static str;
+    const FIELDS: &'static [&'static str];
+}
+
+/// The fields of a resource, by its name in the profile config.
+pub fn fields_of(resource: &str) -> Option<&'static [&'static str]> {
+    match resource {
+        ObjectView::RESOURCE => Some(ObjectView::FIELDS),
+        UploadView::RESOURCE => Some(UploadView::FIELDS),
+        UserView::RESOURCE => Some(UserView::FIELDS),
+        BucketView::RESOURCE => Some(BucketView::FIELDS),
+        SessionView::RESOURCE => Some(SessionView::FIELDS),
+        _ => None,
+    }
+}

@@ -1,0 +1,145 @@
+use serde::Serialize;
+use storage::{BucketName, ObjectMeta};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use super::{Links, View};
+
+/// An object's metadata and link.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectView {
+    pub bucket: String,
+    pub key: String,
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+    pub etag: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_modified: OffsetDateTime,
+    pub url: String,
+}
+
+impl View for ObjectView {
+    const RESOURCE: &'static str = "object";
+    const FIELDS: &'static [&'static str] = &[
+        "bucket",
+        "key",
+        "name",
+        "size",
+        "contentType",
+        "etag",
+        "lastModified",
+        "url",
+    ];
+}
+
+impl ObjectView {
+    pub fn new(bucket: &BucketName, meta: &ObjectMeta, links: &Links) -> Self {
+        Self {
+            bucket: bucket.to_string(),
+            key: meta.key.to_string(),
+            name: meta.key.file_name().to_owned(),
+            size: meta.size,
+            content_type: meta.content_type.clone(),
+            etag: meta.etag.clone(),
+            last_modified: meta.last_modified,
+            url: links.file(bucket, &meta.key),
+        }
+    }
+}
+
+/// A stored upload with ready-to-paste links.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadView {
+    #[serde(flatten)]
+    pub object: ObjectView,
+    pub markdown: String,
+    pub html: String,
+}
+
+impl View for UploadView {
+    const RESOURCE: &'static str = "upload";
+    const FIELDS: &'static [&'static str] = &[
+        "bucket",
+        "key",
+        "name",
+        "size",
+        "contentType",
+        "etag",
+        "lastModified",
+        "url",
+        "markdown",
+        "html",
+    ];
+}
+
+impl UploadView {
+    pub fn new(bucket: &BucketName, meta: &ObjectMeta, links: &Links) -> Self {
+        let object = ObjectView::new(bucket, meta, links);
+        let alt = escape_markdown(&object.name);
+        let markdown = if object.content_type.starts_with("image/") {
+            format!("![{alt}]({})", object.url)
+        } else {
+            format!("[{alt}]({})", object.url)
+        };
+        let html = if object.content_type.starts_with("image/") {
+            format!(
+                "<img src=\"{}\" alt=\"{}\">",
+                escape_html(&object.url),
+                escape_html(&object.name)
+            )
+        } else {
+            format!(
+                "<a href=\"{}\">{}</a>",
+                escape_html(&object.url),
+                escape_html(&object.name)
+            )
+        };
+        Self {
+            object,
+            markdown,
+            html,
+        }
+    }
+}
+
+/// A page of a listing.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListView {
+    pub items: Vec<serde_json::Value>,
+    pub folders: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<usize>,
+}
+
+fn escape_markdown(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| match c {
+            '[' | ']' | '(' | ')' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect()
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_in_names_is_escaped() {
+        assert_eq!(escape_html("<a \"b\">&"), "&lt;a &quot;b&quot;&gt;&amp;");
+        assert_eq!(escape_markdown("a](x)"), "a\\]\\(x\\)");
+    }
+}

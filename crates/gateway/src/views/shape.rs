@@ -1,0 +1,183 @@
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use serde_json::{Map, Value};
+
+use super::View;
+use crate::client_kind::ClientKind;
+use crate::error::{ApiError, Code};
+use crate::profiles::{Profile, Profiles};
+
+/// How the calling client wants resources shaped: its profile, plus `?fields=` if given.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    profile: Profile,
+    requested: Option<Vec<String>>,
+}
+
+impl Shape {
+    pub fn new(profile: Profile, requested: Option<Vec<String>>) -> Self {
+        Self { profile, requested }
+    }
+
+    pub fn page_size(&self, requested: Option<usize>) -> usize {
+        self.profile.page_size(requested)
+    }
+
+    /// One view as JSON with only the fields this client gets.
+    pub fn one<V: View>(&self, view: &V) -> Result<Value, ApiError> {
+        let keep = self.selected::<V>()?;
+        let value = serde_json::to_value(view).map_err(ApiError::internal)?;
+        Ok(retain(value, keep.as_deref()))
+    }
+
+    pub fn many<V: View>(&self, views: &[V]) -> Result<Vec<Value>, ApiError> {
+        let keep = self.selected::<V>()?;
+        views
+            .iter()
+            .map(|v| {
+                serde_json::to_value(v)
+                    .map(|value| retain(value, keep.as_deref()))
+                    .map_err(ApiError::internal)
+            })
+            .collect()
+    }
+
+    /// The fields to keep: the profile's set, narrowed by `?fields=`; `None` keeps all.
+    fn selected<V: View>(&self) -> Result<Option<Vec<String>>, ApiError> {
+        if let Some(requested) = &self.requested
+            && let Some(bad) = requested.iter().find(|f| !V::FIELDS.contains(&f.as_str()))
+        {
+            return Err(ApiError::new(
+                Code::UnknownField,
+                format!(
+                    "'{}' has no field '{bad}'; it has: {}",
+                    V::RESOURCE,
+                    V::FIELDS.join(", ")
+                ),
+            ));
+        }
+        let profile = self.profile.fields(V::RESOURCE);
+        Ok(match (profile, &self.requested) {
+            (None, None) => None,
+            (Some(p), None) => Some(p.to_vec()),
+            (None, Some(r)) => Some(r.clone()),
+            (Some(p), Some(r)) => Some(r.iter().filter(|f| p.contains(f)).cloned().collect()),
+        })
+    }
+}
+
+fn retain(value: Value, keep: Option<&[String]>) -> Value {
+    match (value, keep) {
+        (Value::Object(map), Some(keep)) => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| keep.iter().any(|f| f == k))
+                .collect::<Map<_, _>>(),
+        ),
+        (value, _) => value,
+    }
+}
+
+fn parse_fields(query: &str) -> Option<Vec<String>> {
+    let raw = web::Query::<Vec<(String, String)>>::from_query(query).ok()?;
+    let list = raw.0.into_iter().find(|(k, _)| k == "fields")?.1;
+    Some(
+        list.split(',')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+impl FromRequest for Shape {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let kind = match ClientKind::from_request(req, payload).into_inner() {
+            Ok(kind) => kind,
+            Err(_) => ClientKind::Pc,
+        };
+        let Some(profiles) = req.app_data::<web::Data<Profiles>>() else {
+            return ready(Err(ApiError::internal(anyhow::anyhow!(
+                "profiles are not registered"
+            ))));
+        };
+        ready(Ok(Shape::new(
+            profiles.get(kind).clone(),
+            parse_fields(req.query_string()),
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Serialize;
+    use std::collections::BTreeMap;
+
+    #[derive(Serialize)]
+    struct Thing {
+        a: u8,
+        b: u8,
+        c: u8,
+    }
+
+    impl View for Thing {
+        const RESOURCE: &'static str = "thing";
+        const FIELDS: &'static [&'static str] = &["a", "b", "c"];
+    }
+
+    fn profile(fields: &[&str]) -> Profile {
+        let mut map = BTreeMap::new();
+        if !fields.is_empty() {
+            map.insert(
+                "thing".to_owned(),
+                fields.iter().map(|s| s.to_string()).collect(),
+            );
+        }
+        Profile {
+            default_page_size: 10,
+            max_page_size: 100,
+            fields: map,
+        }
+    }
+
+    fn keys(v: &Value) -> Vec<String> {
+        v.as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn profile_fields_narrow_and_query_narrows_further() {
+        let thing = Thing { a: 1, b: 2, c: 3 };
+        let all = Shape::new(profile(&[]), None).one(&thing).unwrap();
+        assert_eq!(keys(&all), ["a", "b", "c"]);
+        let slim = Shape::new(profile(&["a", "b"]), None).one(&thing).unwrap();
+        assert_eq!(keys(&slim), ["a", "b"]);
+        let narrower = Shape::new(profile(&["a", "b"]), Some(vec!["b".into(), "c".into()]))
+            .one(&thing)
+            .unwrap();
+        assert_eq!(keys(&narrower), ["b"]);
+    }
+
+    #[test]
+    fn an_unknown_field_is_an_error() {
+        let err = Shape::new(profile(&[]), Some(vec!["nope".into()]))
+            .one(&Thing { a: 1, b: 2, c: 3 })
+            .unwrap_err();
+        assert_eq!(err.code(), Code::UnknownField);
+    }
+
+    #[test]
+    fn fields_parse_from_the_query_string() {
+        assert_eq!(
+            parse_fields("x=1&fields=key,%20url,,size"),
+            Some(vec!["key".into(), "url".into(), "size".into()])
+        );
+        assert_eq!(parse_fields("x=1"), None);
+    }
+}

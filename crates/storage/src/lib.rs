@@ -1,0 +1,30 @@
+//! picgate storage: buckets, object keys and object operations over Apache OpenDAL.
+//!
+//! Knows nothing about HTTP. The gateway parses input into [`BucketName`] and [`ObjectKey`],
+//! calls one method of [`Storage`], and maps [`Error`] variants to responses.
+
+mod backend;
+mod bucket_name;
+mod error;
+mod listing;
+mod meta;
+mod object_key;
+mod objects;
+mod policy;
+mod settings;
+mod signing;
+mod sniff;
+mod storage;
+mod tree;
+mod upload;
+
+pub use bucket_name::{BucketName, BucketNameError, MAX_BUCKET_NAME_BYTES, MIN_BUCKET_NAME_BYTES};
+pub use error::Error;
+pub use listing::{Entry, ListPage, ListQuery, MAX_PAGE_SIZE, NumberedPage, PageNumber};
+pub use meta::ObjectMeta;
+pub use object_key::{MAX_KEY_BYTES, MAX_SEGMENT_BYTES, ObjectKey, ObjectKeyError};
+pub use objects::{ByteRange, ObjectBody};
+pub use policy::POLICY_CACHE_TTL;
+pub use settings::{BackendSettings, BucketSettings, Policy, Settings, UnknownPolicy};
+pub use signing::{MAX_SIGN_SECS, SignedUrl};
+pub use storage::{BucketInfo, Storage};

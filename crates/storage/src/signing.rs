@@ -1,0 +1,193 @@
+//! Gateway-signed links for backends without native presigning (fs): HMAC-SHA256 over
+//! `"<bucket>\n<key>\n<expires>"`, hex-encoded, verified in constant time.
+
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::Sha256;
+
+use crate::Error;
+
+/// Longest lifetime of a signed link: 7 days.
+pub const MAX_SIGN_SECS: u64 = 7 * 24 * 60 * 60;
+
+/// A signed link's query parameters: `?expires=<expires>&signature=<signature>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedUrl {
+    /// Unix seconds after which the link stops working.
+    pub expires: i64,
+    /// Hex HMAC-SHA256.
+    pub signature: String,
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Holds the keyed MAC state; the key itself is not kept.
+#[derive(Clone)]
+pub(crate) struct Signer {
+    mac: HmacSha256,
+}
+
+impl Signer {
+    pub(crate) fn new(key: &SecretString) -> Result<Self, Error> {
+        let key = key.expose_secret().as_bytes();
+        if key.is_empty() {
+            return Err(Error::Config(
+                "the URL signing key must not be empty".to_owned(),
+            ));
+        }
+        let mac = HmacSha256::new_from_slice(key)
+            .map_err(|_| Error::Config("the URL signing key is not usable".to_owned()))?;
+        Ok(Self { mac })
+    }
+
+    fn mac(&self, bucket: &str, key: &str, expires: i64) -> HmacSha256 {
+        let mut mac = self.mac.clone();
+        mac.update(format!("{bucket}\n{key}\n{expires}").as_bytes());
+        mac
+    }
+
+    /// Signs a link valid for `expires_in_secs` from `now` (unix seconds).
+    pub(crate) fn sign(
+        &self,
+        bucket: &str,
+        key: &str,
+        expires_in_secs: u64,
+        now: i64,
+    ) -> Result<SignedUrl, Error> {
+        if !(1..=MAX_SIGN_SECS).contains(&expires_in_secs) {
+            return Err(Error::InvalidExpiry {
+                max_secs: MAX_SIGN_SECS,
+            });
+        }
+        let expires = now.saturating_add_unsigned(expires_in_secs);
+        let signature = hex::encode(self.mac(bucket, key, expires).finalize().into_bytes());
+        Ok(SignedUrl { expires, signature })
+    }
+
+    /// Checks the signature first (so a tampered expiry is `InvalidSignature`), then the expiry.
+    pub(crate) fn verify(
+        &self,
+        bucket: &str,
+        key: &str,
+        expires: i64,
+        signature: &str,
+        now: i64,
+    ) -> Result<(), Error> {
+        let signature = hex::decode(signature).map_err(|_| Error::InvalidSignature)?;
+        self.mac(bucket, key, expires)
+            .verify_slice(&signature)
+            .map_err(|_| Error::InvalidSignature)?;
+        if now > expires {
+            return Err(Error::SignatureExpired);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn signer(key: &str) -> Signer {
+        Signer::new(&SecretString::from(key.to_owned())).expect("non-empty key")
+    }
+
+    #[test]
+    fn a_fresh_signature_verifies_until_it_expires() {
+        let s = signer("k1");
+        let url = s.sign("images", "a/b.png", 60, NOW).expect("valid expiry");
+        assert_eq!(url.expires, NOW + 60);
+        assert_eq!(url.signature.len(), 64);
+        assert!(
+            s.verify("images", "a/b.png", url.expires, &url.signature, NOW)
+                .is_ok()
+        );
+        assert!(
+            s.verify("images", "a/b.png", url.expires, &url.signature, NOW + 60)
+                .is_ok()
+        );
+        assert!(matches!(
+            s.verify("images", "a/b.png", url.expires, &url.signature, NOW + 61),
+            Err(Error::SignatureExpired)
+        ));
+    }
+
+    #[test]
+    fn tampering_with_any_part_fails() {
+        let s = signer("k1");
+        let url = s.sign("images", "a/b.png", 60, NOW).expect("valid expiry");
+        let bad = |r: Result<(), Error>| matches!(r, Err(Error::InvalidSignature));
+        assert!(bad(s.verify(
+            "files",
+            "a/b.png",
+            url.expires,
+            &url.signature,
+            NOW
+        )));
+        assert!(bad(s.verify(
+            "images",
+            "a/c.png",
+            url.expires,
+            &url.signature,
+            NOW
+        )));
+        assert!(bad(s.verify(
+            "images",
+            "a/b.png",
+            url.expires + 1,
+            &url.signature,
+            NOW
+        )));
+        assert!(bad(s.verify("images", "a/b.png", url.expires, "zz", NOW)));
+        assert!(bad(s.verify(
+            "images",
+            "a/b.png",
+            url.expires,
+            &url.signature[..62],
+            NOW
+        )));
+        let mut flipped = url.signature.clone().into_bytes();
+        flipped[0] = if flipped[0] == b'0' { b'1' } else { b'0' };
+        let flipped = String::from_utf8(flipped).expect("hex is ascii");
+        assert!(bad(s.verify(
+            "images",
+            "a/b.png",
+            url.expires,
+            &flipped,
+            NOW
+        )));
+        assert!(bad(signer("k2").verify(
+            "images",
+            "a/b.png",
+            url.expires,
+            &url.signature,
+            NOW
+        )));
+    }
+
+    #[test]
+    fn expiry_must_be_between_one_second_and_seven_days() {
+        let s = signer("k1");
+        assert!(matches!(
+            s.sign("b", "k", 0, NOW),
+            Err(Error::InvalidExpiry { .. })
+        ));
+        assert!(s.sign("b", "k", MAX_SIGN_SECS, NOW).is_ok());
+        assert!(matches!(
+            s.sign("b", "k", MAX_SIGN_SECS + 1, NOW),
+            Err(Error::InvalidExpiry {
+                max_secs: MAX_SIGN_SECS
+            })
+        ));
+    }
+
+    #[test]
+    fn an_empty_key_is_a_config_error() {
+        assert!(matches!(
+            Signer::new(&SecretString::from(String::new())),
+            Err(Error::Config(_))
+        ));
+    }
+}

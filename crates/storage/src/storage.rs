@@ -1,0 +1,204 @@
+//! `Storage`: the bucket registry and the facade the gateway calls. The object operations live
+//! in `objects.rs`, `upload.rs`, `listing.rs` and `policy.rs`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use opendal::Operator;
+use secrecy::SecretString;
+use time::OffsetDateTime;
+
+use crate::backend::{Layout, bucket_operator, check_disjoint, system_operator};
+use crate::error::from_opendal;
+use crate::policy::PolicyCache;
+use crate::signing::{SignedUrl, Signer};
+use crate::sniff::is_valid_pattern;
+use crate::{BucketName, BucketSettings, Error, ObjectKey, Policy, Settings};
+
+/// A bucket as the gateway shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketInfo {
+    pub name: BucketName,
+    /// The last policy this instance knows (see [`Storage::policy`] for the current one).
+    pub policy: Policy,
+    pub max_object_bytes: u64,
+    pub allowed_types: Vec<String>,
+    /// `"fs"` (later also `"s3"`, `"cos"`).
+    pub backend: &'static str,
+}
+
+/// Cheap to clone: everything is behind one `Arc`.
+#[derive(Clone)]
+pub struct Storage {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    buckets: BTreeMap<BucketName, Bucket>,
+    system: Operator,
+    signer: Signer,
+    policies: PolicyCache,
+}
+
+/// One configured bucket and its operator.
+pub(crate) struct Bucket {
+    pub(crate) settings: BucketSettings,
+    pub(crate) op: Operator,
+}
+
+impl Storage {
+    /// Validates the bucket table and builds one operator per bucket plus the system area's.
+    /// fs buckets write through `<data_dir>/.tmp`, so a write is all-or-nothing.
+    pub fn new(
+        settings: &Settings,
+        buckets: &BTreeMap<String, BucketSettings>,
+        signing_key: SecretString,
+    ) -> Result<Self, Error> {
+        let layout = Layout::new(&settings.data_dir)?;
+        let mut fs_roots = vec![
+            ("the system area".to_owned(), layout.system_dir()),
+            ("the upload area".to_owned(), layout.tmp_dir()),
+        ];
+        let mut registry = BTreeMap::new();
+        for (name, bucket) in buckets {
+            let name = BucketName::parse(name.as_str())
+                .map_err(|e| Error::Config(format!("buckets.{name}: {e}")))?;
+            check_bucket_settings(&name, bucket)?;
+            if let Some(root) = layout.fs_root(&name, &bucket.backend) {
+                fs_roots.push((format!("buckets.{name}"), root));
+            }
+            registry.insert(name, bucket);
+        }
+        check_disjoint(&fs_roots)?;
+        let buckets = registry
+            .into_iter()
+            .map(|(name, settings)| {
+                let op = bucket_operator(&layout, &name, &settings.backend)?;
+                let settings = settings.clone();
+                Ok((name, Bucket { settings, op }))
+            })
+            .collect::<Result<_, Error>>()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                buckets,
+                system: system_operator(&layout)?,
+                signer: Signer::new(&signing_key)?,
+                policies: PolicyCache::default(),
+            }),
+        })
+    }
+
+    /// The system area (`<data_dir>/.system`), for documents such as accounts. Its fs operator
+    /// has no `atomic_write_dir`, so `if_not_exists` is an atomic create.
+    pub fn system_operator(&self) -> Operator {
+        self.inner.system.clone()
+    }
+
+    /// All buckets, sorted by name.
+    pub fn buckets(&self) -> Vec<BucketInfo> {
+        self.inner
+            .buckets
+            .iter()
+            .map(|(name, b)| self.info(name, b))
+            .collect()
+    }
+
+    pub fn bucket(&self, name: &BucketName) -> Result<BucketInfo, Error> {
+        Ok(self.info(name, self.bucket_entry(name)?))
+    }
+
+    /// A signed link's parameters for `key`, valid for `expires_in` (1 s ..= [`MAX_SIGN_SECS`]).
+    ///
+    /// [`MAX_SIGN_SECS`]: crate::MAX_SIGN_SECS
+    pub fn sign(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        expires_in: Duration,
+    ) -> Result<SignedUrl, Error> {
+        self.bucket_entry(bucket)?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        self.inner
+            .signer
+            .sign(bucket.as_str(), key.as_str(), expires_in.as_secs(), now)
+    }
+
+    /// `InvalidSignature` unless `signature` was made by [`Storage::sign`] for exactly this
+    /// bucket, key and expiry; then `SignatureExpired` once `expires` has passed.
+    pub fn verify(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        expires: i64,
+        signature: &str,
+    ) -> Result<(), Error> {
+        self.bucket_entry(bucket)?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        self.inner
+            .signer
+            .verify(bucket.as_str(), key.as_str(), expires, signature, now)
+    }
+
+    /// Readiness of each bucket's backend, then of the system area (`"system"`).
+    pub async fn check(&self) -> Vec<(String, Result<(), Error>)> {
+        let buckets = self.inner.buckets.iter().map(|(name, b)| async move {
+            let result = b.op.check().await;
+            (
+                name.to_string(),
+                result.map_err(|e| from_opendal(e, name.as_str(), "")),
+            )
+        });
+        let mut results = futures::future::join_all(buckets).await;
+        let system = self.inner.system.check().await;
+        results.push((
+            "system".to_owned(),
+            system.map_err(|e| from_opendal(e, "system", "")),
+        ));
+        results
+    }
+
+    pub(crate) fn bucket_entry(&self, name: &BucketName) -> Result<&Bucket, Error> {
+        self.inner
+            .buckets
+            .get(name)
+            .ok_or_else(|| Error::NoSuchBucket(name.to_string()))
+    }
+
+    pub(crate) fn policies(&self) -> &PolicyCache {
+        &self.inner.policies
+    }
+
+    pub(crate) fn info(&self, name: &BucketName, b: &Bucket) -> BucketInfo {
+        BucketInfo {
+            name: name.clone(),
+            policy: self
+                .inner
+                .policies
+                .last_known(name)
+                .unwrap_or(b.settings.policy),
+            max_object_bytes: b.settings.max_object_bytes,
+            allowed_types: b.settings.allowed_types.clone(),
+            backend: b.settings.backend.kind(),
+        }
+    }
+}
+
+fn check_bucket_settings(name: &BucketName, b: &BucketSettings) -> Result<(), Error> {
+    if b.max_object_bytes == 0 {
+        return Err(Error::Config(format!(
+            "buckets.{name}.max_object_bytes: must be at least 1"
+        )));
+    }
+    if b.allowed_types.is_empty() {
+        return Err(Error::Config(format!(
+            "buckets.{name}.allowed_types: must name at least one pattern (\"*/*\" allows any type)"
+        )));
+    }
+    if let Some(bad) = b.allowed_types.iter().find(|p| !is_valid_pattern(p)) {
+        return Err(Error::Config(format!(
+            "buckets.{name}.allowed_types: '{bad}' is not 'type/subtype', 'type/*' or '*/*'"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! Walking a bucket's directory tree through OpenDAL's non-recursive listing.
+//!
+//! The fs backend lists a directory whole, unsorted, with the directory itself first, and
+//! ignores `start_after`; this walk copes with all of that and feeds a [`Window`]. A folder is
+//! a prefix holding at least one object (as on S3): empty directories left on disk are skipped.
+
+use std::ops::ControlFlow;
+
+use futures::{StreamExt, TryStreamExt};
+use opendal::{EntryMode, Operator};
+
+use crate::error::from_opendal;
+use crate::listing::{Candidate, Window};
+use crate::object_key::check_prefix;
+use crate::{BucketName, Error, ObjectKey};
+
+/// How many folders are checked for objects at once.
+const FOLDER_CHECK_CONCURRENCY: usize = 8;
+
+pub(crate) struct Tree<'a> {
+    op: &'a Operator,
+    bucket: &'a BucketName,
+}
+
+impl<'a> Tree<'a> {
+    pub(crate) fn new(op: &'a Operator, bucket: &'a BucketName) -> Self {
+        Self { op, bucket }
+    }
+
+    /// The `limit` smallest entries after `after` under `prefix`, sorted.
+    pub(crate) async fn select(
+        &self,
+        prefix: &str,
+        delimiter: bool,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<Candidate>, Error> {
+        let mut window = Window::new(after, limit);
+        self.walk(prefix, delimiter, |c| {
+            window.offer(c);
+            ControlFlow::Continue(())
+        })
+        .await?;
+        Ok(window.into_sorted())
+    }
+
+    /// `candidates` without the folders that hold no object, order kept.
+    pub(crate) async fn keep_listable(
+        &self,
+        candidates: Vec<Candidate>,
+    ) -> Result<Vec<Candidate>, Error> {
+        futures::stream::iter(candidates)
+            .map(|c| async move {
+                let keep = match &c {
+                    Candidate::Object(_) => true,
+                    Candidate::Folder(folder) => self.holds_object(folder).await?,
+                };
+                Ok::<_, Error>(keep.then_some(c))
+            })
+            .buffered(FOLDER_CHECK_CONCURRENCY)
+            .try_filter_map(|c| async move { Ok(c) })
+            .try_collect()
+            .await
+    }
+
+    async fn holds_object(&self, folder: &str) -> Result<bool, Error> {
+        let mut found = false;
+        self.walk(folder, false, |_| {
+            found = true;
+            ControlFlow::Break(())
+        })
+        .await?;
+        Ok(found)
+    }
+
+    /// Visits every object under `prefix` (or, with `delimiter`, every object and folder right
+    /// below it) in no particular order, until `visit` breaks. Names that are not valid keys
+    /// (files put there by hand) are skipped.
+    async fn walk(
+        &self,
+        prefix: &str,
+        delimiter: bool,
+        mut visit: impl FnMut(Candidate) -> ControlFlow<()> + Send,
+    ) -> Result<(), Error> {
+        let oops = |e| from_opendal(e, self.bucket.as_str(), prefix);
+        let start = prefix.rfind('/').map_or("", |i| &prefix[..=i]);
+        let mut dirs = vec![start.to_owned()];
+        while let Some(dir) = dirs.pop() {
+            let path = if dir.is_empty() { "/" } else { dir.as_str() };
+            let mut lister = self.op.lister(path).await.map_err(oops)?;
+            while let Some(entry) = lister.try_next().await.map_err(oops)? {
+                let name = entry.path();
+                if name == path || !name.starts_with(prefix) {
+                    continue;
+                }
+                let candidate = match entry.metadata().mode() {
+                    EntryMode::FILE => match ObjectKey::parse(name) {
+                        Ok(key) => Candidate::Object(key),
+                        Err(e) => {
+                            tracing::debug!(bucket = %self.bucket, name, error = %e, "skipping a file that is not a valid key");
+                            continue;
+                        }
+                    },
+                    EntryMode::DIR if check_prefix(name).is_ok() => {
+                        if !delimiter {
+                            dirs.push(name.to_owned());
+                            continue;
+                        }
+                        Candidate::Folder(name.to_owned())
+                    }
+                    _ => continue,
+                };
+                if visit(candidate).is_break() {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+}

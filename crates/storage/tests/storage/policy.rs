@@ -1,0 +1,69 @@
+use storage::{Error, Policy};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn buckets_are_listed_by_name_with_their_configuration() {
+    let t = spawn();
+
+    let buckets = t.storage.buckets();
+
+    let names: Vec<_> = buckets.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(names, vec!["files", "images"]);
+    let images = t.storage.bucket(&t.images).expect("configured");
+    assert_eq!(images.policy, Policy::PublicRead);
+    assert_eq!(images.max_object_bytes, IMAGE_LIMIT);
+    assert_eq!(images.allowed_types, vec!["image/*".to_owned()]);
+    assert_eq!(images.backend, "fs");
+    assert!(matches!(
+        t.storage.bucket(&bucket("nope")),
+        Err(Error::NoSuchBucket(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_policy_change_is_persisted_and_seen_by_other_instances() {
+    let t = spawn();
+    assert_eq!(
+        t.storage.policy(&t.files).await.expect("readable"),
+        Policy::Private
+    );
+    let other = open(t.dir.path());
+    assert_eq!(
+        other.policy(&t.files).await.expect("readable"),
+        Policy::Private
+    );
+
+    let info = t
+        .storage
+        .set_policy(&t.files, Policy::PublicRead)
+        .await
+        .expect("stored");
+
+    assert_eq!(info.policy, Policy::PublicRead);
+    assert_eq!(
+        t.storage.policy(&t.files).await.expect("readable"),
+        Policy::PublicRead
+    );
+    assert_eq!(
+        t.storage.bucket(&t.files).expect("exists").policy,
+        Policy::PublicRead
+    );
+    let fresh = open(t.dir.path());
+    assert_eq!(
+        fresh.policy(&t.files).await.expect("readable"),
+        Policy::PublicRead
+    );
+    assert_eq!(files_under(&t.dir.path().join(".system/policies")).len(), 1);
+}
+
+#[tokio::test]
+async fn every_backend_and_the_system_area_report_ready() {
+    let t = spawn();
+
+    let checks = t.storage.check().await;
+
+    let names: Vec<_> = checks.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, vec!["files", "images", "system"]);
+    assert!(checks.iter().all(|(_, r)| r.is_ok()));
+}

@@ -1,0 +1,96 @@
+use storage::{ByteRange, Error};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_whole_read_streams_the_object_with_its_metadata() {
+    let t = spawn();
+    let stored = t.put(&t.images, "a/cat.png", png(5000)).await;
+
+    let body = t
+        .storage
+        .read(&t.images, &t.key("a/cat.png"), None)
+        .await
+        .expect("exists");
+
+    assert_eq!(body.meta, stored);
+    assert_eq!(body.range, None);
+    assert_eq!(collect(body).await, png(5000));
+}
+
+#[tokio::test]
+async fn ranges_select_the_requested_bytes() {
+    let t = spawn();
+    let bytes = png(10_000);
+    t.put(&t.files, "r.png", bytes.clone()).await;
+    let key = t.key("r.png");
+
+    let cases = [
+        (ByteRange::From(9_990), 9_990..10_000),
+        (ByteRange::FromTo(100, 199), 100..200),
+        (ByteRange::FromTo(9_000, 20_000), 9_000..10_000),
+        (ByteRange::Suffix(16), 9_984..10_000),
+        (ByteRange::Suffix(50_000), 0..10_000),
+    ];
+    for (range, expected) in cases {
+        let body = t
+            .storage
+            .read(&t.files, &key, Some(range))
+            .await
+            .expect("satisfiable");
+        assert_eq!(body.range, Some(expected.clone()));
+        assert_eq!(body.meta.size, 10_000);
+        let expected_bytes = bytes[expected.start as usize..expected.end as usize].to_vec();
+        assert_eq!(collect(body).await, expected_bytes, "{range:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_unsatisfiable_range_names_the_size() {
+    let t = spawn();
+    t.put(&t.files, "r.png", png(100)).await;
+
+    let result = t
+        .storage
+        .read(&t.files, &t.key("r.png"), Some(ByteRange::From(100)))
+        .await;
+
+    assert!(
+        matches!(result, Err(Error::RangeNotSatisfiable { size: 100 })),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn reading_a_missing_object_or_a_folder_is_not_found() {
+    let t = spawn();
+    t.put(&t.files, "a/b.txt", b"x".to_vec()).await;
+
+    for key in ["missing.png", "a"] {
+        let read = t.storage.read(&t.files, &t.key(key), None).await;
+        let stat = t.storage.stat(&t.files, &t.key(key)).await;
+        assert!(
+            matches!(read, Err(Error::NotFound { .. })),
+            "{key}: {read:?}"
+        );
+        match stat {
+            Err(Error::NotFound { bucket, key: k }) => {
+                assert_eq!((bucket.as_str(), k.as_str()), ("files", key))
+            }
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_etag_is_quoted_and_follows_the_content() {
+    let t = spawn();
+    let first = t.put(&t.files, "e.txt", b"hello".to_vec()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    let second = t.put(&t.files, "e.txt", b"hello!".to_vec()).await;
+
+    assert!(first.etag.starts_with('"') && first.etag.ends_with('"'));
+    assert!(first.etag.starts_with("\"5-"));
+    assert_ne!(first.etag, second.etag);
+    assert!(second.last_modified >= first.last_modified);
+}

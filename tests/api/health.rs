@@ -1,0 +1,88 @@
+use crate::helpers::{Sessions, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn healthz_answers_alive_with_a_request_id() {
+    let app = spawn_app().await;
+    let res = app.get("/healthz").await;
+    res.assert_ok(200);
+    assert!(res.headers.contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn readyz_is_ready_when_storage_and_redis_answer() {
+    let app = spawn_app().await;
+    let res = app.get("/readyz").await;
+    res.assert_ok(200);
+    assert_eq!(res.data()["checks"]["sessions"], true);
+}
+
+#[tokio::test]
+async fn readyz_names_redis_when_it_is_down() {
+    let mut app = spawn_app().await;
+    app.redis.as_mut().expect("redis").stop();
+    let res = app.get("/readyz").await;
+    res.assert_error(503, "session_store_unavailable");
+    let failing = res.data()["failing"].to_string();
+    assert!(failing.contains("sessions"), "{failing}");
+}
+
+#[tokio::test]
+async fn a_sane_client_request_id_is_kept_and_a_bad_one_replaced() {
+    let app = spawn_app_with(Sessions::Embedded, "").await;
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "trace-abc-123");
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.headers()["x-request-id"], "bad id with spaces");
+}
+
+#[tokio::test]
+async fn metrics_are_labelled_by_route_template_not_raw_path() {
+    let app = spawn_app_with(Sessions::Embedded, "").await;
+    app.get("/f/images/some/secret-name-1.png").await;
+    app.get("/f/images/other/secret-name-2.png").await;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("picgate_http_requests_total"), "{text}");
+    assert!(text.contains("route=\"/f/{bucket}/{key:.+}\""), "{text}");
+    assert!(!text.contains("secret-name"), "{text}");
+}
+
+#[tokio::test]
+async fn openapi_and_docs_describe_the_routes() {
+    let app = spawn_app_with(Sessions::Embedded, "").await;
+    let spec: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
+    assert!(spec["paths"]["/api/v1/auth/login"]["post"].is_object());
+    assert!(spec["paths"]["/api/v1/buckets/{bucket}/objects"]["post"].is_object());
+    let docs = app.client.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    let html = docs.text().await.unwrap();
+    assert!(html.contains("/api/v1/auth/login") && html.contains("object_not_found"));
+}

@@ -1,0 +1,148 @@
+use crate::helpers::{TestApp, TestUser, spawn_app};
+
+async fn seed_objects(app: &TestApp, user: &TestUser, keys: &[String]) {
+    for key in keys {
+        app.put(&user.access, "files", key, key.as_bytes().to_vec())
+            .await
+            .assert_ok(201);
+    }
+}
+
+async fn all_pages(app: &TestApp, token: &str, query: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..100 {
+        let mut path = format!("/api/v1/buckets/files/objects?pageSize=10{query}");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page = app.get_auth(&path, token).await;
+        page.assert_ok(200);
+        let items = page.data()["items"].as_array().unwrap();
+        assert!(items.len() <= 10);
+        keys.extend(items.iter().map(|i| i["key"].as_str().unwrap().to_owned()));
+        match page.data()["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return keys,
+        }
+    }
+    panic!("paging never ended");
+}
+
+#[tokio::test]
+async fn cursor_pages_cover_every_object_once_in_order() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let mut keys: Vec<String> = (0..25).map(|i| format!("k/{i:03}.txt")).collect();
+    keys.push("k/sub/deep.txt".into());
+    seed_objects(&app, &user, &keys).await;
+    let listed = all_pages(&app, &user.access, "&prefix=k/").await;
+    let mut expected = keys.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
+}
+
+#[tokio::test]
+async fn pages_stay_gap_free_when_objects_change_between_pages() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let keys: Vec<String> = (0..20).map(|i| format!("{i:03}.txt")).collect();
+    seed_objects(&app, &user, &keys).await;
+    let first = app
+        .get_auth("/api/v1/buckets/files/objects?pageSize=10", &user.access)
+        .await;
+    let cursor = first.data()["nextCursor"].as_str().unwrap().to_owned();
+    // Something before the cursor appears and something before it disappears.
+    app.put(&user.access, "files", "000a.txt", b"new".to_vec())
+        .await
+        .assert_ok(201);
+    app.client
+        .delete(app.url("/api/v1/buckets/files/objects/001.txt"))
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .unwrap();
+    let second = app
+        .get_auth(
+            &format!("/api/v1/buckets/files/objects?pageSize=10&cursor={cursor}"),
+            &user.access,
+        )
+        .await;
+    let got: Vec<&str> = second.data()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (10..20).map(|i| format!("{i:03}.txt")).collect();
+    assert_eq!(got, expected);
+}
+
+#[tokio::test]
+async fn a_delimiter_groups_keys_into_folders() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let keys = ["top.txt", "a/1.txt", "a/2.txt", "b/c/3.txt"].map(String::from);
+    seed_objects(&app, &user, &keys).await;
+    let res = app
+        .get_auth("/api/v1/buckets/files/objects?delimiter=/", &user.access)
+        .await;
+    res.assert_ok(200);
+    let items: Vec<&str> = res.data()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(items, ["top.txt"]);
+    assert_eq!(res.data()["folders"], serde_json::json!(["a/", "b/"]));
+    let inner = app
+        .get_auth(
+            "/api/v1/buckets/files/objects?delimiter=/&prefix=a/",
+            &user.access,
+        )
+        .await;
+    assert_eq!(inner.data()["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn page_numbers_add_a_total() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let keys: Vec<String> = (0..7).map(|i| format!("n{i}.txt")).collect();
+    seed_objects(&app, &user, &keys).await;
+    let res = app
+        .get_auth(
+            "/api/v1/buckets/files/objects?pageSize=3&pageNum=3",
+            &user.access,
+        )
+        .await;
+    res.assert_ok(200);
+    assert_eq!(res.data()["total"], 7);
+    let items = res.data()["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["key"], "n6.txt");
+}
+
+#[tokio::test]
+async fn a_forged_cursor_is_a_400() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    app.get_auth(
+        "/api/v1/buckets/files/objects?cursor=not-a-cursor!!",
+        &user.access,
+    )
+    .await
+    .assert_error(400, "invalid_cursor");
+}
+
+#[tokio::test]
+async fn listing_a_private_bucket_needs_a_session_and_a_public_one_does_not() {
+    let app = spawn_app().await;
+    app.get("/api/v1/buckets/files/objects")
+        .await
+        .assert_error(401, "missing_token");
+    app.get("/api/v1/buckets/images/objects")
+        .await
+        .assert_ok(200);
+}

@@ -1,0 +1,16 @@
+//! Black-box tests of the real app: one test binary, one module per feature.
+#![allow(clippy::unwrap_used)]
+
+mod auth;
+mod compat;
+mod config;
+mod errors;
+mod files;
+mod health;
+mod helpers;
+mod listing;
+mod objects;
+mod profiles;
+mod redis_outage;
+mod sessions;
+mod uploads;

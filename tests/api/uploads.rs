@@ -1,0 +1,252 @@
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+
+use crate::helpers::{Answer, PNG, Sessions, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn an_image_upload_answers_ready_to_paste_links() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let res = app
+        .upload(&user.access, "images", "cat.png", PNG.to_vec())
+        .await;
+    res.assert_ok(201);
+    let data = res.data();
+    assert_eq!(data["key"], "cat.png");
+    assert_eq!(data["contentType"], "image/png");
+    assert_eq!(data["size"], PNG.len());
+    let url = data["url"].as_str().unwrap();
+    assert_eq!(url, app.url("/f/images/cat.png"));
+    assert_eq!(data["markdown"], format!("![cat.png]({url})"));
+    assert!(
+        data["html"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("src=\"{url}\""))
+    );
+    let fetched = app.client.get(url).send().await.unwrap();
+    assert_eq!(fetched.headers()["content-type"], "image/png");
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), PNG);
+}
+
+#[tokio::test]
+async fn the_content_type_comes_from_the_bytes_not_the_name() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let res = app
+        .upload(&user.access, "files", "notes.txt", PNG.to_vec())
+        .await;
+    res.assert_ok(201);
+    assert_eq!(res.data()["contentType"], "image/png");
+    app.upload(
+        &user.access,
+        "images",
+        "fake.png",
+        b"just some text, not an image".to_vec(),
+    )
+    .await
+    .assert_error(415, "unsupported_media_type");
+    assert!(
+        app.stored_files().is_empty() || !app.stored_files().iter().any(|f| f.contains("fake"))
+    );
+}
+
+#[tokio::test]
+async fn an_upload_over_the_bucket_limit_is_413_and_stores_nothing() {
+    let app = spawn_app_with(
+        Sessions::Embedded,
+        "[buckets.images]\nmax_object_bytes = 1024\n",
+    )
+    .await;
+    let user = app.user().await;
+    let mut big = PNG.to_vec();
+    big.resize(64 * 1024, 0);
+    app.upload(&user.access, "images", "big.png", big.clone())
+        .await
+        .assert_error(413, "payload_too_large");
+    app.put(&user.access, "images", "big-raw.png", big)
+        .await
+        .assert_error(413, "payload_too_large");
+    assert_eq!(app.stored_files(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_streamed_body_without_length_is_cut_at_the_limit() {
+    let app = spawn_app_with(
+        Sessions::Embedded,
+        "[buckets.images]\nmax_object_bytes = 1024\n",
+    )
+    .await;
+    let user = app.user().await;
+    let mut chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![Ok(PNG.to_vec())];
+    chunks.extend((0..64).map(|_| Ok(vec![0u8; 1024])));
+    let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
+    let res = app
+        .client
+        .put(app.url("/api/v1/buckets/images/objects/chunked.png"))
+        .bearer_auth(&user.access)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    Answer::from(res)
+        .await
+        .assert_error(413, "payload_too_large");
+    assert_eq!(app.stored_files(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn raw_put_stores_the_body_at_the_key() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let res = app
+        .put(&user.access, "files", "docs/readme.txt", b"hello".to_vec())
+        .await;
+    res.assert_ok(201);
+    assert_eq!(res.data()["key"], "docs/readme.txt");
+    assert_eq!(res.data()["contentType"], "text/plain");
+    let got = app
+        .client
+        .get(app.url("/api/v1/buckets/files/objects/docs/readme.txt"))
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.text().await.unwrap(), "hello");
+}
+
+#[tokio::test]
+async fn uploads_need_a_session() {
+    let app = spawn_app().await;
+    let part = reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("a.png");
+    let res = app
+        .client
+        .post(app.url("/api/v1/buckets/images/objects"))
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    Answer::from(res).await.assert_error(401, "missing_token");
+    assert!(app.stored_files().is_empty());
+}
+
+#[tokio::test]
+async fn a_multipart_body_without_a_file_is_a_400() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/buckets/images/objects"))
+        .bearer_auth(&user.access)
+        .multipart(reqwest::multipart::Form::new().text("folder", "x"))
+        .send()
+        .await
+        .unwrap();
+    Answer::from(res)
+        .await
+        .assert_error(400, "invalid_multipart");
+}
+
+#[tokio::test]
+async fn several_files_and_a_folder_in_one_request() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let form = reqwest::multipart::Form::new()
+        .text("folder", "2026/album")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("a.png"),
+        )
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("b.png"),
+        );
+    let res = app
+        .client
+        .post(app.url("/api/v1/buckets/images/objects"))
+        .bearer_auth(&user.access)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let res = Answer::from(res).await;
+    res.assert_ok(201);
+    let keys: Vec<&str> = res.data()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["2026/album/a.png", "2026/album/b.png"]);
+}
+
+#[tokio::test]
+async fn traversal_and_malformed_keys_are_400_and_write_nothing_outside() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    for key in [
+        "..%2F..%2Fescape.txt",
+        "a%5C..%5Cb.txt",
+        "a/%2E%2E%2Fb.txt",
+        "ctl%01.txt",
+    ] {
+        app.put(&user.access, "files", key, b"x".to_vec())
+            .await
+            .assert_error(400, "invalid_object_key");
+    }
+    let part = reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("../../escape.png");
+    let res = app
+        .client
+        .post(app.url("/api/v1/buckets/images/objects"))
+        .bearer_auth(&user.access)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    Answer::from(res)
+        .await
+        .assert_error(400, "invalid_object_key");
+    let root = app.data_dir.parent().unwrap();
+    assert!(!root.join("escape.txt").exists() && !root.join("escape.png").exists());
+    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+}
+
+#[tokio::test]
+async fn an_upload_cut_off_midway_leaves_nothing() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    let head = format!(
+        "PUT /api/v1/buckets/files/objects/partial.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Length: 1000000\r\n\r\n",
+        user.access
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&vec![7u8; 300_000]).await.unwrap();
+    stream.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(stream);
+    // Give the server a moment to notice and clean up.
+    let mut left = app.stored_files();
+    for _ in 0..50 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = app.stored_files();
+    }
+    assert!(left.is_empty(), "left behind: {left:?}");
+    let res = app
+        .client
+        .get(app.url("/api/v1/buckets/files/info/partial.bin"))
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .unwrap();
+    Answer::from(res)
+        .await
+        .assert_error(404, "object_not_found");
+}
