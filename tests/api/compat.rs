@@ -302,3 +302,26 @@ async fn seed_bucket_pages_and_policies() {
     assert_seed_ok(&set);
     assert_eq!(set["data"], "private");
 }
+
+#[tokio::test]
+async fn seed_notifications_read_back_empty_and_cannot_be_set() {
+    let app = spawn_app().await;
+    let got = seed_post(
+        &app,
+        "/imagepic/notification/getBucketNotification",
+        json!({"bucketName": "images"}),
+        None,
+    )
+    .await;
+    assert_seed_ok(&got);
+    assert_eq!(got["data"]["QueueConfiguration"], json!([]));
+    let user = app.user().await;
+    let set = seed_post(
+        &app,
+        "/imagepic/notification/setBucketNotification",
+        json!({"bucketName": "images", "config": {}}),
+        Some(&user.access),
+    )
+    .await;
+    assert_seed_failure(&set, "not_implemented");
+}

@@ -67,6 +67,7 @@ error_codes! {
     ValidationFailed => (UNPROCESSABLE_ENTITY, "validation_failed", "fields failed validation; see data.fields"),
     TooManyAttempts => (TOO_MANY_REQUESTS, "too_many_attempts", "too many failed logins; retry later"),
     InternalError => (INTERNAL_SERVER_ERROR, "internal_error", "an unexpected failure; the log has the cause"),
+    NotImplemented => (NOT_IMPLEMENTED, "not_implemented", "picgate does not offer this"),
     StorageUnavailable => (SERVICE_UNAVAILABLE, "storage_unavailable", "the storage backend cannot be reached"),
     SessionStoreUnavailable => (SERVICE_UNAVAILABLE, "session_store_unavailable", "the session store cannot be reached"),
 }

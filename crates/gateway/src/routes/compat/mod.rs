@@ -4,6 +4,7 @@
 
 mod auth;
 mod bucket;
+mod notification;
 mod object;
 mod policy;
 
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/imagepic")
             .configure(auth::configure)
             .configure(bucket::configure)
+            .configure(notification::configure)
             .configure(object::configure)
             .configure(policy::configure),
     );
