@@ -337,3 +337,51 @@ async fn the_embedded_session_store_serves_the_same_flow() {
     again.assert_ok(200);
     let _ = rand_digits();
 }
+
+#[tokio::test]
+async fn with_registration_closed_only_the_cli_creates_accounts() {
+    let app = crate::helpers::spawn_app_with(
+        crate::helpers::Sessions::Embedded,
+        "[auth]\nopen_registration = false\n",
+    )
+    .await;
+    app.register("13800000010", "closed@example.com", PASSWORD)
+        .await
+        .assert_error(403, "registration_closed");
+    let seed = app
+        .post_json(
+            "/imagepic/auth/register",
+            &json!({"email": "closed@example.com", "phone": "13800000010", "upwd": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(seed.body["code"], "-1");
+    assert_eq!(seed.body["data"]["errCode"], "registration_closed");
+    let admin = app.admin().await;
+    app.get_auth("/api/v1/me", &admin.access)
+        .await
+        .assert_ok(200);
+}
+
+#[tokio::test]
+async fn refresh_rejects_garbage_and_tokens_of_ended_sessions() {
+    let app = spawn_app().await;
+    app.post_json(
+        "/api/v1/auth/refresh",
+        &json!({"refreshToken": "garbage"}),
+        None,
+    )
+    .await
+    .assert_error(401, "invalid_token");
+    let user = app.user().await;
+    app.post_json("/api/v1/auth/logout", &json!({}), Some(&user.access))
+        .await
+        .assert_ok(200);
+    app.post_json(
+        "/api/v1/auth/refresh",
+        &json!({"refreshToken": user.refresh}),
+        None,
+    )
+    .await
+    .assert_error(401, "session_revoked");
+}

@@ -325,3 +325,68 @@ async fn seed_notifications_read_back_empty_and_cannot_be_set() {
     .await;
     assert_seed_failure(&set, "not_implemented");
 }
+
+#[tokio::test]
+async fn seed_routes_answer_bad_requests_in_the_seed_envelope() {
+    let app = spawn_app().await;
+    // A body over the JSON limit.
+    let big = json!({"bucketName": "images", "objectName": "x".repeat(100_000)});
+    let res = seed_post(&app, "/imagepic/object/statObject", big, None).await;
+    assert_seed_failure(&res, "payload_too_large");
+    // A malformed query.
+    let res: Value = app
+        .client
+        .get(app.url("/imagepic/bucket/listBuckets?pageSize=abc&pageNum=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_seed_failure(&res, "invalid_query");
+    // A wrong method.
+    let res = app
+        .client
+        .get(app.url("/imagepic/object/statObject"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_seed_failure(&res.json().await.unwrap(), "route_not_found");
+    // Only one paging parameter: none, as the seed did.
+    let res: Value = app
+        .client
+        .get(app.url("/imagepic/bucket/listBuckets?pageSize=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_seed_ok(&res);
+    assert_eq!(res["data"], json!([]));
+}
+
+#[tokio::test]
+async fn seed_put_object_refuses_wrong_types_and_stores_nothing() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"plain text".to_vec()).file_name("fake.png"),
+    );
+    let res: Value = app
+        .client
+        .post(app.url("/imagepic/object/putObject"))
+        .header("authorization", &user.access)
+        .header("bucket", "images")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_seed_failure(&res, "unsupported_media_type");
+    assert!(app.stored_files().is_empty());
+}

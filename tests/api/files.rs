@@ -252,3 +252,88 @@ async fn active_content_is_only_ever_a_download() {
         assert_eq!(h["x-content-type-options"], "nosniff");
     }
 }
+
+#[tokio::test]
+async fn an_unsatisfiable_range_says_the_size() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    app.upload(&user.access, "images", "z.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    let res = app
+        .client
+        .get(app.url("/f/images/z.png"))
+        .header("range", "bytes=9999-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 416);
+    assert_eq!(
+        res.headers()["content-range"],
+        format!("bytes */{}", PNG.len()).as_str()
+    );
+}
+
+#[tokio::test]
+async fn file_bytes_do_not_vary_by_client() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    app.upload(&user.access, "images", "v.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    let res = app
+        .client
+        .get(app.url("/f/images/v.png"))
+        .send()
+        .await
+        .unwrap();
+    let vary = res
+        .headers()
+        .get_all("vary")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join(",");
+    assert!(!vary.contains("User-Agent"), "{vary}");
+}
+
+#[tokio::test]
+async fn a_malformed_sign_body_is_a_400_not_a_default_link() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    app.put(&user.access, "files", "s.txt", b"x".to_vec())
+        .await
+        .assert_ok(201);
+    for body in ["{bad", "{\"expiresIn\": \"soon\"}"] {
+        let res = app
+            .client
+            .post(app.url("/api/v1/buckets/files/sign/s.txt"))
+            .bearer_auth(&user.access)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        Answer::from(res).await.assert_error(400, "malformed_json");
+    }
+}
+
+#[tokio::test]
+async fn links_ignore_forwarded_hosts_from_untrusted_clients() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let part = reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("fw.png");
+    let res = app
+        .client
+        .post(app.url("/api/v1/buckets/images/objects"))
+        .bearer_auth(&user.access)
+        .header("x-forwarded-host", "evil.example")
+        .header("x-forwarded-proto", "https")
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    let res = Answer::from(res).await;
+    res.assert_ok(201);
+    assert_eq!(res.data()["url"], app.url("/f/images/fw.png"));
+}

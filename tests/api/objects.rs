@@ -135,7 +135,7 @@ async fn only_an_admin_changes_a_bucket_policy_and_it_takes_effect() {
     let admin = app.admin().await;
     set(admin.access.clone(), "sideways")
         .await
-        .assert_error(400, "bad_request");
+        .assert_error(400, "invalid_policy");
     set(admin.access.clone(), "public-read")
         .await
         .assert_ok(200);
@@ -150,4 +150,69 @@ async fn only_an_admin_changes_a_bucket_policy_and_it_takes_effect() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn the_native_object_route_serves_ranges_304_and_head_and_guards_private_buckets() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    app.put(&user.access, "files", "n/obj.bin", b"0123456789".to_vec())
+        .await
+        .assert_ok(201);
+    let url = app.url("/api/v1/buckets/files/objects/n/obj.bin");
+    Answer::from(app.client.get(&url).send().await.unwrap())
+        .await
+        .assert_error(401, "missing_token");
+    let ranged = app
+        .client
+        .get(&url)
+        .bearer_auth(&user.access)
+        .header("range", "bytes=2-4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.status(), 206);
+    assert_eq!(ranged.text().await.unwrap(), "234");
+    let full = app
+        .client
+        .get(&url)
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .unwrap();
+    let etag = full.headers()["etag"].to_str().unwrap().to_owned();
+    let again = app
+        .client
+        .get(&url)
+        .bearer_auth(&user.access)
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    let head = app
+        .client
+        .head(&url)
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-length"], "10");
+}
+
+#[tokio::test]
+async fn a_malformed_policy_body_is_a_400() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .client
+        .put(app.url("/api/v1/buckets/files/policy"))
+        .bearer_auth(&admin.access)
+        .header("content-type", "application/json")
+        .body("{policy")
+        .send()
+        .await
+        .unwrap();
+    Answer::from(res).await.assert_error(400, "malformed_json");
 }

@@ -250,3 +250,50 @@ async fn an_upload_cut_off_midway_leaves_nothing() {
         .await
         .assert_error(404, "object_not_found");
 }
+
+#[tokio::test]
+async fn a_batch_that_fails_removes_what_it_created_and_keeps_what_existed() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    app.upload(&user.access, "images", "keep.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("keep.png"),
+        )
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("new.png"),
+        )
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"not an image".to_vec()).file_name("bad.png"),
+        );
+    let res = app
+        .client
+        .post(app.url("/api/v1/buckets/images/objects"))
+        .bearer_auth(&user.access)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    Answer::from(res)
+        .await
+        .assert_error(415, "unsupported_media_type");
+    let kept = app
+        .client
+        .get(app.url("/f/images/keep.png"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.status(), 200);
+    assert_eq!(kept.bytes().await.unwrap().as_ref(), PNG);
+    app.get("/f/images/new.png")
+        .await
+        .assert_error(404, "object_not_found");
+    app.get("/f/images/bad.png")
+        .await
+        .assert_error(404, "object_not_found");
+}

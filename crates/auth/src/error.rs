@@ -38,6 +38,9 @@ pub enum Error {
     Validation(Vec<FieldError>),
     #[error("an account with this phone or email already exists")]
     AccountExists,
+    /// Self-service sign-up is switched off (`auth.open_registration = false`).
+    #[error("registration is closed: ask an administrator for an account")]
+    RegistrationClosed,
     #[error("invalid login or password")]
     InvalidCredentials,
     #[error("too many failed attempts; retry in {retry_after_secs} s")]

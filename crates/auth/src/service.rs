@@ -11,7 +11,7 @@ use crate::accounts::{Accounts, StoredUser};
 use crate::error::Error;
 use crate::jwt::{Claims, JwtKeys};
 use crate::memory_store::MemoryStore;
-use crate::model::{Device, NewAccount, Principal, SessionInfo, TokenPair, User};
+use crate::model::{Device, NewAccount, Principal, Role, SessionInfo, TokenPair, User};
 use crate::password;
 use crate::redis_store::RedisStore;
 use crate::refresh;
@@ -91,6 +91,19 @@ impl Auth {
                 dummy_hash,
             }),
         })
+    }
+
+    /// Self-service sign-up: `register` for a plain user, refused with `RegistrationClosed`
+    /// when `open_registration` is off.
+    pub async fn sign_up(&self, account: NewAccount) -> Result<User, Error> {
+        if !self.inner.settings.open_registration {
+            return Err(Error::RegistrationClosed);
+        }
+        self.register(NewAccount {
+            role: Role::User,
+            ..account
+        })
+        .await
     }
 
     /// `Validation` with every bad field, or `AccountExists` if the phone or email is taken.

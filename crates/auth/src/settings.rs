@@ -22,6 +22,9 @@ pub struct Settings {
     /// Failed logins per identifier (and ×[`crate::throttle::IP_LIMIT_FACTOR`] per IP) per window.
     pub login_max_failures: u32,
     pub login_window_secs: u64,
+    /// Whether anyone may create an account through the API (`Auth::sign_up`). Operators can
+    /// always create accounts (`Auth::register`, the CLI).
+    pub open_registration: bool,
 }
 
 impl Default for Settings {
@@ -34,6 +37,7 @@ impl Default for Settings {
             bcrypt_cost: 12,
             login_max_failures: 5,
             login_window_secs: 900,
+            open_registration: true,
         }
     }
 }

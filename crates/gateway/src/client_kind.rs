@@ -101,7 +101,14 @@ pub async fn middleware(
         actix_web::http::header::HeaderName::from_static(PROFILE_HEADER),
         HeaderValue::from_static(kind.as_str()),
     );
-    headers.append(VARY, HeaderValue::from_static("X-Client, User-Agent"));
+    // Only JSON answers depend on the client; file bytes stay one cache entry for everyone.
+    let is_json = headers
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if is_json {
+        headers.append(VARY, HeaderValue::from_static("X-Client, User-Agent"));
+    }
     Ok(res)
 }
 

@@ -42,6 +42,7 @@ error_codes! {
     InvalidBucketName => (BAD_REQUEST, "invalid_bucket_name", "the bucket name breaks the naming rules"),
     InvalidCursor => (BAD_REQUEST, "invalid_cursor", "the paging cursor was not issued by this server"),
     InvalidExpiry => (BAD_REQUEST, "invalid_expiry", "the requested link lifetime is out of range"),
+    InvalidPolicy => (BAD_REQUEST, "invalid_policy", "a policy is `private` or `public-read`"),
     InvalidMultipart => (BAD_REQUEST, "invalid_multipart", "the multipart body is malformed or has no `file` field"),
     UploadInterrupted => (BAD_REQUEST, "upload_interrupted", "the upload body ended or failed midway; nothing was stored"),
     MissingToken => (UNAUTHORIZED, "missing_token", "this route needs `Authorization: Bearer <token>`"),
@@ -51,6 +52,7 @@ error_codes! {
     InvalidCredentials => (UNAUTHORIZED, "invalid_credentials", "login or password is wrong"),
     Forbidden => (FORBIDDEN, "forbidden", "the caller may not do this"),
     AdminRequired => (FORBIDDEN, "admin_required", "only an administrator may do this"),
+    RegistrationClosed => (FORBIDDEN, "registration_closed", "self-service sign-up is switched off"),
     InvalidSignature => (FORBIDDEN, "invalid_signature", "the signed link is not valid for this object"),
     SignatureExpired => (FORBIDDEN, "signature_expired", "the signed link has expired"),
     RouteNotFound => (NOT_FOUND, "route_not_found", "no route has this path"),
@@ -83,6 +85,12 @@ pub enum ApiError {
     Request { code: Code, message: String },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+impl From<storage::UnknownPolicy> for ApiError {
+    fn from(e: storage::UnknownPolicy) -> Self {
+        Self::new(Code::InvalidPolicy, e.to_string())
+    }
 }
 
 impl ApiError {
@@ -158,6 +166,7 @@ fn auth_code(e: &auth::Error) -> Code {
     match e {
         E::Validation(_) => Code::ValidationFailed,
         E::AccountExists => Code::AccountExists,
+        E::RegistrationClosed => Code::RegistrationClosed,
         E::InvalidCredentials => Code::InvalidCredentials,
         E::TooManyAttempts { .. } => Code::TooManyAttempts,
         E::InvalidToken => Code::InvalidToken,
@@ -166,6 +175,7 @@ fn auth_code(e: &auth::Error) -> Code {
         E::SessionNotFound => Code::SessionNotFound,
         E::UserNotFound => Code::UserNotFound,
         E::Unavailable(_) => Code::SessionStoreUnavailable,
+        E::Storage(e) if e.is_temporary() => Code::StorageUnavailable,
         E::Storage(_) | E::Internal(_) => Code::InternalError,
     }
 }
@@ -199,8 +209,14 @@ impl ResponseError for ApiError {
             tracing::error!(code = code.name(), request_id = %request_id, error = ?self, "request failed");
         }
         let mut builder = HttpResponse::build(code.status());
-        if let Self::Auth(auth::Error::TooManyAttempts { retry_after_secs }) = self {
-            builder.insert_header(("Retry-After", retry_after_secs.to_string()));
+        match self {
+            Self::Auth(auth::Error::TooManyAttempts { retry_after_secs }) => {
+                builder.insert_header(("Retry-After", retry_after_secs.to_string()));
+            }
+            Self::Storage(storage::Error::RangeNotSatisfiable { size }) => {
+                builder.insert_header(("Content-Range", format!("bytes */{size}")));
+            }
+            _ => {}
         }
         builder.json(Envelope::failure(
             code.name(),

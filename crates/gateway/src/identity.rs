@@ -1,6 +1,5 @@
-//! Who is calling: the bearer token checked against its session, as request extractors.
-//! `Authenticated` requires a valid session; `Caller` also admits anonymous requests but still
-//! rejects a token that is present and bad.
+//! Who is calling: the bearer token checked against its session. `Authenticated` is the
+//! extractor for routes that need a session; `principal` serves routes that may not.
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, USER_AGENT};
@@ -22,7 +21,8 @@ pub fn bearer_token(req: &HttpRequest) -> Option<String> {
     (!token.is_empty()).then(|| token.to_owned())
 }
 
-async fn principal(req: &HttpRequest) -> Result<Option<Principal>, ApiError> {
+/// The session behind the request's token, if it sent one; a bad token is an error.
+pub async fn principal(req: &HttpRequest) -> Result<Option<Principal>, ApiError> {
     let Some(token) = bearer_token(req) else {
         return Ok(None);
     };
@@ -53,20 +53,6 @@ impl FromRequest for Authenticated {
     }
 }
 
-/// A caller that may be anonymous.
-#[derive(Debug, Clone)]
-pub struct Caller(pub Option<Principal>);
-
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move { Ok(Caller(principal(&req).await?)) })
-    }
-}
-
 /// The device a session is opened from, as shown in the session list.
 pub fn device(req: &HttpRequest) -> Device {
     const MAX_AGENT: usize = 256;
@@ -76,6 +62,6 @@ pub fn device(req: &HttpRequest) -> Device {
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(MAX_AGENT).collect()),
-        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        ip: crate::proxies::client_ip(req).map(|ip| ip.to_string()),
     }
 }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod identity;
 pub mod metrics;
 pub mod profiles;
+pub mod proxies;
 pub mod request_id;
 pub mod routes;
 pub mod settings;

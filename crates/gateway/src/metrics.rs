@@ -71,6 +71,22 @@ impl Metrics {
     }
 }
 
+/// Counts a request as in flight until dropped, even when the client goes away midway.
+struct InFlight(IntGauge);
+
+impl InFlight {
+    fn enter(gauge: &IntGauge) -> Self {
+        gauge.inc();
+        Self(gauge.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -82,14 +98,10 @@ pub async fn middleware(
         .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
     let path = req.path().to_owned();
     let started = Instant::now();
-    if let Some(m) = &metrics {
-        m.in_flight.inc();
-    }
+    let in_flight = metrics.as_ref().map(|m| InFlight::enter(&m.in_flight));
     let result = next.call(req).await;
     let elapsed = started.elapsed();
-    if let Some(m) = &metrics {
-        m.in_flight.dec();
-    }
+    drop(in_flight);
     let status = match &result {
         Ok(res) => res.status().as_u16(),
         Err(e) => e.as_response_error().status_code().as_u16(),

@@ -47,6 +47,9 @@ pub struct ServerSettings {
     pub json_limit: usize,
     #[serde(default)]
     pub workers: usize,
+    /// Proxies whose `X-Forwarded-For/-Host/-Proto` headers are believed.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -14,8 +14,9 @@ use sha2::{Digest, Sha256};
 use storage::Storage;
 
 use crate::metrics::{self, Metrics};
+use crate::proxies::TrustedProxies;
 use crate::routes;
-use crate::routes::compat::CompatTokenTtl;
+use crate::routes::compat::{BodyLimit, CompatTokenTtl};
 use crate::settings::Settings;
 use crate::views::PublicUrl;
 use crate::{client_kind, request_id};
@@ -103,6 +104,8 @@ fn run(
         settings.auth.compat_token_ttl_secs,
     )));
     let json_limit = settings.server.json_limit;
+    let body_limit = web::Data::new(BodyLimit(json_limit));
+    let proxies = web::Data::new(TrustedProxies(settings.server.trusted_proxies.clone()));
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(Compress::default())
@@ -115,6 +118,8 @@ fn run(
             .app_data(profiles.clone())
             .app_data(public_url.clone())
             .app_data(compat_ttl.clone())
+            .app_data(body_limit.clone())
+            .app_data(proxies.clone())
             .app_data(routes::json_config(json_limit))
             .app_data(routes::query_config())
             .app_data(routes::path_config())

@@ -40,7 +40,7 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let form = form.into_inner();
     let user = auth
-        .register(NewAccount {
+        .sign_up(NewAccount {
             phone: form.phone,
             email: form.email,
             password: form.password,

@@ -6,11 +6,11 @@ use storage::{Policy, Storage};
 use utoipa::{IntoParams, ToSchema};
 
 use super::access::ensure_admin;
-use super::{bucket_name, resource};
+use super::{bucket_name, page_of, resource};
 use crate::envelope;
-use crate::error::{ApiError, Code};
+use crate::error::ApiError;
 use crate::identity::Authenticated;
-use crate::views::{BucketView, Shape};
+use crate::views::{BucketView, PolicyView, Shape};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/buckets").route(web::get().to(list_buckets)))
@@ -40,12 +40,7 @@ pub async fn list_buckets(
     let buckets = storage.buckets();
     let size = shape.page_size(query.page_size);
     let page = query.page_num.unwrap_or(1).max(1);
-    let views: Vec<BucketView> = buckets
-        .iter()
-        .skip((page - 1).saturating_mul(size))
-        .take(size)
-        .map(BucketView::from)
-        .collect();
+    let views: Vec<BucketView> = page_of(buckets.iter().map(BucketView::from), size, page);
     Ok(envelope::ok(serde_json::json!({
         "items": shape.many(&views)?,
         "total": buckets.len(),
@@ -58,12 +53,11 @@ pub async fn get_policy(
     _caller: Authenticated,
     bucket: web::Path<String>,
     storage: web::Data<Storage>,
+    shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
     let bucket = bucket_name(bucket.into_inner())?;
     let policy = storage.policy(&bucket).await?;
-    Ok(envelope::ok(
-        serde_json::json!({ "bucket": bucket.to_string(), "policy": policy.to_string() }),
-    ))
+    Ok(envelope::ok(shape.one(&PolicyView::new(&bucket, policy))?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -84,16 +78,7 @@ pub async fn set_policy(
 ) -> Result<HttpResponse, ApiError> {
     ensure_admin(&principal)?;
     let bucket = bucket_name(bucket.into_inner())?;
-    let policy: Policy = parse_policy(&form.policy)?;
+    let policy: Policy = form.policy.parse()?;
     let info = storage.set_policy(&bucket, policy).await?;
     Ok(envelope::ok(shape.one(&BucketView::from(&info))?))
-}
-
-pub fn parse_policy(raw: &str) -> Result<Policy, ApiError> {
-    raw.parse().map_err(|_| {
-        ApiError::new(
-            Code::BadRequest,
-            format!("policy must be 'private' or 'public-read', not '{raw}'"),
-        )
-    })
 }

@@ -16,9 +16,18 @@ use crate::error::Code;
         super::objects::list, super::objects::upload_multipart, super::objects::put_object,
         super::objects::get_object, super::objects::delete_object, super::objects::delete_many,
         super::objects::info, super::objects::sign,
+        super::files::file,
         super::health::healthz, super::health::readyz, super::health::metrics,
+        super::compat::auth::register, super::compat::auth::login, super::compat::auth::change,
+        super::compat::bucket::list_buckets,
+        super::compat::object::list_objects, super::compat::object::get_object,
+        super::compat::object::stat_object, super::compat::object::presigned_get_object,
+        super::compat::object::put_object, super::compat::object::remove_object,
+        super::compat::policy::get_policy, super::compat::policy::set_policy,
+        super::compat::notification::get_notification, super::compat::notification::set_notification,
     ),
-    tags((name = "auth"), (name = "buckets"), (name = "objects"), (name = "ops"))
+    tags((name = "auth"), (name = "buckets"), (name = "objects"), (name = "files"), (name = "ops"),
+         (name = "imagepic (seed-compatible)", description = "the Node service's API, kept working"))
 )]
 pub struct ApiDoc;
 

@@ -7,17 +7,16 @@ use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use storage::{Entry, ListQuery, PageNumber, Storage};
-use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
-use super::access::{ensure_bucket, ensure_read};
+use super::access::{ensure_bucket_exists, ensure_read};
 use super::serve::{self, Caching};
 use super::{bucket_name, object_key, resource, upload};
 use crate::envelope;
 use crate::error::{ApiError, Code};
-use crate::identity::{Authenticated, Caller};
+use crate::identity::Authenticated;
 use crate::metrics::Metrics;
-use crate::views::{Links, ListView, ObjectView, Shape, UploadView, file_path};
+use crate::views::{DeletionView, Links, ListView, ObjectView, Shape, SignedLinkView, UploadView};
 
 /// Most keys one batch delete takes.
 pub const MAX_BATCH_KEYS: usize = 1000;
@@ -58,7 +57,7 @@ pub struct ListParams {
     params(("bucket" = String, Path), ListParams),
     responses((status = 200, description = "{items, folders, nextCursor} or, with pageNum, {items, folders, total}")))]
 pub async fn list(
-    Caller(caller): Caller,
+    req: HttpRequest,
     bucket: web::Path<String>,
     params: web::Query<ListParams>,
     storage: web::Data<Storage>,
@@ -66,7 +65,7 @@ pub async fn list(
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
     let bucket = bucket_name(bucket.into_inner())?;
-    ensure_read(&storage, &bucket, caller.as_ref()).await?;
+    ensure_read(&req, &storage, &bucket).await?;
     let params = params.into_inner();
     let delimiter = match params.delimiter.as_deref() {
         None | Some("") => false,
@@ -157,7 +156,7 @@ pub async fn upload_multipart(
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
     let bucket = bucket_name(bucket.into_inner())?;
-    ensure_bucket(&storage, &bucket)?;
+    ensure_bucket_exists(&storage, &bucket)?;
     let stored = upload::multipart(
         &storage,
         &metrics,
@@ -195,7 +194,7 @@ pub async fn put_object(
     let (bucket, key) = path.into_inner();
     let bucket = bucket_name(bucket)?;
     let key = object_key(key)?;
-    ensure_bucket(&storage, &bucket)?;
+    ensure_bucket_exists(&storage, &bucket)?;
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -213,14 +212,13 @@ pub async fn put_object(
               (status = 304, description = "not modified"), (status = 404, description = "object_not_found")))]
 pub async fn get_object(
     req: HttpRequest,
-    Caller(caller): Caller,
     path: web::Path<(String, String)>,
     storage: web::Data<Storage>,
 ) -> Result<HttpResponse, ApiError> {
     let (bucket, key) = path.into_inner();
     let bucket = bucket_name(bucket)?;
     let key = object_key(key)?;
-    ensure_read(&storage, &bucket, caller.as_ref()).await?;
+    ensure_read(&req, &storage, &bucket).await?;
     serve::object(&req, &storage, &bucket, &key, Caching::Private).await
 }
 
@@ -254,9 +252,10 @@ pub async fn delete_many(
     bucket: web::Path<String>,
     form: web::Json<DeleteManyForm>,
     storage: web::Data<Storage>,
+    shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
     let bucket = bucket_name(bucket.into_inner())?;
-    ensure_bucket(&storage, &bucket)?;
+    ensure_bucket_exists(&storage, &bucket)?;
     let raw = form.into_inner().keys;
     if raw.is_empty() || raw.len() > MAX_BATCH_KEYS {
         return Err(ApiError::new(
@@ -269,29 +268,25 @@ pub async fn delete_many(
     for key in raw {
         match object_key(key.clone()) {
             Ok(k) => valid.push(k),
-            Err(e) => items.push(outcome(&key, Err(e))),
+            Err(e) => items.push(DeletionView::new(&key, Err(e))),
         }
     }
     for (key, result) in storage.delete_many(&bucket, valid).await? {
-        items.push(outcome(key.as_ref(), result.map_err(ApiError::from)));
+        items.push(DeletionView::new(
+            key.as_ref(),
+            result.map_err(ApiError::from),
+        ));
     }
-    Ok(envelope::ok(serde_json::json!({ "items": items })))
-}
-
-fn outcome(key: &str, result: Result<(), ApiError>) -> serde_json::Value {
-    match result {
-        Ok(()) => serde_json::json!({ "key": key, "deleted": true }),
-        Err(e) => serde_json::json!({
-            "key": key, "deleted": false, "code": e.code().name(), "msg": e.public_message(),
-        }),
-    }
+    Ok(envelope::ok(
+        serde_json::json!({ "items": shape.many(&items)? }),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/buckets/{bucket}/info/{key}", tag = "objects",
     params(("bucket" = String, Path), ("key" = String, Path)),
     responses((status = 200, description = "size, contentType, etag, lastModified, url")))]
 pub async fn info(
-    Caller(caller): Caller,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
     storage: web::Data<Storage>,
     links: Links,
@@ -300,7 +295,7 @@ pub async fn info(
     let (bucket, key) = path.into_inner();
     let bucket = bucket_name(bucket)?;
     let key = object_key(key)?;
-    ensure_read(&storage, &bucket, caller.as_ref()).await?;
+    ensure_read(&req, &storage, &bucket).await?;
     let meta = storage.stat(&bucket, &key).await?;
     Ok(envelope::ok(
         shape.one(&ObjectView::new(&bucket, &meta, &links))?,
@@ -310,7 +305,7 @@ pub async fn info(
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignForm {
-    /// Seconds the link stays valid (default 3600).
+    /// Seconds the link stays valid (default 3600, at most 7 days).
     expires_in: Option<u64>,
 }
 
@@ -321,41 +316,19 @@ pub const DEFAULT_SIGN_SECS: u64 = 3600;
     params(("bucket" = String, Path), ("key" = String, Path)),
     responses((status = 200, description = "{url, expiresAt}"), (status = 404, description = "object_not_found")))]
 pub async fn sign(
-    Authenticated(_principal): Authenticated,
+    _caller: Authenticated,
     path: web::Path<(String, String)>,
-    form: Option<web::Json<SignForm>>,
+    form: web::Json<SignForm>,
     storage: web::Data<Storage>,
     links: Links,
+    shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
     let (bucket, key) = path.into_inner();
     let bucket = bucket_name(bucket)?;
     let key = object_key(key)?;
-    let expires_in = form.and_then(|f| f.expires_in).unwrap_or(DEFAULT_SIGN_SECS);
-    let (url, expires_at) = signed_url(&storage, &links, &bucket, &key, expires_in).await?;
-    Ok(envelope::ok(serde_json::json!({
-        "url": url,
-        "expiresAt": expires_at.format(&time::format_description::well_known::Rfc3339).map_err(ApiError::internal)?,
-    })))
-}
-
-/// A time-limited link to an existing object.
-pub async fn signed_url(
-    storage: &Storage,
-    links: &Links,
-    bucket: &storage::BucketName,
-    key: &storage::ObjectKey,
-    expires_in: u64,
-) -> Result<(String, OffsetDateTime), ApiError> {
-    storage.stat(bucket, key).await?;
-    let signed = storage.sign(bucket, key, Duration::from_secs(expires_in))?;
-    let url = format!(
-        "{}{}?expires={}&signature={}",
-        links.base(),
-        file_path(bucket, key),
-        signed.expires,
-        signed.signature
-    );
-    let expires_at =
-        OffsetDateTime::from_unix_timestamp(signed.expires).map_err(ApiError::internal)?;
-    Ok((url, expires_at))
+    storage.stat(&bucket, &key).await?;
+    let expires_in = form.expires_in.unwrap_or(DEFAULT_SIGN_SECS);
+    let signed = storage.sign(&bucket, &key, Duration::from_secs(expires_in))?;
+    let view = SignedLinkView::new(&links, &bucket, &key, &signed)?;
+    Ok(envelope::ok(shape.one(&view)?))
 }

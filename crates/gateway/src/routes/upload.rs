@@ -11,8 +11,9 @@ use crate::metrics::Metrics;
 const MAX_FOLDER_BYTES: usize = 1024;
 
 /// Stores every `file` field of a multipart body under `folder`. A `folder` field counts for
-/// the files after it. If one file fails, the ones this request already stored are removed
-/// and the failure is answered.
+/// the files after it. If one file fails, the failure is answered and the objects this request
+/// created are removed again; an object it replaced keeps its new, complete content (the old
+/// bytes are gone once the replacement is written).
 pub async fn multipart(
     storage: &Storage,
     metrics: &Metrics,
@@ -21,13 +22,18 @@ pub async fn multipart(
     mut payload: Multipart,
 ) -> Result<Vec<ObjectMeta>, ApiError> {
     let mut stored: Vec<ObjectMeta> = Vec::new();
+    let mut created: Vec<ObjectKey> = Vec::new();
     let result = async {
         while let Some(field) = payload.next().await {
             let field = field.map_err(bad_multipart)?;
             match field.name() {
                 Some("file") => {
                     let key = key_for(&field, folder.as_deref())?;
+                    let existed = storage.stat(bucket, &key).await.is_ok();
                     let meta = storage.write(bucket, &key, field, None).await?;
+                    if !existed {
+                        created.push(key);
+                    }
                     metrics.record_upload(bucket.as_ref(), meta.size);
                     stored.push(meta);
                 }
@@ -45,9 +51,9 @@ pub async fn multipart(
     }
     .await;
     if let Err(err) = result {
-        for meta in &stored {
-            if let Err(cleanup) = storage.delete(bucket, &meta.key).await {
-                tracing::warn!(key = %meta.key, error = %cleanup, "could not remove a partial batch upload");
+        for key in &created {
+            if let Err(cleanup) = storage.delete(bucket, key).await {
+                tracing::warn!(%key, error = %cleanup, "could not remove a partial batch upload");
             }
         }
         return Err(err);

@@ -17,14 +17,11 @@ pub struct Links {
 }
 
 impl Links {
-    /// `public_url` from config if set, else the scheme and host the request came in on.
+    /// `public_url` from config if set, else the origin the request came in on.
     pub fn new(public_url: Option<&str>, req: &HttpRequest) -> Self {
         let base = match public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
-            None => {
-                let info = req.connection_info();
-                format!("{}://{}", info.scheme(), info.host())
-            }
+            None => crate::proxies::origin(req),
         };
         Self { base }
     }

@@ -2,15 +2,20 @@
 //! (its profile's fields, narrowed further by `?fields=`). Handlers never branch on the client.
 
 mod bucket;
+pub mod compat;
+mod link;
 mod links;
 mod object;
+mod outcome;
 mod session;
 mod shape;
 mod user;
 
 pub use bucket::BucketView;
+pub use link::SignedLinkView;
 pub use links::{Links, PublicUrl, file_path};
 pub use object::{ListView, ObjectView, UploadView};
+pub use outcome::{DeletionView, PolicyView};
 pub use session::{SessionView, TokenView};
 pub use shape::Shape;
 pub use user::UserView;
@@ -31,6 +36,9 @@ pub fn fields_of(resource: &str) -> Option<&'static [&'static str]> {
         UserView::RESOURCE => Some(UserView::FIELDS),
         BucketView::RESOURCE => Some(BucketView::FIELDS),
         SessionView::RESOURCE => Some(SessionView::FIELDS),
+        SignedLinkView::RESOURCE => Some(SignedLinkView::FIELDS),
+        DeletionView::RESOURCE => Some(DeletionView::FIELDS),
+        PolicyView::RESOURCE => Some(PolicyView::FIELDS),
         _ => None,
     }
 }

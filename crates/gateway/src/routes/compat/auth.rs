@@ -26,11 +26,17 @@ struct RegisterForm {
     upwd: String,
 }
 
-async fn register(raw: web::Bytes, auth: web::Data<Auth>) -> HttpResponse {
+#[utoipa::path(post, path = "/imagepic/auth/register", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{name, tfs, email, phone, upwd}"),
+    responses((status = 200, description = "code \"0\" with data: {}, or code \"-1\" with data.err and data.errCode")))]
+pub async fn register(
+    req: HttpRequest,
+    payload: web::Payload,
+    auth: web::Data<Auth>,
+) -> HttpResponse {
     reply(
         async {
-            let form: RegisterForm = body(&raw)?;
-            auth.register(NewAccount {
+            let form: RegisterForm = body(&req, payload).await?;
+            auth.sign_up(NewAccount {
                 phone: form.phone,
                 email: form.email,
                 password: form.upwd,
@@ -53,15 +59,17 @@ struct LoginForm {
     upwd: String,
 }
 
-async fn login(
+#[utoipa::path(post, path = "/imagepic/auth/login", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{phone, upwd}"),
+    responses((status = 200, description = "code \"0\" with data: {token}, or code \"-1\" with data.err and data.errCode")))]
+pub async fn login(
     req: HttpRequest,
-    raw: web::Bytes,
+    payload: web::Payload,
     auth: web::Data<Auth>,
     ttl: web::Data<CompatTokenTtl>,
 ) -> HttpResponse {
     reply(
         async {
-            let form: LoginForm = body(&raw)?;
+            let form: LoginForm = body(&req, payload).await?;
             let (_, pair) = auth
                 .login(&form.phone, &form.upwd, device(&req), Some(ttl.0))
                 .await?;
@@ -81,10 +89,16 @@ struct ChangeForm {
     npwd: String,
 }
 
-async fn change(raw: web::Bytes, auth: web::Data<Auth>) -> HttpResponse {
+#[utoipa::path(post, path = "/imagepic/auth/change", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{phone, opwd, npwd}"),
+    responses((status = 200, description = "code \"0\" with data: {}; every session of the user ends, or code \"-1\" with data.err and data.errCode")))]
+pub async fn change(
+    req: HttpRequest,
+    payload: web::Payload,
+    auth: web::Data<Auth>,
+) -> HttpResponse {
     reply(
         async {
-            let form: ChangeForm = body(&raw)?;
+            let form: ChangeForm = body(&req, payload).await?;
             auth.change_password_by_login(&form.phone, &form.opwd, &form.npwd)
                 .await?;
             Ok::<_, ApiError>(serde_json::json!({}))

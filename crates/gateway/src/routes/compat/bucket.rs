@@ -6,6 +6,8 @@ use storage::Storage;
 
 use super::{loose, reply};
 use crate::error::ApiError;
+use crate::routes::page_of;
+use crate::views::compat::MinioBucket;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/bucket/listBuckets", web::get().to(list_buckets));
@@ -13,37 +15,35 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PageQuery {
+pub struct PageQuery {
     #[serde(default, deserialize_with = "loose::number")]
     page_size: Option<i64>,
     #[serde(default, deserialize_with = "loose::number")]
     page_num: Option<i64>,
 }
 
-/// As the seed: no paging parameters → every bucket; both → that page.
-async fn list_buckets(query: web::Query<PageQuery>, storage: web::Data<Storage>) -> HttpResponse {
-    let all: Vec<serde_json::Value> = storage
-        .buckets()
-        .iter()
-        .map(|b| serde_json::json!({ "name": b.name.to_string(), "creationDate": null, "policy": b.policy.to_string() }))
-        .collect();
+/// As the seed: no paging parameters → every bucket; both → that page; one alone → none.
+#[utoipa::path(get, path = "/imagepic/bucket/listBuckets", tag = "imagepic (seed-compatible)",
+    responses((status = 200, description = "code \"0\" with data: [{name, creationDate, policy}]; query pageSize & pageNum, or code \"-1\" with data.err and data.errCode")))]
+pub async fn list_buckets(
+    query: web::Query<PageQuery>,
+    storage: web::Data<Storage>,
+) -> HttpResponse {
+    let all: Vec<MinioBucket> = storage.buckets().iter().map(MinioBucket::from).collect();
     let page = match (query.page_size, query.page_num) {
+        (None, None) => all,
         (Some(size), Some(num)) => paginate(all, size, num),
-        _ => all,
+        _ => Vec::new(),
     };
     reply(Ok::<_, ApiError>(page))
 }
 
 /// The seed's `pagination(list, pageSize, pageNum)`: 1-based pages; out of range is empty.
 pub fn paginate<T>(list: Vec<T>, size: i64, num: i64) -> Vec<T> {
-    if size <= 0 || num <= 0 {
-        return Vec::new();
+    match (usize::try_from(size), usize::try_from(num)) {
+        (Ok(size), Ok(num)) if size > 0 && num > 0 => page_of(list, size, num),
+        _ => Vec::new(),
     }
-    let (size, num) = (size as usize, num as usize);
-    list.into_iter()
-        .skip((num - 1).saturating_mul(size))
-        .take(size)
-        .collect()
 }
 
 #[cfg(test)]

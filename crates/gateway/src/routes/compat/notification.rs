@@ -29,10 +29,16 @@ struct BucketForm {
     bucket_name: String,
 }
 
-async fn get_notification(raw: web::Bytes, storage: web::Data<Storage>) -> HttpResponse {
+#[utoipa::path(post, path = "/imagepic/notification/getBucketNotification", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName}"),
+    responses((status = 200, description = "code \"0\" with data: MinIO's empty notification configuration, or code \"-1\" with data.err and data.errCode")))]
+pub async fn get_notification(
+    req: HttpRequest,
+    payload: web::Payload,
+    storage: web::Data<Storage>,
+) -> HttpResponse {
     reply(
         async {
-            let form: BucketForm = body(&raw)?;
+            let form: BucketForm = body(&req, payload).await?;
             let bucket = bucket_name(form.bucket_name)?;
             storage.bucket(&bucket)?;
             Ok::<_, ApiError>(serde_json::json!({
@@ -45,15 +51,17 @@ async fn get_notification(raw: web::Bytes, storage: web::Data<Storage>) -> HttpR
     )
 }
 
-async fn set_notification(
+#[utoipa::path(post, path = "/imagepic/notification/setBucketNotification", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, ...}"),
+    responses((status = 200, description = "code \"0\" with always code -1, errCode not_implemented, or code \"-1\" with data.err and data.errCode")))]
+pub async fn set_notification(
     req: HttpRequest,
-    raw: web::Bytes,
+    payload: web::Payload,
     storage: web::Data<Storage>,
 ) -> HttpResponse {
     reply(
         async {
             required(&req).await?;
-            let form: BucketForm = body(&raw)?;
+            let form: BucketForm = body(&req, payload).await?;
             let bucket = bucket_name(form.bucket_name)?;
             storage.bucket(&bucket)?;
             Err::<(), _>(ApiError::new(

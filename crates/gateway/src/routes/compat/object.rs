@@ -4,16 +4,17 @@
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use storage::{Entry, ObjectMeta, PageNumber, Storage};
-use time::format_description::well_known::Rfc3339;
+use std::time::Duration;
 
-use super::{body, caller, loose, reply, required};
+use storage::{ObjectMeta, PageNumber, Storage};
+
+use super::{body, loose, reply, required};
 use crate::error::{ApiError, Code};
 use crate::metrics::Metrics;
 use crate::routes::access::ensure_read;
-use crate::routes::objects::signed_url;
 use crate::routes::{bucket_name, object_key, upload};
-use crate::views::Links;
+use crate::views::compat::{MinioItem, MinioStat, bare_etag};
+use crate::views::{Links, SignedLinkView};
 
 /// The seed's default presign lifetime: 7 days.
 const DEFAULT_EXPIRY_SECS: i64 = 7 * 24 * 60 * 60;
@@ -45,31 +46,39 @@ struct ListForm {
     page_num: Option<i64>,
 }
 
-async fn list_objects(
+#[utoipa::path(post, path = "/imagepic/object/listObjects", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, prefix, pageSize, pageNum} (pageNum -1 = all)"),
+    responses((status = 200, description = "code \"0\" with data: {total, lists}, or code \"-1\" with data.err and data.errCode")))]
+pub async fn list_objects(
     req: HttpRequest,
-    raw: web::Bytes,
+    payload: web::Payload,
     storage: web::Data<Storage>,
 ) -> HttpResponse {
     reply(
         async {
-            let form: ListForm = body(&raw)?;
+            let form: ListForm = body(&req, payload).await?;
             let bucket = bucket_name(form.bucket_name)?;
-            ensure_read(&storage, &bucket, caller(&req).await?.as_ref()).await?;
+            ensure_read(&req, &storage, &bucket).await?;
+            // As the seed: `pageSize || 10`, `pageNum || 1`, and -1 for everything.
             let page = match form.page_num {
                 Some(-1) => PageNumber::All,
                 num => PageNumber::Page {
-                    size: positive(form.page_size.unwrap_or(DEFAULT_PAGE_SIZE), "pageSize")?,
-                    number: positive(num.unwrap_or(1), "pageNum")?,
+                    size: positive(or_default(form.page_size, DEFAULT_PAGE_SIZE), "pageSize")?,
+                    number: positive(or_default(num, 1), "pageNum")?,
                 },
             };
             let listed = storage
                 .list_numbered(&bucket, &form.prefix, true, page)
                 .await?;
-            let lists: Vec<serde_json::Value> = listed.entries.iter().map(minio_item).collect();
+            let lists: Vec<MinioItem> = listed.entries.iter().map(MinioItem::from).collect();
             Ok::<_, ApiError>(serde_json::json!({ "total": listed.total, "lists": lists }))
         }
         .await,
     )
+}
+
+/// JavaScript's `n || default`: absent and 0 take the default.
+fn or_default(n: Option<i64>, default: i64) -> i64 {
+    n.filter(|n| *n != 0).unwrap_or(default)
 }
 
 fn positive(n: i64, name: &str) -> Result<usize, ApiError> {
@@ -79,30 +88,6 @@ fn positive(n: i64, name: &str) -> Result<usize, ApiError> {
             format!("{name} must be a positive number"),
         )
     })
-}
-
-/// An entry as the MinIO client's listObjects gave it.
-fn minio_item(entry: &Entry) -> serde_json::Value {
-    match entry {
-        Entry::Object(meta) => serde_json::json!({
-            "name": meta.key.to_string(),
-            "size": meta.size,
-            "etag": bare_etag(meta),
-            "lastModified": rfc3339(meta),
-        }),
-        Entry::Folder(prefix) => serde_json::json!({ "prefix": prefix, "size": 0 }),
-    }
-}
-
-fn bare_etag(meta: &ObjectMeta) -> String {
-    meta.etag
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .to_owned()
-}
-
-fn rfc3339(meta: &ObjectMeta) -> String {
-    meta.last_modified.format(&Rfc3339).unwrap_or_default()
 }
 
 #[derive(Deserialize)]
@@ -118,58 +103,61 @@ struct ObjectForm {
 
 async fn stat(
     req: &HttpRequest,
-    raw: &web::Bytes,
+    payload: web::Payload,
     storage: &Storage,
 ) -> Result<ObjectMeta, ApiError> {
-    let form: ObjectForm = body(raw)?;
+    let form: ObjectForm = body(req, payload).await?;
     let bucket = bucket_name(form.bucket_name)?;
     let key = object_key(form.object_name)?;
-    ensure_read(storage, &bucket, caller(req).await?.as_ref()).await?;
+    ensure_read(req, storage, &bucket).await?;
     Ok(storage.stat(&bucket, &key).await?)
 }
 
 /// The seed read the whole object to count its bytes; the size comes from stat here.
-async fn get_object(
+#[utoipa::path(post, path = "/imagepic/object/getObject", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, objectName}"),
+    responses((status = 200, description = "code \"0\" with data: size in bytes, or code \"-1\" with data.err and data.errCode")))]
+pub async fn get_object(
     req: HttpRequest,
-    raw: web::Bytes,
+    payload: web::Payload,
     storage: web::Data<Storage>,
 ) -> HttpResponse {
-    reply(stat(&req, &raw, &storage).await.map(|meta| meta.size))
+    reply(stat(&req, payload, &storage).await.map(|meta| meta.size))
 }
 
-async fn stat_object(
+#[utoipa::path(post, path = "/imagepic/object/statObject", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, objectName}"),
+    responses((status = 200, description = "code \"0\" with data: {size, metaData, lastModified, versionId, etag}, or code \"-1\" with data.err and data.errCode")))]
+pub async fn stat_object(
     req: HttpRequest,
-    raw: web::Bytes,
+    payload: web::Payload,
     storage: web::Data<Storage>,
 ) -> HttpResponse {
-    reply(stat(&req, &raw, &storage).await.map(|meta| {
-        serde_json::json!({
-            "size": meta.size,
-            "metaData": { "content-type": meta.content_type },
-            "lastModified": rfc3339(&meta),
-            "versionId": null,
-            "etag": bare_etag(&meta),
-        })
-    }))
+    reply(
+        stat(&req, payload, &storage)
+            .await
+            .map(|meta| MinioStat::from(&meta)),
+    )
 }
 
-async fn presigned_get_object(
+#[utoipa::path(post, path = "/imagepic/object/presignedGetObject", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, objectName, expiry}"),
+    responses((status = 200, description = "code \"0\" with data: a time-limited URL, or code \"-1\" with data.err and data.errCode")))]
+pub async fn presigned_get_object(
     req: HttpRequest,
-    raw: web::Bytes,
+    payload: web::Payload,
     storage: web::Data<Storage>,
     links: Links,
 ) -> HttpResponse {
     reply(
         async {
-            let form: ObjectForm = body(&raw)?;
+            let form: ObjectForm = body(&req, payload).await?;
             let bucket = bucket_name(form.bucket_name)?;
             let key = object_key(form.object_name)?;
-            ensure_read(&storage, &bucket, caller(&req).await?.as_ref()).await?;
+            ensure_read(&req, &storage, &bucket).await?;
             let expiry = form.expiry.unwrap_or(DEFAULT_EXPIRY_SECS);
             let expiry = u64::try_from(expiry)
                 .map_err(|_| ApiError::new(Code::InvalidExpiry, "expiry must be positive"))?;
-            let (url, _) = signed_url(&storage, &links, &bucket, &key, expiry).await?;
-            Ok::<_, ApiError>(url)
+            storage.stat(&bucket, &key).await?;
+            let signed = storage.sign(&bucket, &key, Duration::from_secs(expiry))?;
+            Ok::<_, ApiError>(SignedLinkView::new(&links, &bucket, &key, &signed)?.url)
         }
         .await,
     )
@@ -177,7 +165,9 @@ async fn presigned_get_object(
 
 /// Multipart `file`, with the token in `authorization` and the target in the `bucket` and
 /// `folder` headers; answers the etag.
-async fn put_object(
+#[utoipa::path(post, path = "/imagepic/object/putObject", tag = "imagepic (seed-compatible)", request_body(content_type = "multipart/form-data", description = "multipart `file`; headers authorization, bucket, folder"),
+    responses((status = 200, description = "code \"0\" with data: etag, or code \"-1\" with data.err and data.errCode")))]
+pub async fn put_object(
     req: HttpRequest,
     payload: web::Payload,
     storage: web::Data<Storage>,
@@ -203,15 +193,17 @@ async fn put_object(
     )
 }
 
-async fn remove_object(
+#[utoipa::path(post, path = "/imagepic/object/removeObject", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, objectName} + authorization header"),
+    responses((status = 200, description = "code \"0\" with data: {}, or code \"-1\" with data.err and data.errCode")))]
+pub async fn remove_object(
     req: HttpRequest,
-    raw: web::Bytes,
+    payload: web::Payload,
     storage: web::Data<Storage>,
 ) -> HttpResponse {
     reply(
         async {
             required(&req).await?;
-            let form: ObjectForm = body(&raw)?;
+            let form: ObjectForm = body(&req, payload).await?;
             let bucket = bucket_name(form.bucket_name)?;
             let key = object_key(form.object_name)?;
             storage.delete(&bucket, &key).await?;

@@ -10,7 +10,6 @@ use super::{body, reply, required};
 use crate::error::ApiError;
 use crate::routes::access::ensure_admin;
 use crate::routes::bucket_name;
-use crate::routes::buckets::parse_policy;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/policy/getBucketPolicy", web::post().to(get_policy))
@@ -25,10 +24,16 @@ struct BucketForm {
     bucket_name: String,
 }
 
-async fn get_policy(raw: web::Bytes, storage: web::Data<Storage>) -> HttpResponse {
+#[utoipa::path(post, path = "/imagepic/policy/getBucketPolicy", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName}"),
+    responses((status = 200, description = "code \"0\" with data: public-read or private, or code \"-1\" with data.err and data.errCode")))]
+pub async fn get_policy(
+    req: HttpRequest,
+    payload: web::Payload,
+    storage: web::Data<Storage>,
+) -> HttpResponse {
     reply(
         async {
-            let form: BucketForm = body(&raw)?;
+            let form: BucketForm = body(&req, payload).await?;
             policy_of(&storage, form.bucket_name).await
         }
         .await,
@@ -56,21 +61,23 @@ struct SetForm {
     policy: String,
 }
 
-async fn set_policy(
+#[utoipa::path(post, path = "/imagepic/policy/setBucketPolicy", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, policy} + admin authorization"),
+    responses((status = 200, description = "code \"0\" with data: the new policy, or code \"-1\" with data.err and data.errCode")))]
+pub async fn set_policy(
     req: HttpRequest,
-    raw: web::Bytes,
+    payload: web::Payload,
     storage: web::Data<Storage>,
 ) -> HttpResponse {
     reply(
         async {
             let principal = required(&req).await?;
             ensure_admin(&principal)?;
-            let form: SetForm = body(&raw)?;
+            let form: SetForm = body(&req, payload).await?;
             let bucket = bucket_name(form.bucket_name)?;
             let policy = match form.policy.as_str() {
                 "download" | "readonly" => Policy::PublicRead,
                 "none" => Policy::Private,
-                other => parse_policy(other)?,
+                other => other.parse()?,
             };
             let info = storage.set_policy(&bucket, policy).await?;
             Ok::<_, ApiError>(info.policy.to_string())

@@ -1,0 +1,121 @@
+//! What the request says about itself, believed only from trusted proxies: the client's IP
+//! (for login throttling and the session list) and the origin the client used (for links).
+//! `X-Forwarded-*` headers from anyone else are ignored, so a client cannot pick the IP it is
+//! throttled under or the host its links point to.
+
+use std::net::IpAddr;
+
+use actix_web::{HttpRequest, web};
+
+/// `server.trusted_proxies`: peers whose `X-Forwarded-For/-Host/-Proto` are believed.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<IpAddr>);
+
+fn trusted(req: &HttpRequest) -> Option<&TrustedProxies> {
+    let proxies = req.app_data::<web::Data<TrustedProxies>>()?;
+    let peer = req.peer_addr()?.ip();
+    proxies.0.contains(&peer).then_some(proxies.get_ref())
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// The client's address: the peer, or behind trusted proxies the right-most address in
+/// `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let Some(proxies) = trusted(req) else {
+        return Some(peer);
+    };
+    let forwarded = header(req, "x-forwarded-for").unwrap_or_default();
+    forwarded
+        .rsplit(',')
+        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
+        .find(|ip| !proxies.0.contains(ip))
+        .or(Some(peer))
+}
+
+/// `scheme://host` the client used: `Host` (and plain http) from a direct client; the
+/// `X-Forwarded-Proto`/`-Host` of a trusted proxy.
+pub fn origin(req: &HttpRequest) -> String {
+    let host_header = || header(req, "host").unwrap_or("localhost");
+    let (scheme, host) = match trusted(req) {
+        Some(_) => (
+            header(req, "x-forwarded-proto").unwrap_or("http"),
+            header(req, "x-forwarded-host").unwrap_or_else(host_header),
+        ),
+        None => ("http", host_header()),
+    };
+    let scheme = if scheme.eq_ignore_ascii_case("https") {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{}", sanitize_host(host))
+}
+
+/// Keeps a host to the characters a host (with port, or bracketed IPv6) may hold.
+fn sanitize_host(host: &str) -> String {
+    host.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn request(peer: &str, headers: &[(&str, &str)], trusted: &[&str]) -> HttpRequest {
+        let mut req = TestRequest::default()
+            .peer_addr(format!("{peer}:5000").parse().unwrap())
+            .app_data(web::Data::new(TrustedProxies(
+                trusted.iter().map(|t| t.parse().unwrap()).collect(),
+            )));
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        req.to_http_request()
+    }
+
+    #[test]
+    fn forwarded_headers_from_strangers_are_ignored() {
+        let req = request(
+            "203.0.113.9",
+            &[
+                ("x-forwarded-for", "1.2.3.4"),
+                ("x-forwarded-host", "evil.example"),
+                ("host", "img.example"),
+            ],
+            &["10.0.0.1"],
+        );
+        assert_eq!(client_ip(&req), Some("203.0.113.9".parse().unwrap()));
+        assert_eq!(origin(&req), "http://img.example");
+    }
+
+    #[test]
+    fn a_trusted_proxy_is_believed_up_to_the_first_untrusted_hop() {
+        let req = request(
+            "10.0.0.1",
+            &[
+                ("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.0.0.2"),
+                ("x-forwarded-host", "img.example"),
+                ("x-forwarded-proto", "https"),
+            ],
+            &["10.0.0.1", "10.0.0.2"],
+        );
+        assert_eq!(client_ip(&req), Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(origin(&req), "https://img.example");
+    }
+
+    #[test]
+    fn a_host_cannot_smuggle_markup_into_links() {
+        let req = request("203.0.113.9", &[("host", "a.example\"><script>")], &[]);
+        assert_eq!(origin(&req), "http://a.examplescript");
+    }
+}

@@ -1,0 +1,101 @@
+//! Answers of the seed-compatible API, shaped as the MinIO client gave them to the seed.
+
+use serde::Serialize;
+use storage::{BucketInfo, Entry, ObjectMeta};
+use time::format_description::well_known::Rfc3339;
+
+/// A listing entry: an object, or a folder (`prefix`) as MinIO's non-recursive listing gave it.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum MinioItem {
+    #[serde(rename_all = "camelCase")]
+    Object {
+        name: String,
+        size: u64,
+        etag: String,
+        last_modified: String,
+    },
+    Folder {
+        prefix: String,
+        size: u64,
+    },
+}
+
+impl From<&Entry> for MinioItem {
+    fn from(entry: &Entry) -> Self {
+        match entry {
+            Entry::Object(meta) => Self::Object {
+                name: meta.key.to_string(),
+                size: meta.size,
+                etag: bare_etag(meta),
+                last_modified: rfc3339(meta),
+            },
+            Entry::Folder(prefix) => Self::Folder {
+                prefix: prefix.clone(),
+                size: 0,
+            },
+        }
+    }
+}
+
+/// `statObject`'s answer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MinioStat {
+    size: u64,
+    meta_data: MinioMetaData,
+    last_modified: String,
+    version_id: Option<String>,
+    etag: String,
+}
+
+#[derive(Debug, Serialize)]
+struct MinioMetaData {
+    #[serde(rename = "content-type")]
+    content_type: String,
+}
+
+impl From<&ObjectMeta> for MinioStat {
+    fn from(meta: &ObjectMeta) -> Self {
+        Self {
+            size: meta.size,
+            meta_data: MinioMetaData {
+                content_type: meta.content_type.clone(),
+            },
+            last_modified: rfc3339(meta),
+            version_id: None,
+            etag: bare_etag(meta),
+        }
+    }
+}
+
+/// A `listBuckets` entry.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MinioBucket {
+    name: String,
+    creation_date: Option<String>,
+    policy: String,
+}
+
+impl From<&BucketInfo> for MinioBucket {
+    fn from(b: &BucketInfo) -> Self {
+        Self {
+            name: b.name.to_string(),
+            creation_date: None,
+            policy: b.policy.to_string(),
+        }
+    }
+}
+
+/// The etag as MinIO gives it: without quotes.
+pub fn bare_etag(meta: &ObjectMeta) -> String {
+    meta.etag
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .to_owned()
+}
+
+fn rfc3339(meta: &ObjectMeta) -> String {
+    meta.last_modified.format(&Rfc3339).unwrap_or_default()
+}
