@@ -15,8 +15,9 @@ use crate::profiles::Profiles;
 
 const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
 
-/// Keys whose value may instead be read from the file named by `<key>_file`.
-const SECRET_KEYS: &[&[&str]] = &[&["auth", "jwt_secret"], &["redis", "url"]];
+/// Keys, wherever they appear (`auth.jwt_secret`, `redis.url`, a backend's credentials),
+/// whose value may instead be read from the file named by `<key>_file`.
+const SECRET_KEYS: &[&str] = &["jwt_secret", "url", "access_key_id", "secret_access_key"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -111,9 +112,7 @@ impl Settings {
     /// Builds settings from an already layered figment (tests add their own layers).
     pub fn from_figment(figment: Figment) -> Result<Self, SettingsError> {
         let mut value: serde_json::Value = figment.extract().map_err(Box::new)?;
-        for key in SECRET_KEYS {
-            resolve_secret_file(&mut value, key)?;
-        }
+        resolve_secret_files(&mut value, "")?;
         let settings: Settings = serde_path_to_error::deserialize(value).map_err(|e| {
             let key = e.path().to_string();
             SettingsError::key(key, e.into_inner().to_string())
@@ -176,34 +175,37 @@ fn embedded_layer(env_name: &str) -> Option<&'static str> {
     }
 }
 
-/// Replaces `section.key_file` by the file's content under `section.key`; both set is an error.
-fn resolve_secret_file(value: &mut serde_json::Value, path: &[&str]) -> Result<(), SettingsError> {
-    let [section, key] = path else {
+/// Replaces every `<key>_file` (for the keys in [`SECRET_KEYS`]) by the file's content under
+/// `<key>`, at any depth; setting both is an error.
+fn resolve_secret_files(value: &mut serde_json::Value, path: &str) -> Result<(), SettingsError> {
+    let Some(table) = value.as_object_mut() else {
         return Ok(());
     };
-    let Some(table) = value.get_mut(*section).and_then(|v| v.as_object_mut()) else {
-        return Ok(());
-    };
-    let file_key = format!("{key}_file");
-    let Some(file) = table.remove(&file_key) else {
-        return Ok(());
-    };
-    let name = format!("{section}.{file_key}");
-    if table.contains_key(*key) {
-        return Err(SettingsError::key(
-            name,
-            format!("set either {section}.{key} or {section}.{file_key}, not both"),
-        ));
+    for key in SECRET_KEYS {
+        let file_key = format!("{key}_file");
+        let Some(file) = table.remove(&file_key) else {
+            continue;
+        };
+        let name = format!("{path}{file_key}");
+        if table.contains_key(*key) {
+            return Err(SettingsError::key(
+                name,
+                format!("set either {path}{key} or {path}{file_key}, not both"),
+            ));
+        }
+        let file = file
+            .as_str()
+            .ok_or_else(|| SettingsError::key(&name, "must be a path"))?;
+        let secret = std::fs::read_to_string(file)
+            .map_err(|e| SettingsError::key(&name, format!("cannot read {file}: {e}")))?;
+        table.insert(
+            (*key).to_owned(),
+            serde_json::Value::String(secret.trim_end().to_owned()),
+        );
     }
-    let file = file
-        .as_str()
-        .ok_or_else(|| SettingsError::key(&name, "must be a path"))?;
-    let secret = std::fs::read_to_string(file)
-        .map_err(|e| SettingsError::key(&name, format!("cannot read {file}: {e}")))?;
-    table.insert(
-        (*key).to_owned(),
-        serde_json::Value::String(secret.trim_end().to_owned()),
-    );
+    for (key, child) in table.iter_mut() {
+        resolve_secret_files(child, &format!("{path}{key}."))?;
+    }
     Ok(())
 }
 

@@ -2,10 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use opendal::Operator;
-use opendal::services::Fs;
+use std::time::Duration;
 
-use crate::{BackendSettings, BucketName, Error};
+use opendal::Operator;
+use opendal::layers::{RetryLayer, TimeoutLayer};
+use opendal::services::{Cos, Fs, S3};
+use secrecy::ExposeSecret;
+
+use crate::{BackendSettings, BucketName, Error, Settings};
 
 /// Directory names under `data_dir`. Bucket names start with a letter or digit, so neither can
 /// be a bucket's default root.
@@ -38,35 +42,165 @@ impl Layout {
     pub(crate) fn fs_root(&self, name: &BucketName, backend: &BackendSettings) -> Option<PathBuf> {
         match backend {
             BackendSettings::Fs { root } => Some(match root {
-                Some(root) => self.data_dir.join(root),
+                Some(root) => self.resolve(root),
                 None => self.data_dir.join(name.as_str()),
             }),
+            BackendSettings::S3(_) | BackendSettings::Cos(_) => None,
         }
+    }
+
+    /// A configured path: absolute as given, relative to `data_dir` otherwise.
+    pub(crate) fn resolve(&self, path: &Path) -> PathBuf {
+        self.data_dir.join(path)
     }
 }
 
+/// Size of the pieces an upload is handed to a backend in: on disk small; on S3/COS each
+/// piece is a multipart part, and S3 wants parts of at least 5 MiB.
+const FS_WRITE_CHUNK: usize = 256 * 1024;
+const REMOTE_WRITE_CHUNK: usize = 8 * 1024 * 1024;
+
+/// A backend's operator and the traits the object operations adapt to.
+pub(crate) struct Backend {
+    pub(crate) op: Operator,
+    /// Lists in key order and honours `start_after` and `limit` (S3, COS): a page costs
+    /// O(page size). fs lists directories whole and unsorted.
+    pub(crate) ordered_listing: bool,
+    /// Signs its own time-limited read URLs (S3, COS); fs links are signed by the gateway.
+    pub(crate) native_presign: bool,
+    pub(crate) write_chunk: usize,
+}
+
 /// The operator for one bucket.
-pub(crate) fn bucket_operator(
+pub(crate) fn bucket_backend(
+    settings: &Settings,
     layout: &Layout,
     name: &BucketName,
     backend: &BackendSettings,
-) -> Result<Operator, Error> {
+) -> Result<Backend, Error> {
     let config_key = format!("buckets.{name}.backend");
     match backend {
         BackendSettings::Fs { .. } => {
             let root = layout
                 .fs_root(name, backend)
                 .ok_or_else(|| Error::Config(format!("{config_key}: no root")))?;
-            fs_operator(&config_key, &root, Some(&layout.tmp_dir()))
+            Ok(fs_backend(fs_operator(
+                &config_key,
+                &root,
+                Some(&layout.tmp_dir()),
+            )?))
         }
+        remote => remote_backend(settings, &config_key, remote),
     }
 }
 
-/// The operator for the system area. Without `atomic_write_dir`, so that `if_not_exists` is a
-/// real `O_CREAT | O_EXCL` create.
-pub(crate) fn system_operator(layout: &Layout) -> Result<Operator, Error> {
-    fs_operator("storage.data_dir", &layout.system_dir(), None)
+/// The system area: `storage.system` if set, else `<data_dir>/.system` on disk, without
+/// `atomic_write_dir` there so that `if_not_exists` is a real `O_CREAT | O_EXCL` create.
+pub(crate) fn system_backend(settings: &Settings, layout: &Layout) -> Result<Backend, Error> {
+    match &settings.system {
+        None | Some(BackendSettings::Fs { root: None }) => Ok(fs_backend(fs_operator(
+            "storage.data_dir",
+            &layout.system_dir(),
+            None,
+        )?)),
+        Some(BackendSettings::Fs { root: Some(root) }) => Ok(fs_backend(fs_operator(
+            "storage.system.root",
+            &layout.resolve(root),
+            None,
+        )?)),
+        Some(remote) => remote_backend(settings, "storage.system", remote),
+    }
 }
+
+fn fs_backend(op: Operator) -> Backend {
+    Backend {
+        op,
+        ordered_listing: false,
+        native_presign: false,
+        write_chunk: FS_WRITE_CHUNK,
+    }
+}
+
+/// S3 and COS: one builder each, then the same timeout and retry layers.
+fn remote_backend(
+    settings: &Settings,
+    config_key: &str,
+    backend: &BackendSettings,
+) -> Result<Backend, Error> {
+    let bad = |e: opendal::Error| Error::Config(format!("{config_key}: {e}"));
+    // The process-wide HTTP transport of S3 and COS (reqwest); idempotent.
+    opendal::install_default();
+    let op = match backend {
+        BackendSettings::Fs { .. } => {
+            return Err(Error::Config(format!("{config_key}: not a remote backend")));
+        }
+        BackendSettings::S3(r) => {
+            let mut b = S3::default()
+                .bucket(&r.bucket)
+                .region(r.region.as_deref().unwrap_or(DEFAULT_S3_REGION))
+                .disable_config_load()
+                .disable_ec2_metadata();
+            if let Some(endpoint) = &r.endpoint {
+                b = b.endpoint(endpoint);
+            }
+            if let Some(root) = &r.root {
+                b = b.root(root);
+            }
+            if let Some(id) = &r.access_key_id {
+                b = b.access_key_id(id.expose_secret());
+            }
+            if let Some(key) = &r.secret_access_key {
+                b = b.secret_access_key(key.expose_secret());
+            }
+            if r.virtual_host_style {
+                b = b.enable_virtual_host_style();
+            }
+            Operator::new(b).map_err(bad)?
+        }
+        BackendSettings::Cos(r) => {
+            let endpoint = r.endpoint.as_deref().ok_or_else(|| {
+                Error::Config(format!("{config_key}.endpoint: COS needs an endpoint"))
+            })?;
+            let mut b = Cos::default()
+                .bucket(&r.bucket)
+                .endpoint(endpoint)
+                .disable_config_load();
+            if let Some(root) = &r.root {
+                b = b.root(root);
+            }
+            if let Some(id) = &r.access_key_id {
+                b = b.secret_id(id.expose_secret());
+            }
+            if let Some(key) = &r.secret_access_key {
+                b = b.secret_key(key.expose_secret());
+            }
+            Operator::new(b).map_err(bad)?
+        }
+    };
+    let timeout = Duration::from_secs(settings.timeout_secs.max(1));
+    let op = op
+        .layer(
+            TimeoutLayer::new()
+                .with_timeout(timeout)
+                .with_io_timeout(timeout),
+        )
+        .layer(
+            RetryLayer::new()
+                .with_max_times(settings.retries)
+                .with_min_delay(Duration::from_millis(100))
+                .with_max_delay(Duration::from_secs(1))
+                .with_jitter(),
+        );
+    let capability = op.info().capability();
+    Ok(Backend {
+        ordered_listing: capability.list_with_start_after && capability.list_with_limit,
+        native_presign: capability.presign_read,
+        write_chunk: REMOTE_WRITE_CHUNK,
+        op,
+    })
+}
+
+const DEFAULT_S3_REGION: &str = "us-east-1";
 
 fn fs_operator(
     config_key: &str,

@@ -71,6 +71,11 @@ pub(crate) fn from_opendal(err: opendal::Error, bucket: &str, key: &str) -> Erro
         | ErrorKind::IsADirectory
         | ErrorKind::NotADirectory => return Error::AlreadyExists { bucket, key },
         ErrorKind::RateLimited => return Error::Unavailable(err),
+        // Wrong settings or credentials, or an operation the backend lacks: the operator's
+        // mistake, whatever retry status the error carries.
+        ErrorKind::ConfigInvalid | ErrorKind::PermissionDenied | ErrorKind::Unsupported => {
+            return Error::Internal(err);
+        }
         _ => {}
     }
     // The fs backend reports most io errors as `Unexpected` and temporary; a name clash
@@ -84,7 +89,10 @@ pub(crate) fn from_opendal(err: opendal::Error, bucket: &str, key: &str) -> Erro
             | std::io::ErrorKind::NotADirectory
             | std::io::ErrorKind::DirectoryNotEmpty,
         ) => Error::AlreadyExists { bucket, key },
-        _ if err.is_temporary() => Error::Unavailable(err),
+        // Temporary: worth retrying. Persistent: was temporary, and the retry layer gave up
+        // (a backend that stays down or keeps timing out). Either way the backend is
+        // unavailable, not broken.
+        _ if err.is_temporary() || err.is_persistent() => Error::Unavailable(err),
         _ => Error::Internal(err),
     }
 }
@@ -121,6 +129,8 @@ mod tests {
         ));
         let temporary = e(ErrorKind::Unexpected).set_temporary();
         assert!(sort(temporary).is_retryable());
+        let given_up = e(ErrorKind::Unexpected).set_persistent();
+        assert!(matches!(sort(given_up), Error::Unavailable(_)));
         assert!(matches!(
             sort(io(std::io::ErrorKind::IsADirectory)),
             Error::AlreadyExists { .. }

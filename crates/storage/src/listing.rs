@@ -14,6 +14,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use crate::meta::stat_object;
 use crate::object_key::check_prefix;
+use crate::ordered;
 use crate::storage::Bucket;
 use crate::tree::Tree;
 use crate::{BucketName, Error, MAX_KEY_BYTES, ObjectKey, ObjectMeta, Storage};
@@ -158,29 +159,19 @@ impl Storage {
         let b = self.bucket_entry(bucket)?;
         check_prefix(&q.prefix)?;
         let page_size = q.page_size.clamp(1, MAX_PAGE_SIZE);
-        let mut after = match &q.cursor {
+        let after = match &q.cursor {
             Some(cursor) => Some(decode_cursor(cursor, &q.prefix)?),
             None => None,
         };
-        let tree = Tree::new(&b.op, bucket);
-        // One more than the page, to know whether another page follows. Folders that hold no
-        // object are not part of the sequence; dropping one means looking further.
+        // One more than the page, to know whether another page follows.
         let target = page_size + 1;
-        let mut kept = Vec::with_capacity(target);
-        loop {
-            let need = target - kept.len();
-            let window = tree
-                .select(&q.prefix, q.delimiter, after.clone(), need)
-                .await?;
-            let exhausted = window.len() < need;
-            if let Some(last) = window.last() {
-                after = Some(last.name().to_owned());
-            }
-            kept.extend(tree.keep_listable(window).await?);
-            if exhausted || kept.len() >= target {
-                break;
-            }
-        }
+        let mut kept = if b.ordered_listing {
+            ordered::select(&b.op, bucket, &q.prefix, q.delimiter, after, target).await?
+        } else {
+            Tree::new(&b.op, bucket)
+                .page(&q.prefix, q.delimiter, after, target)
+                .await?
+        };
         let more = kept.len() > page_size;
         kept.truncate(page_size);
         let next_cursor = match kept.last() {
@@ -212,9 +203,13 @@ impl Storage {
     ) -> Result<NumberedPage, Error> {
         let b = self.bucket_entry(bucket)?;
         check_prefix(prefix)?;
-        let tree = Tree::new(&b.op, bucket);
-        let all = tree.select(prefix, delimiter, None, usize::MAX).await?;
-        let all = tree.keep_listable(all).await?;
+        let all = if b.ordered_listing {
+            ordered::select(&b.op, bucket, prefix, delimiter, None, usize::MAX).await?
+        } else {
+            let tree = Tree::new(&b.op, bucket);
+            let all = tree.select(prefix, delimiter, None, usize::MAX).await?;
+            tree.keep_listable(all).await?
+        };
         let total = all.len();
         let selected: Vec<Candidate> = match page {
             PageNumber::All => all,

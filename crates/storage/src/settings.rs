@@ -4,15 +4,46 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 /// The `[storage]` section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Root of the embedded fs buckets (`<data_dir>/<bucket>`), of the system area
     /// (`<data_dir>/.system`) and of in-flight uploads (`<data_dir>/.tmp`).
     pub data_dir: PathBuf,
+    /// Where the system area (accounts, policies) lives; unset: `<data_dir>/.system` on disk.
+    #[serde(default)]
+    pub system: Option<BackendSettings>,
+    /// Longest a remote backend operation may take, in seconds (I/O steps of streams
+    /// included); past it the call fails as unavailable.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+    /// How often a remote operation that failed in a retryable way is tried again.
+    #[serde(default = "default_retries")]
+    pub retries: usize,
+}
+
+fn default_timeout_secs() -> u64 {
+    10
+}
+
+fn default_retries() -> usize {
+    2
+}
+
+impl Settings {
+    /// Embedded-style settings: everything on disk under `data_dir`.
+    pub fn on_disk(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            system: None,
+            timeout_secs: default_timeout_secs(),
+            retries: default_retries(),
+        }
+    }
 }
 
 /// Who may read a bucket's objects without credentials.
@@ -56,7 +87,7 @@ impl FromStr for Policy {
 }
 
 /// One `[buckets.<name>]` table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BucketSettings {
     /// The policy a bucket starts with; `set_policy` overrides it at run time.
@@ -76,7 +107,7 @@ fn any_type() -> Vec<String> {
 
 /// Where a bucket's objects live. One variant per backend; `backend.rs` turns each into an
 /// OpenDAL `Operator` in a single `match`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum BackendSettings {
     /// Local disk. `root` defaults to `<data_dir>/<bucket name>`; a relative `root` is taken
@@ -85,12 +116,67 @@ pub enum BackendSettings {
         #[serde(default)]
         root: Option<PathBuf>,
     },
+    /// Any S3-compatible store: AWS S3, MinIO, Ceph RGW, …
+    S3(Remote),
+    /// Tencent Cloud COS.
+    Cos(Remote),
+}
+
+/// A remote object store: which bucket, under which prefix, with which credentials.
+/// Credentials are secrets: set them from the environment
+/// (`PICGATE__BUCKETS__<NAME>__BACKEND__SECRET_ACCESS_KEY`) or with `<key>_file`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Remote {
+    /// `https://s3.amazonaws.com`, `http://minio:9000`, `https://cos.ap-guangzhou.myqcloud.com`;
+    /// unset on S3: AWS for `region`.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// S3 region (`us-east-1` if unset); ignored by COS, whose endpoint names the region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// The remote bucket (on COS `<name>-<appid>`).
+    pub bucket: String,
+    /// Key prefix inside the remote bucket, so several picgate buckets can share one.
+    #[serde(default)]
+    pub root: Option<String>,
+    /// S3 access key id / COS SecretId.
+    #[serde(default)]
+    pub access_key_id: Option<SecretString>,
+    /// S3 secret access key / COS SecretKey.
+    #[serde(default)]
+    pub secret_access_key: Option<SecretString>,
+    /// Address buckets as `<bucket>.<endpoint host>` instead of `<endpoint>/<bucket>` (S3).
+    #[serde(default)]
+    pub virtual_host_style: bool,
+}
+
+impl fmt::Debug for Remote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Remote")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("bucket", &self.bucket)
+            .field("root", &self.root)
+            .field(
+                "access_key_id",
+                &self.access_key_id.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field("virtual_host_style", &self.virtual_host_style)
+            .finish()
+    }
 }
 
 impl BackendSettings {
     pub fn kind(&self) -> &'static str {
         match self {
             BackendSettings::Fs { .. } => "fs",
+            BackendSettings::S3(_) => "s3",
+            BackendSettings::Cos(_) => "cos",
         }
     }
 }
@@ -111,7 +197,7 @@ mod tests {
         let b: BucketSettings = serde_json::from_str(json).expect("valid bucket settings");
         assert_eq!(b.policy, Policy::Private);
         assert_eq!(b.allowed_types, vec!["*/*".to_owned()]);
-        assert_eq!(b.backend, BackendSettings::Fs { root: None });
+        assert!(matches!(b.backend, BackendSettings::Fs { root: None }));
     }
 
     #[test]
@@ -120,14 +206,28 @@ mod tests {
                        "backend": {"type": "fs", "root": "/srv/images"}}"#;
         let b: BucketSettings = serde_json::from_str(json).expect("valid bucket settings");
         assert_eq!(b.policy, Policy::PublicRead);
-        assert_eq!(
-            b.backend,
-            BackendSettings::Fs {
-                root: Some("/srv/images".into())
-            }
+        assert!(
+            matches!(&b.backend, BackendSettings::Fs { root: Some(r) } if r.as_os_str() == "/srv/images")
         );
         let unknown = r#"{"max_object_bytes": 1, "backend": {"type": "ftp"}}"#;
         assert!(serde_json::from_str::<BucketSettings>(unknown).is_err());
+        let s3 = r#"{"max_object_bytes": 1, "backend": {"type": "s3", "endpoint": "http://127.0.0.1:9000",
+                     "bucket": "pics", "root": "team/", "access_key_id": "AK", "secret_access_key": "SK"}}"#;
+        let b: BucketSettings = serde_json::from_str(s3).expect("valid s3 settings");
+        assert!(
+            matches!(&b.backend, BackendSettings::S3(r) if r.bucket == "pics" && r.root.as_deref() == Some("team/"))
+        );
+        assert!(
+            !format!("{:?}", b.backend).contains("SK"),
+            "secrets are redacted"
+        );
+        let cos = r#"{"max_object_bytes": 1, "backend": {"type": "cos", "bucket": "pics-1250000000",
+                      "endpoint": "https://cos.ap-guangzhou.myqcloud.com"}}"#;
+        let b: BucketSettings = serde_json::from_str(cos).expect("valid cos settings");
+        assert_eq!(b.backend.kind(), "cos");
+        let s3_typo =
+            r#"{"max_object_bytes": 1, "backend": {"type": "s3", "bucket": "b", "secret": "x"}}"#;
+        assert!(serde_json::from_str::<BucketSettings>(s3_typo).is_err());
         let typo = r#"{"max_object_bytes": 1, "backend": {"type": "fs", "rot": "/x"}}"#;
         assert!(serde_json::from_str::<BucketSettings>(typo).is_err());
     }

@@ -9,7 +9,7 @@ use opendal::Operator;
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
-use crate::backend::{Layout, bucket_operator, check_disjoint, system_operator};
+use crate::backend::{Backend, Layout, bucket_backend, check_disjoint, system_backend};
 use crate::error::from_opendal;
 use crate::policy::PolicyCache;
 use crate::signing::{SignedUrl, Signer};
@@ -24,8 +24,26 @@ pub struct BucketInfo {
     pub policy: Policy,
     pub max_object_bytes: u64,
     pub allowed_types: Vec<String>,
-    /// `"fs"` (later also `"s3"`, `"cos"`).
+    /// `"fs"`, `"s3"` or `"cos"`.
     pub backend: &'static str,
+}
+
+/// A time-limited read link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignedLink {
+    /// A URL the backend signed itself; it points at the backend, not the gateway.
+    Native { url: String, expires: i64 },
+    /// Query parameters for the gateway's `/f/<bucket>/<key>` link.
+    Gateway(SignedUrl),
+}
+
+impl SignedLink {
+    pub fn expires(&self) -> i64 {
+        match self {
+            SignedLink::Native { expires, .. } => *expires,
+            SignedLink::Gateway(s) => s.expires,
+        }
+    }
 }
 
 /// Cheap to clone: everything is behind one `Arc`.
@@ -41,10 +59,13 @@ struct Inner {
     policies: PolicyCache,
 }
 
-/// One configured bucket and its operator.
+/// One configured bucket and its backend.
 pub(crate) struct Bucket {
     pub(crate) settings: BucketSettings,
     pub(crate) op: Operator,
+    pub(crate) ordered_listing: bool,
+    pub(crate) native_presign: bool,
+    pub(crate) write_chunk: usize,
 }
 
 impl Storage {
@@ -55,6 +76,7 @@ impl Storage {
         buckets: &BTreeMap<String, BucketSettings>,
         signing_key: SecretString,
     ) -> Result<Self, Error> {
+        let settings_root = settings;
         let layout = Layout::new(&settings.data_dir)?;
         let mut fs_roots = vec![
             ("the system area".to_owned(), layout.system_dir()),
@@ -74,15 +96,28 @@ impl Storage {
         let buckets = registry
             .into_iter()
             .map(|(name, settings)| {
-                let op = bucket_operator(&layout, &name, &settings.backend)?;
+                let Backend {
+                    op,
+                    ordered_listing,
+                    native_presign,
+                    write_chunk,
+                    ..
+                } = bucket_backend(settings_root, &layout, &name, &settings.backend)?;
                 let settings = settings.clone();
-                Ok((name, Bucket { settings, op }))
+                let bucket = Bucket {
+                    settings,
+                    op,
+                    ordered_listing,
+                    native_presign,
+                    write_chunk,
+                };
+                Ok((name, bucket))
             })
             .collect::<Result<_, Error>>()?;
         Ok(Self {
             inner: Arc::new(Inner {
                 buckets,
-                system: system_operator(&layout)?,
+                system: system_backend(settings, &layout)?.op,
                 signer: Signer::new(&signing_key)?,
                 policies: PolicyCache::default(),
             }),
@@ -122,6 +157,40 @@ impl Storage {
         self.inner
             .signer
             .sign(bucket.as_str(), key.as_str(), expires_in.as_secs(), now)
+    }
+
+    /// A time-limited read link for an existing `key`: the backend's own presigned URL where it
+    /// signs (S3, COS), else the gateway's signature ([`Storage::sign`]). `expires_in` is
+    /// 1 s ..= [`MAX_SIGN_SECS`] either way.
+    ///
+    /// [`MAX_SIGN_SECS`]: crate::MAX_SIGN_SECS
+    pub async fn signed_link(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        expires_in: Duration,
+    ) -> Result<SignedLink, Error> {
+        let b = self.bucket_entry(bucket)?;
+        if !b.native_presign {
+            return self.sign(bucket, key, expires_in).map(SignedLink::Gateway);
+        }
+        let secs = expires_in.as_secs();
+        if !(1..=crate::MAX_SIGN_SECS).contains(&secs) {
+            return Err(Error::InvalidExpiry {
+                max_secs: crate::MAX_SIGN_SECS,
+            });
+        }
+        let expires = OffsetDateTime::now_utc()
+            .unix_timestamp()
+            .saturating_add_unsigned(secs);
+        let presigned =
+            b.op.presign_read(key.as_str(), Duration::from_secs(secs))
+                .await
+                .map_err(|e| from_opendal(e, bucket.as_str(), key.as_str()))?;
+        Ok(SignedLink::Native {
+            url: presigned.uri().to_string(),
+            expires,
+        })
     }
 
     /// `InvalidSignature` unless `signature` was made by [`Storage::sign`] for exactly this

@@ -44,6 +44,30 @@ impl<'a> Tree<'a> {
         Ok(window.into_sorted())
     }
 
+    /// The first `target` listable entries after `after`, sorted. Folders that hold no object
+    /// are not part of the sequence; dropping one means looking further.
+    pub(crate) async fn page(
+        &self,
+        prefix: &str,
+        delimiter: bool,
+        mut after: Option<String>,
+        target: usize,
+    ) -> Result<Vec<Candidate>, Error> {
+        let mut kept = Vec::with_capacity(target);
+        loop {
+            let need = target - kept.len();
+            let window = self.select(prefix, delimiter, after.clone(), need).await?;
+            let exhausted = window.len() < need;
+            if let Some(last) = window.last() {
+                after = Some(last.name().to_owned());
+            }
+            kept.extend(self.keep_listable(window).await?);
+            if exhausted || kept.len() >= target {
+                return Ok(kept);
+            }
+        }
+    }
+
     /// `candidates` without the folders that hold no object, order kept.
     pub(crate) async fn keep_listable(
         &self,

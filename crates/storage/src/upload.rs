@@ -10,9 +10,6 @@ use crate::error::from_opendal;
 use crate::sniff::{SNIFF_BYTES, is_allowed, sniff};
 use crate::{BucketName, Error, ObjectKey, ObjectMeta, Storage};
 
-/// Size of the pieces OpenDAL hands to the backend (its own buffering, bounded).
-const WRITE_CHUNK_BYTES: usize = 256 * 1024;
-
 impl Storage {
     /// Streams `body` into `key` (the stream need not be `Send`: actix payloads are not).
     ///
@@ -55,7 +52,7 @@ impl Storage {
 
         let oops = |e| from_opendal(e, bucket.as_str(), key.as_str());
         let mut options = WriteOptions {
-            chunk: Some(WRITE_CHUNK_BYTES),
+            chunk: Some(b.write_chunk),
             ..WriteOptions::default()
         };
         if b.op.info().capability().write_with_content_type {

@@ -328,7 +328,9 @@ pub async fn sign(
     let key = object_key(key)?;
     storage.stat(&bucket, &key).await?;
     let expires_in = form.expires_in.unwrap_or(DEFAULT_SIGN_SECS);
-    let signed = storage.sign(&bucket, &key, Duration::from_secs(expires_in))?;
+    let signed = storage
+        .signed_link(&bucket, &key, Duration::from_secs(expires_in))
+        .await?;
     let view = SignedLinkView::new(&links, &bucket, &key, &signed)?;
     Ok(envelope::ok(shape.one(&view)?))
 }

@@ -1,5 +1,5 @@
 use serde::Serialize;
-use storage::{BucketName, ObjectKey, SignedUrl};
+use storage::{BucketName, ObjectKey, SignedLink};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -21,21 +21,26 @@ impl View for SignedLinkView {
 }
 
 impl SignedLinkView {
+    /// The backend's own presigned URL, or the gateway's `/f` link with its signature.
     pub fn new(
         links: &Links,
         bucket: &BucketName,
         key: &ObjectKey,
-        signed: &SignedUrl,
+        link: &SignedLink,
     ) -> Result<Self, ApiError> {
-        Ok(Self {
-            url: format!(
+        let url = match link {
+            SignedLink::Native { url, .. } => url.clone(),
+            SignedLink::Gateway(signed) => format!(
                 "{}{}?expires={}&signature={}",
                 links.base(),
                 file_path(bucket, key),
                 signed.expires,
                 signed.signature
             ),
-            expires_at: OffsetDateTime::from_unix_timestamp(signed.expires)
+        };
+        Ok(Self {
+            url,
+            expires_at: OffsetDateTime::from_unix_timestamp(link.expires())
                 .map_err(ApiError::internal)?,
         })
     }

@@ -7,9 +7,7 @@ use crate::helpers::*;
 
 fn build(table: BTreeMap<String, BucketSettings>) -> Result<Storage, Error> {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let settings = Settings {
-        data_dir: dir.path().to_owned(),
-    };
+    let settings = Settings::on_disk(dir.path().to_owned());
     Storage::new(&settings, &table, signing_key())
 }
 
@@ -56,9 +54,7 @@ fn overlapping_roots_stop_startup() {
             root: Some(dir.path().join("images/inner")),
         };
     }
-    let settings = Settings {
-        data_dir: dir.path().to_owned(),
-    };
+    let settings = Settings::on_disk(dir.path().to_owned());
 
     let message = config_error(Storage::new(&settings, &table, signing_key()));
 
@@ -75,9 +71,7 @@ fn overlapping_roots_stop_startup() {
 #[test]
 fn an_empty_signing_key_stops_startup() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let settings = Settings {
-        data_dir: dir.path().to_owned(),
-    };
+    let settings = Settings::on_disk(dir.path().to_owned());
 
     let result = Storage::new(
         &settings,
@@ -97,9 +91,7 @@ async fn buckets_live_under_the_data_dir_and_a_custom_root_is_honoured() {
             root: Some("elsewhere/files".into()),
         };
     }
-    let settings = Settings {
-        data_dir: dir.path().to_owned(),
-    };
+    let settings = Settings::on_disk(dir.path().to_owned());
     let storage = Storage::new(&settings, &table, signing_key()).expect("valid");
 
     let key = storage::ObjectKey::parse("x.png").expect("valid");

@@ -75,9 +75,7 @@ pub fn spawn() -> TestStorage {
 
 /// Another `Storage` (another instance) over the same data directory.
 pub fn open(data_dir: &Path) -> Storage {
-    let settings = Settings {
-        data_dir: data_dir.to_owned(),
-    };
+    let settings = Settings::on_disk(data_dir.to_owned());
     Storage::new(&settings, &bucket_table(), signing_key()).expect("valid storage settings")
 }
 

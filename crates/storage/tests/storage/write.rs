@@ -100,9 +100,7 @@ async fn a_streamed_body_over_the_limit_is_refused_and_leaves_nothing() {
 #[tokio::test]
 async fn a_body_over_the_limit_within_the_sniffed_prefix_is_refused() {
     let t = spawn();
-    let settings = storage::Settings {
-        data_dir: t.dir.path().join("small"),
-    };
+    let settings = storage::Settings::on_disk(t.dir.path().join("small"));
     let mut table = bucket_table();
     if let Some(images) = table.get_mut("images") {
         images.max_object_bytes = 100;

@@ -156,7 +156,9 @@ pub async fn presigned_get_object(
             let expiry = u64::try_from(expiry)
                 .map_err(|_| ApiError::new(Code::InvalidExpiry, "expiry must be positive"))?;
             storage.stat(&bucket, &key).await?;
-            let signed = storage.sign(&bucket, &key, Duration::from_secs(expiry))?;
+            let signed = storage
+                .signed_link(&bucket, &key, Duration::from_secs(expiry))
+                .await?;
             Ok::<_, ApiError>(SignedLinkView::new(&links, &bucket, &key, &signed)?.url)
         }
         .await,
