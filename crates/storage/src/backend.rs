@@ -239,6 +239,130 @@ pub(crate) fn check_disjoint(roots: &[(String, PathBuf)]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{BucketSettings, ObjectKey, Policy, Remote, SignedLink, Storage};
+    use secrecy::SecretString;
+    use std::collections::BTreeMap;
+
+    fn remote(endpoint: &str, bucket: &str) -> Remote {
+        Remote {
+            endpoint: Some(endpoint.to_owned()),
+            region: None,
+            bucket: bucket.to_owned(),
+            root: Some("team/".to_owned()),
+            access_key_id: Some(SecretString::from("AKIDexample")),
+            secret_access_key: Some(SecretString::from("secret-example")),
+            virtual_host_style: false,
+        }
+    }
+
+    fn storage_with(backend: BackendSettings) -> (Storage, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut buckets = BTreeMap::new();
+        buckets.insert(
+            "images".to_owned(),
+            BucketSettings {
+                policy: Policy::Private,
+                max_object_bytes: 1024,
+                allowed_types: vec!["*/*".to_owned()],
+                backend,
+            },
+        );
+        let storage = Storage::new(
+            &Settings::on_disk(dir.path()),
+            &buckets,
+            SecretString::from("signing-key"),
+        )
+        .expect("a valid config builds without touching the network");
+        (storage, dir)
+    }
+
+    fn query(url: &str) -> BTreeMap<String, String> {
+        url.split_once('?')
+            .map(|(_, q)| q)
+            .unwrap_or_default()
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.replace("%3B", ";")))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_cos_link_carries_cos_signature_parameters_for_the_asked_expiry() {
+        let (storage, _dir) = storage_with(BackendSettings::Cos(remote(
+            "https://cos.ap-guangzhou.myqcloud.com",
+            "pics-1250000000",
+        )));
+        let bucket = crate::BucketName::parse("images").expect("name");
+        let key = ObjectKey::parse("a/cat.png").expect("key");
+
+        let link = storage
+            .signed_link(&bucket, &key, std::time::Duration::from_secs(600))
+            .await
+            .expect("COS signs offline");
+
+        let SignedLink::Native { url, expires } = link else {
+            panic!("COS links are signed by COS")
+        };
+        assert!(
+            url.starts_with(
+                "https://pics-1250000000.cos.ap-guangzhou.myqcloud.com/team/a/cat.png?"
+            ),
+            "{url}"
+        );
+        let q = query(&url);
+        assert_eq!(q.get("q-sign-algorithm").map(String::as_str), Some("sha1"));
+        assert_eq!(q.get("q-ak").map(String::as_str), Some("AKIDexample"));
+        let time = q.get("q-sign-time").expect("q-sign-time");
+        let (start, end) = time.split_once(';').expect("start;end");
+        let (start, end): (i64, i64) = (start.parse().expect("start"), end.parse().expect("end"));
+        assert_eq!(end - start, 600, "{time}");
+        assert!((end - expires).abs() <= 2, "{end} vs {expires}");
+        assert!(q.contains_key("q-signature"));
+        assert!(!url.contains("secret-example"));
+    }
+
+    #[tokio::test]
+    async fn an_s3_link_is_presigned_by_sigv4_for_the_asked_expiry() {
+        let (storage, _dir) =
+            storage_with(BackendSettings::S3(remote("http://127.0.0.1:9", "pics")));
+        let bucket = crate::BucketName::parse("images").expect("name");
+        let key = ObjectKey::parse("cat.png").expect("key");
+
+        let link = storage
+            .signed_link(&bucket, &key, std::time::Duration::from_secs(900))
+            .await
+            .expect("S3 signs offline");
+
+        let SignedLink::Native { url, .. } = link else {
+            panic!("S3 links are signed by S3")
+        };
+        assert!(
+            url.starts_with("http://127.0.0.1:9/pics/team/cat.png?"),
+            "{url}"
+        );
+        let q = query(&url);
+        assert_eq!(
+            q.get("X-Amz-Algorithm").map(String::as_str),
+            Some("AWS4-HMAC-SHA256")
+        );
+        assert_eq!(q.get("X-Amz-Expires").map(String::as_str), Some("900"));
+        assert!(q.contains_key("X-Amz-Signature"));
+    }
+
+    #[test]
+    fn a_cos_bucket_needs_an_endpoint() {
+        let mut r = remote("x", "pics-1250000000");
+        r.endpoint = None;
+        let settings = Settings::on_disk("/tmp");
+        let err = remote_backend(
+            &settings,
+            "buckets.images.backend",
+            &BackendSettings::Cos(r),
+        )
+        .err()
+        .expect("refused");
+        assert!(err.to_string().contains("endpoint"), "{err}");
+    }
 
     #[test]
     fn nested_roots_are_refused() {
