@@ -1,6 +1,8 @@
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, rand_digits, spawn_app, spawn_embedded_app};
+use crate::helpers::{
+    Backend, PASSWORD, TestApp, rand_digits, spawn_app, spawn_app_on, spawn_embedded_app,
+};
 
 #[tokio::test]
 async fn register_creates_a_user_without_exposing_the_password() {
@@ -29,6 +31,58 @@ fn read_all(dir: &std::path::Path) -> String {
         }
     }
     out
+}
+
+/// `[storage.system] type = "s3"`: accounts are documents in the S3 server, nothing on disk;
+/// register, login and the uniqueness of phones and emails work the same.
+#[tokio::test]
+async fn accounts_live_in_an_s3_system_area() {
+    let app = spawn_app_on(Backend::S3).await;
+    let s3 = app.s3.as_ref().unwrap();
+
+    app.register("13800000009", "s3@example.com", PASSWORD)
+        .await
+        .assert_ok(201);
+    let login = app.login("s3@example.com", PASSWORD).await;
+    app.register("13800000009", "other@example.com", PASSWORD)
+        .await
+        .assert_error(409, "account_exists");
+    app.register("13800000010", "S3@Example.com", PASSWORD)
+        .await
+        .assert_error(409, "account_exists");
+
+    login.assert_ok(200);
+    let token = login.data()["accessToken"].as_str().unwrap();
+    let me = app.get_auth("/api/v1/me", token).await;
+    me.assert_ok(200);
+    assert_eq!(me.data()["email"], "s3@example.com");
+    let documents = s3.objects(s3.bucket(), "system/");
+    let count = |dir: &str| documents.iter().filter(|d| d.starts_with(dir)).count();
+    assert_eq!(
+        (
+            count("users/"),
+            count("index/phone/"),
+            count("index/email/")
+        ),
+        (1, 1, 1),
+        "{documents:?}"
+    );
+    let user_doc = std::fs::read_to_string(
+        s3.data_dir()
+            .join(s3.bucket())
+            .join("system")
+            .join(documents.iter().find(|d| d.starts_with("users/")).unwrap()),
+    )
+    .unwrap();
+    assert!(user_doc.contains("$2"), "a bcrypt hash: {user_doc}");
+    assert!(
+        !user_doc.contains(PASSWORD),
+        "the password is stored in clear"
+    );
+    assert!(
+        !app.data_dir.join(".system").exists(),
+        "nothing of the system area is on disk"
+    );
 }
 
 #[tokio::test]

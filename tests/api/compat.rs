@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PNG, TestApp, spawn_app};
+use rstest::rstest;
+
+use crate::helpers::{Backend, PNG, TestApp, spawn_app_on};
 
 async fn seed_post(app: &TestApp, path: &str, body: Value, token: Option<&str>) -> Value {
     let mut req = app.client.post(app.url(path)).json(&body);
@@ -54,9 +56,12 @@ async fn put_object(app: &TestApp, token: &str, bucket: &str, folder: &str, name
         .unwrap()
 }
 
+#[rstest]
 #[tokio::test]
-async fn the_seed_front_end_flow_works_end_to_end() {
-    let app = spawn_app().await;
+async fn the_seed_front_end_flow_works_end_to_end(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let reg = seed_post(
         &app,
         "/imagepic/auth/register",
@@ -168,6 +173,11 @@ async fn the_seed_front_end_flow_works_end_to_end() {
     .await;
     assert_seed_ok(&presigned);
     let url = presigned["data"].as_str().unwrap();
+    // fs: the gateway's `/f` link; S3: the S3 server's own presigned URL.
+    let origin = app
+        .s3_endpoint()
+        .unwrap_or_else(|| app.url("/f/images/fe/logo.png?"));
+    assert!(url.starts_with(&origin), "{url}");
     let fetched = reqwest::get(url).await.unwrap();
     assert_eq!(fetched.status(), 200);
     assert_eq!(fetched.bytes().await.unwrap().as_ref(), PNG);
@@ -215,9 +225,10 @@ async fn the_seed_front_end_flow_works_end_to_end() {
     assert_seed_ok(&again);
 }
 
+#[rstest]
 #[tokio::test]
-async fn seed_routes_answer_every_failure() {
-    let app = spawn_app().await;
+async fn seed_routes_answer_every_failure(#[values(Backend::Fs, Backend::S3)] backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let no_token = put_object(&app, "", "images", "", "x.png").await;
     assert_seed_failure(&no_token, "missing_token");
     let bad_token = put_object(&app, "garbage", "images", "", "x.png").await;
@@ -258,9 +269,10 @@ async fn seed_routes_answer_every_failure() {
     assert_seed_failure(&private, "missing_token");
 }
 
+#[rstest]
 #[tokio::test]
-async fn seed_bucket_pages_and_policies() {
-    let app = spawn_app().await;
+async fn seed_bucket_pages_and_policies(#[values(Backend::Fs, Backend::S3)] backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let page: Value = app
         .client
         .get(app.url("/imagepic/bucket/listBuckets?pageSize=1&pageNum=2"))
@@ -303,9 +315,12 @@ async fn seed_bucket_pages_and_policies() {
     assert_eq!(set["data"], "private");
 }
 
+#[rstest]
 #[tokio::test]
-async fn seed_notifications_read_back_empty_and_cannot_be_set() {
-    let app = spawn_app().await;
+async fn seed_notifications_read_back_empty_and_cannot_be_set(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let got = seed_post(
         &app,
         "/imagepic/notification/getBucketNotification",
@@ -326,9 +341,12 @@ async fn seed_notifications_read_back_empty_and_cannot_be_set() {
     assert_seed_failure(&set, "not_implemented");
 }
 
+#[rstest]
 #[tokio::test]
-async fn seed_routes_answer_bad_requests_in_the_seed_envelope() {
-    let app = spawn_app().await;
+async fn seed_routes_answer_bad_requests_in_the_seed_envelope(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     // A body over the JSON limit.
     let big = json!({"bucketName": "images", "objectName": "x".repeat(100_000)});
     let res = seed_post(&app, "/imagepic/object/statObject", big, None).await;
@@ -367,9 +385,12 @@ async fn seed_routes_answer_bad_requests_in_the_seed_envelope() {
     assert_eq!(res["data"], json!([]));
 }
 
+#[rstest]
 #[tokio::test]
-async fn seed_put_object_refuses_wrong_types_and_stores_nothing() {
-    let app = spawn_app().await;
+async fn seed_put_object_refuses_wrong_types_and_stores_nothing(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     let form = reqwest::multipart::Form::new().part(
         "file",

@@ -2,11 +2,16 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{Answer, PNG, spawn_app};
+use rstest::rstest;
 
+use crate::helpers::{Answer, Backend, PNG, TestApp, spawn_app_on};
+
+#[rstest]
 #[tokio::test]
-async fn public_files_are_served_with_caching_headers_and_nosniff() {
-    let app = spawn_app().await;
+async fn public_files_are_served_with_caching_headers_and_nosniff(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.upload(&user.access, "images", "p.png", PNG.to_vec())
         .await
@@ -38,9 +43,12 @@ async fn public_files_are_served_with_caching_headers_and_nosniff() {
     assert!(cached.bytes().await.unwrap().is_empty());
 }
 
+#[rstest]
 #[tokio::test]
-async fn ranges_are_served_as_206_and_bad_ones_as_416() {
-    let app = spawn_app().await;
+async fn ranges_are_served_as_206_and_bad_ones_as_416(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.upload(&user.access, "images", "r.png", PNG.to_vec())
         .await
@@ -79,9 +87,12 @@ async fn ranges_are_served_as_206_and_bad_ones_as_416() {
         .assert_error(416, "range_not_satisfiable");
 }
 
+#[rstest]
 #[tokio::test]
-async fn head_answers_the_headers_without_the_body() {
-    let app = spawn_app().await;
+async fn head_answers_the_headers_without_the_body(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.upload(&user.access, "images", "h.png", PNG.to_vec())
         .await
@@ -100,9 +111,12 @@ async fn head_answers_the_headers_without_the_body() {
     assert!(res.bytes().await.unwrap().is_empty());
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_missing_file_is_404_in_the_envelope() {
-    let app = spawn_app().await;
+async fn a_missing_file_is_404_in_the_envelope(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     app.get("/f/images/nothing-here.png")
         .await
         .assert_error(404, "object_not_found");
@@ -111,9 +125,12 @@ async fn a_missing_file_is_404_in_the_envelope() {
         .assert_error(404, "bucket_not_found");
 }
 
+#[rstest]
 #[tokio::test]
-async fn private_files_need_a_token_or_a_valid_signature() {
-    let app = spawn_app().await;
+async fn private_files_need_a_token_or_a_valid_signature(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.put(
         &user.access,
@@ -141,6 +158,14 @@ async fn private_files_need_a_token_or_a_valid_signature() {
             .contains("private")
     );
 
+    app.put(
+        &user.access,
+        "files",
+        "secret/plan2.txt",
+        b"other secret".to_vec(),
+    )
+    .await
+    .assert_ok(201);
     let signed = app
         .post_json(
             "/api/v1/buckets/files/sign/secret/plan.txt",
@@ -151,26 +176,46 @@ async fn private_files_need_a_token_or_a_valid_signature() {
     signed.assert_ok(200);
     let url = signed.data()["url"].as_str().unwrap().to_owned();
     assert!(signed.data()["expiresAt"].is_string());
+    // fs: the gateway's own `/f` link; S3: the S3 server's presigned URL.
+    let expected_origin = match app.s3_endpoint() {
+        None => app.url("/f/files/secret/plan.txt?"),
+        Some(endpoint) => endpoint,
+    };
+    assert!(url.starts_with(&expected_origin), "{url}");
     let anonymous = reqwest::get(&url).await.unwrap();
     assert_eq!(anonymous.status(), 200);
     assert_eq!(anonymous.text().await.unwrap(), "top secret");
 
     let tampered = url.replace("plan.txt", "plan2.txt");
-    let res = reqwest::get(&tampered).await.unwrap();
-    Answer::from(res)
-        .await
-        .assert_error(403, "invalid_signature");
     let mut forged = url.clone();
     let last = forged.pop().unwrap();
     forged.push(if last == '0' { '1' } else { '0' });
-    Answer::from(reqwest::get(&forged).await.unwrap())
-        .await
-        .assert_error(403, "invalid_signature");
+    for bad in [tampered, forged] {
+        assert_ne!(bad, url);
+        refused(&app, reqwest::get(&bad).await.unwrap(), "invalid_signature").await;
+    }
 }
 
+/// A signed link that the gateway (fs) or the S3 server refuses: 403, and no secret bytes.
+async fn refused(app: &TestApp, res: reqwest::Response, code: &str) {
+    match app.backend {
+        Backend::Fs => Answer::from(res).await.assert_error(403, code),
+        Backend::S3 => {
+            assert_eq!(res.status(), 403);
+            let body = res.text().await.unwrap();
+            assert!(body.contains("<Code>"), "an S3 error document: {body}");
+            assert!(!body.contains("secret"), "{body}");
+            if code == "signature_expired" {
+                assert!(body.contains("expired"), "{body}");
+            }
+        }
+    }
+}
+
+#[rstest]
 #[tokio::test]
-async fn an_expired_signature_is_refused() {
-    let app = spawn_app().await;
+async fn an_expired_signature_is_refused(#[values(Backend::Fs, Backend::S3)] backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.put(&user.access, "files", "soon.txt", b"gone soon".to_vec())
         .await
@@ -178,21 +223,24 @@ async fn an_expired_signature_is_refused() {
     let signed = app
         .post_json(
             "/api/v1/buckets/files/sign/soon.txt",
-            &json!({"expiresIn": 1}),
+            &json!({"expiresIn": 2}),
             Some(&user.access),
         )
         .await;
     signed.assert_ok(200);
     let url = signed.data()["url"].as_str().unwrap().to_owned();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    Answer::from(reqwest::get(&url).await.unwrap())
-        .await
-        .assert_error(403, "signature_expired");
+    // Two seconds, not one: S3 counts from the signing time cut to whole seconds.
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    refused(&app, reqwest::get(&url).await.unwrap(), "signature_expired").await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn signing_a_missing_object_or_a_silly_expiry_is_refused() {
-    let app = spawn_app().await;
+async fn signing_a_missing_object_or_a_silly_expiry_is_refused(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.post_json(
         "/api/v1/buckets/files/sign/none.txt",
@@ -213,9 +261,12 @@ async fn signing_a_missing_object_or_a_silly_expiry_is_refused() {
     .assert_error(400, "invalid_expiry");
 }
 
+#[rstest]
 #[tokio::test]
-async fn active_content_is_only_ever_a_download() {
-    let app = spawn_app().await;
+async fn active_content_is_only_ever_a_download(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>"#.to_vec();
     let html = b"<!DOCTYPE html><html><script>alert(1)</script></html>".to_vec();
@@ -253,9 +304,12 @@ async fn active_content_is_only_ever_a_download() {
     }
 }
 
+#[rstest]
 #[tokio::test]
-async fn an_unsatisfiable_range_says_the_size() {
-    let app = spawn_app().await;
+async fn an_unsatisfiable_range_says_the_size(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.upload(&user.access, "images", "z.png", PNG.to_vec())
         .await
@@ -274,9 +328,10 @@ async fn an_unsatisfiable_range_says_the_size() {
     );
 }
 
+#[rstest]
 #[tokio::test]
-async fn file_bytes_do_not_vary_by_client() {
-    let app = spawn_app().await;
+async fn file_bytes_do_not_vary_by_client(#[values(Backend::Fs, Backend::S3)] backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.upload(&user.access, "images", "v.png", PNG.to_vec())
         .await
@@ -297,9 +352,12 @@ async fn file_bytes_do_not_vary_by_client() {
     assert!(!vary.contains("User-Agent"), "{vary}");
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_malformed_sign_body_is_a_400_not_a_default_link() {
-    let app = spawn_app().await;
+async fn a_malformed_sign_body_is_a_400_not_a_default_link(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.put(&user.access, "files", "s.txt", b"x".to_vec())
         .await
@@ -318,9 +376,12 @@ async fn a_malformed_sign_body_is_a_400_not_a_default_link() {
     }
 }
 
+#[rstest]
 #[tokio::test]
-async fn links_ignore_forwarded_hosts_from_untrusted_clients() {
-    let app = spawn_app().await;
+async fn links_ignore_forwarded_hosts_from_untrusted_clients(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     let part = reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("fw.png");
     let res = app

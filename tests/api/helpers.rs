@@ -1,15 +1,15 @@
-//! The test harness: the real app on a free port, a temp data dir, a fresh JWT secret and, unless
-//! a test asks for the embedded store, its own real `redis-server`.
+//! The test harness: the real app on a free port, a temp data dir, a fresh JWT secret, unless a
+//! test asks for the embedded store its own real `redis-server`, and on [`Backend::S3`] its own
+//! real S3 server (`s3s-fs`) holding the buckets and the system area.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use gateway::{Application, Settings};
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
 use tempfile::TempDir;
+pub use testkit::{Backend, RedisServer, S3Server};
 
 /// A 1×1 transparent PNG.
 pub const PNG: &[u8] = &[
@@ -22,94 +22,18 @@ pub const PNG: &[u8] = &[
 
 pub const PASSWORD: &str = "correct horse 42";
 
-/// A real `redis-server` on a free loopback port, stopped on drop.
-pub struct RedisServer {
-    pub port: u16,
-    dir: PathBuf,
-    child: Option<Child>,
-}
-
-impl RedisServer {
-    pub fn start(dir: &Path) -> Self {
-        let mut server = Self {
-            port: free_port(),
-            dir: dir.to_path_buf(),
-            child: None,
-        };
-        server.resume();
-        server
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Starts (again) on the same port.
-    pub fn resume(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start redis-server ({e}). Install it: apt-get install -y redis-server"
-                )
-            });
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.answers_ping() {
-            assert!(Instant::now() < deadline, "redis-server did not come up");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Stops the server (its data is lost, as in a crash of a non-persistent Redis).
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn answers_ping(&self) -> bool {
-        use std::io::{Read, Write};
-        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
-        let mut buf = [0u8; 16];
-        stream.write_all(b"PING\r\n").is_ok()
-            && stream
-                .read(&mut buf)
-                .map(|n| buf[..n].starts_with(b"+PONG"))
-                .unwrap_or(false)
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free port")
-}
-
 pub struct TestApp {
     pub address: String,
     pub port: u16,
     pub client: Client,
     pub data_dir: PathBuf,
+    pub backend: Backend,
     pub redis: Option<RedisServer>,
+    /// The S3 server holding the buckets and the system area, on [`Backend::S3`].
+    pub s3: Option<S3Server>,
     pub jwt_secret: String,
+    /// The TOML layers the app was built from, for other processes over the same data.
+    layers: Vec<String>,
     _root: TempDir,
 }
 
@@ -120,51 +44,91 @@ pub enum Sessions {
     Embedded,
 }
 
+/// On S3 the buckets and the system area share one remote bucket under these roots.
+const S3_AREAS: [(&str, &str); 3] = [
+    ("buckets.images.backend", "images/"),
+    ("buckets.files.backend", "files/"),
+    ("storage.system", "system/"),
+];
+
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Sessions::Redis, "").await
+    spawn_app_on_with(Backend::Fs, Sessions::Redis, "").await
 }
 
 pub async fn spawn_embedded_app() -> TestApp {
-    spawn_app_with(Sessions::Embedded, "").await
+    spawn_app_on_with(Backend::Fs, Sessions::Embedded, "").await
+}
+
+/// The app with its objects (and its system area) on `backend`.
+pub async fn spawn_app_on(backend: Backend) -> TestApp {
+    spawn_app_on_with(backend, Sessions::Redis, "").await
 }
 
 /// Starts the app with extra TOML layered over the embedded defaults and the test settings.
 pub async fn spawn_app_with(sessions: Sessions, extra_toml: &str) -> TestApp {
+    spawn_app_on_with(Backend::Fs, sessions, extra_toml).await
+}
+
+pub async fn spawn_app_on_with(backend: Backend, sessions: Sessions, extra_toml: &str) -> TestApp {
     let root = tempfile::tempdir().expect("temp dir");
     let data_dir = root.path().join("data");
-    let redis = (sessions == Sessions::Redis).then(|| {
-        let dir = root.path().join("redis");
-        std::fs::create_dir_all(&dir).expect("redis dir");
-        RedisServer::start(&dir)
-    });
+    let redis = (sessions == Sessions::Redis).then(RedisServer::start);
     let redis_layer = redis
         .as_ref()
         .map(|r| format!("[redis]\nurl = \"{}\"\n", r.url()))
         .unwrap_or_default();
+    let s3 = (backend == Backend::S3).then(S3Server::start);
+    let s3_layer = s3.as_ref().map(s3_layer).unwrap_or_default();
     let jwt_secret = uuid::Uuid::new_v4().to_string();
     let base = format!(
-        "[server]\nport = 0\n[storage]\ndata_dir = \"{}\"\n[auth]\njwt_secret = \"{}\"\nbcrypt_cost = 4\n{redis_layer}",
+        "[server]\nport = 0\n[storage]\ndata_dir = \"{}\"\n[auth]\njwt_secret = \"{}\"\nbcrypt_cost = 4\n{redis_layer}{s3_layer}",
         data_dir.display(),
         jwt_secret
     );
-    let settings = Settings::from_toml_layers(&[&base, extra_toml]).expect("test settings");
-    let app = Application::build(settings).await.expect("app builds");
-    let port = app.port();
-    tokio::spawn(app.run_until_stopped());
+    let layers = vec![base, extra_toml.to_owned()];
+    let (address, port) = start(&layers).await;
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
         .build()
         .expect("http client");
     TestApp {
-        address: format!("http://127.0.0.1:{port}"),
+        address,
         port,
         client,
         data_dir,
+        backend,
         redis,
+        s3,
         jwt_secret,
+        layers,
         _root: root,
     }
+}
+
+/// Every storage area on `s3`, in its bucket under its own root.
+fn s3_layer(s3: &S3Server) -> String {
+    S3_AREAS
+        .iter()
+        .map(|(table, root)| {
+            format!(
+                "[{table}]\ntype = \"s3\"\nendpoint = \"{}\"\nbucket = \"{}\"\nroot = \"{root}\"\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\n",
+                s3.endpoint(),
+                s3.bucket(),
+                s3.access_key(),
+                s3.secret_key()
+            )
+        })
+        .collect()
+}
+
+async fn start(layers: &[String]) -> (String, u16) {
+    let layers: Vec<&str> = layers.iter().map(String::as_str).collect();
+    let settings = Settings::from_toml_layers(&layers).expect("test settings");
+    let app = Application::build(settings).await.expect("app builds");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    (format!("http://127.0.0.1:{port}"), port)
 }
 
 /// A parsed envelope answer.
@@ -304,11 +268,8 @@ impl TestApp {
         let n = rand_digits();
         let phone = format!("137{n}");
         let email = format!("admin{n}@example.com");
-        let settings = Settings::from_toml_layers(&[&format!(
-            "[storage]\ndata_dir = \"{}\"\n[auth]\nbcrypt_cost = 4\n",
-            self.data_dir.display()
-        )])
-        .expect("settings");
+        let layers: Vec<&str> = self.layers.iter().map(String::as_str).collect();
+        let settings = Settings::from_toml_layers(&layers).expect("settings");
         let services = gateway::startup::Services::build(&settings)
             .await
             .expect("services");
@@ -369,13 +330,39 @@ impl TestApp {
         Answer::from(res).await
     }
 
-    /// Every regular file under the data dir (buckets, temp area), relative paths.
+    /// What the storage holds besides the system area: on fs every regular file under the data
+    /// dir (buckets, temp area); on S3 every object of the remote bucket, the uploads never
+    /// completed or aborted, and anything written to the data dir. Paths like `images/a.png`.
     pub fn stored_files(&self) -> Vec<String> {
         let mut out = Vec::new();
         walk(&self.data_dir, &self.data_dir, &mut out);
         out.retain(|p| !p.starts_with(".system"));
+        if let Some(s3) = &self.s3 {
+            // The buckets' roots are `images/` and `files/`: keys read as on fs. Anything else
+            // in the remote bucket (but the system area) would be an object written outside.
+            let objects = s3.objects(s3.bucket(), "");
+            out.extend(objects.into_iter().filter(|k| !k.starts_with("system/")));
+            out.extend(s3.dangling_uploads());
+        }
         out.sort();
         out
+    }
+
+    /// Waits (up to 5 s) until [`TestApp::stored_files`] satisfies `done`; returns the last look.
+    pub async fn stored_files_eventually(&self, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let files = self.stored_files();
+            if done(&files) || Instant::now() > deadline {
+                return files;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Where a link points: the gateway's `/f` route, or (signed on S3) the S3 server itself.
+    pub fn s3_endpoint(&self) -> Option<String> {
+        self.s3.as_ref().map(S3Server::endpoint)
     }
 }
 
@@ -399,28 +386,21 @@ pub fn rand_digits() -> String {
     format!("{n:08}")
 }
 
-/// A second gateway over the same data dir, Redis and JWT secret: another instance behind the
+/// A second gateway over the same storage, Redis and JWT secret: another instance behind the
 /// same load balancer.
 pub async fn spawn_twin(app: &TestApp) -> TestApp {
-    let redis = app.redis.as_ref().expect("twin needs redis");
-    let root = tempfile::tempdir().expect("temp dir");
-    let layer = format!(
-        "[server]\nport = 0\n[storage]\ndata_dir = \"{}\"\n[auth]\njwt_secret = \"{}\"\nbcrypt_cost = 4\n[redis]\nurl = \"{}\"\n",
-        app.data_dir.display(),
-        app.jwt_secret,
-        redis.url()
-    );
-    let settings = Settings::from_toml_layers(&[&layer]).expect("twin settings");
-    let twin = Application::build(settings).await.expect("twin builds");
-    let port = twin.port();
-    tokio::spawn(twin.run_until_stopped());
+    assert!(app.redis.is_some(), "a twin needs a shared session store");
+    let (address, port) = start(&app.layers).await;
     TestApp {
-        address: format!("http://127.0.0.1:{port}"),
+        address,
         port,
         client: Client::new(),
         data_dir: app.data_dir.clone(),
+        backend: app.backend,
         redis: None,
+        s3: None,
         jwt_secret: app.jwt_secret.clone(),
-        _root: root,
+        layers: app.layers.clone(),
+        _root: tempfile::tempdir().expect("temp dir"),
     }
 }

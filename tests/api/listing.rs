@@ -1,4 +1,6 @@
-use crate::helpers::{TestApp, TestUser, spawn_app};
+use rstest::rstest;
+
+use crate::helpers::{Backend, TestApp, TestUser, spawn_app_on};
 
 async fn seed_objects(app: &TestApp, user: &TestUser, keys: &[String]) {
     for key in keys {
@@ -29,9 +31,12 @@ async fn all_pages(app: &TestApp, token: &str, query: &str) -> Vec<String> {
     panic!("paging never ended");
 }
 
+#[rstest]
 #[tokio::test]
-async fn cursor_pages_cover_every_object_once_in_order() {
-    let app = spawn_app().await;
+async fn cursor_pages_cover_every_object_once_in_order(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     let mut keys: Vec<String> = (0..25).map(|i| format!("k/{i:03}.txt")).collect();
     keys.push("k/sub/deep.txt".into());
@@ -42,9 +47,12 @@ async fn cursor_pages_cover_every_object_once_in_order() {
     assert_eq!(listed, expected);
 }
 
+#[rstest]
 #[tokio::test]
-async fn pages_stay_gap_free_when_objects_change_between_pages() {
-    let app = spawn_app().await;
+async fn pages_stay_gap_free_when_objects_change_between_pages(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     let keys: Vec<String> = (0..20).map(|i| format!("{i:03}.txt")).collect();
     seed_objects(&app, &user, &keys).await;
@@ -78,9 +86,12 @@ async fn pages_stay_gap_free_when_objects_change_between_pages() {
     assert_eq!(got, expected);
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_delimiter_groups_keys_into_folders() {
-    let app = spawn_app().await;
+async fn a_delimiter_groups_keys_into_folders(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     let keys = ["top.txt", "a/1.txt", "a/2.txt", "b/c/3.txt"].map(String::from);
     seed_objects(&app, &user, &keys).await;
@@ -105,9 +116,10 @@ async fn a_delimiter_groups_keys_into_folders() {
     assert_eq!(inner.data()["items"].as_array().unwrap().len(), 2);
 }
 
+#[rstest]
 #[tokio::test]
-async fn page_numbers_add_a_total() {
-    let app = spawn_app().await;
+async fn page_numbers_add_a_total(#[values(Backend::Fs, Backend::S3)] backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     let keys: Vec<String> = (0..7).map(|i| format!("n{i}.txt")).collect();
     seed_objects(&app, &user, &keys).await;
@@ -124,9 +136,10 @@ async fn page_numbers_add_a_total() {
     assert_eq!(items[0]["key"], "n6.txt");
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_forged_cursor_is_a_400() {
-    let app = spawn_app().await;
+async fn a_forged_cursor_is_a_400(#[values(Backend::Fs, Backend::S3)] backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.get_auth(
         "/api/v1/buckets/files/objects?cursor=not-a-cursor!!",
@@ -136,9 +149,12 @@ async fn a_forged_cursor_is_a_400() {
     .assert_error(400, "invalid_cursor");
 }
 
+#[rstest]
 #[tokio::test]
-async fn listing_a_private_bucket_needs_a_session_and_a_public_one_does_not() {
-    let app = spawn_app().await;
+async fn listing_a_private_bucket_needs_a_session_and_a_public_one_does_not(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     app.get("/api/v1/buckets/files/objects")
         .await
         .assert_error(401, "missing_token");

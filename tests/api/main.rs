@@ -14,4 +14,5 @@ mod objects;
 mod profiles;
 mod redis_outage;
 mod sessions;
+mod storage_outage;
 mod uploads;

@@ -1,10 +1,15 @@
 use serde_json::json;
 
-use crate::helpers::{Answer, PNG, spawn_app};
+use rstest::rstest;
 
+use crate::helpers::{Answer, Backend, PNG, spawn_app_on};
+
+#[rstest]
 #[tokio::test]
-async fn info_reports_size_type_etag_date_and_url() {
-    let app = spawn_app().await;
+async fn info_reports_size_type_etag_date_and_url(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.upload(&user.access, "images", "i.png", PNG.to_vec())
         .await
@@ -19,9 +24,12 @@ async fn info_reports_size_type_etag_date_and_url() {
     assert_eq!(d["url"], app.url("/f/images/i.png"));
 }
 
+#[rstest]
 #[tokio::test]
-async fn delete_removes_and_a_second_delete_is_404() {
-    let app = spawn_app().await;
+async fn delete_removes_and_a_second_delete_is_404(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.upload(&user.access, "images", "d.png", PNG.to_vec())
         .await
@@ -43,9 +51,10 @@ async fn delete_removes_and_a_second_delete_is_404() {
         .assert_error(404, "object_not_found");
 }
 
+#[rstest]
 #[tokio::test]
-async fn deleting_needs_a_session() {
-    let app = spawn_app().await;
+async fn deleting_needs_a_session(#[values(Backend::Fs, Backend::S3)] backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let res = app
         .client
         .delete(app.url("/api/v1/buckets/images/objects/d.png"))
@@ -55,9 +64,10 @@ async fn deleting_needs_a_session() {
     Answer::from(res).await.assert_error(401, "missing_token");
 }
 
+#[rstest]
 #[tokio::test]
-async fn batch_delete_reports_each_key() {
-    let app = spawn_app().await;
+async fn batch_delete_reports_each_key(#[values(Backend::Fs, Backend::S3)] backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.upload(&user.access, "images", "b1.png", PNG.to_vec())
         .await
@@ -82,9 +92,12 @@ async fn batch_delete_reports_each_key() {
     assert!(app.stored_files().is_empty());
 }
 
+#[rstest]
 #[tokio::test]
-async fn unknown_and_malformed_buckets_are_told_apart() {
-    let app = spawn_app().await;
+async fn unknown_and_malformed_buckets_are_told_apart(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.get_auth("/api/v1/buckets/nope/objects", &user.access)
         .await
@@ -94,9 +107,12 @@ async fn unknown_and_malformed_buckets_are_told_apart() {
         .assert_error(400, "invalid_bucket_name");
 }
 
+#[rstest]
 #[tokio::test]
-async fn buckets_are_listed_with_policy_and_limits() {
-    let app = spawn_app().await;
+async fn buckets_are_listed_with_policy_and_limits(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     let res = app.get_auth("/api/v1/buckets", &user.access).await;
     res.assert_ok(200);
@@ -108,9 +124,12 @@ async fn buckets_are_listed_with_policy_and_limits() {
     assert_eq!(files["policy"], "private");
 }
 
+#[rstest]
 #[tokio::test]
-async fn only_an_admin_changes_a_bucket_policy_and_it_takes_effect() {
-    let app = spawn_app().await;
+async fn only_an_admin_changes_a_bucket_policy_and_it_takes_effect(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.put(&user.access, "files", "now-public.txt", b"hi".to_vec())
         .await
@@ -152,9 +171,12 @@ async fn only_an_admin_changes_a_bucket_policy_and_it_takes_effect() {
     assert_eq!(res.status(), 200);
 }
 
+#[rstest]
 #[tokio::test]
-async fn the_native_object_route_serves_ranges_304_and_head_and_guards_private_buckets() {
-    let app = spawn_app().await;
+async fn the_native_object_route_serves_ranges_304_and_head_and_guards_private_buckets(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.put(&user.access, "files", "n/obj.bin", b"0123456789".to_vec())
         .await
@@ -201,9 +223,10 @@ async fn the_native_object_route_serves_ranges_304_and_head_and_guards_private_b
     assert_eq!(head.headers()["content-length"], "10");
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_malformed_policy_body_is_a_400() {
-    let app = spawn_app().await;
+async fn a_malformed_policy_body_is_a_400(#[values(Backend::Fs, Backend::S3)] backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let admin = app.admin().await;
     let res = app
         .client

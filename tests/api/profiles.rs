@@ -1,8 +1,13 @@
-use crate::helpers::{Answer, PNG, spawn_app};
+use rstest::rstest;
 
+use crate::helpers::{Answer, Backend, PNG, spawn_app_on};
+
+#[rstest]
 #[tokio::test]
-async fn h5_clients_get_slim_objects_and_the_profile_headers() {
-    let app = spawn_app().await;
+async fn h5_clients_get_slim_objects_and_the_profile_headers(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.upload(&user.access, "images", "s.png", PNG.to_vec())
         .await
@@ -25,9 +30,10 @@ async fn h5_clients_get_slim_objects_and_the_profile_headers() {
     assert!(pc.data()["contentType"].is_string() && pc.data()["etag"].is_string());
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_mobile_user_agent_is_served_as_h5() {
-    let app = spawn_app().await;
+async fn a_mobile_user_agent_is_served_as_h5(#[values(Backend::Fs, Backend::S3)] backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let res = app
         .client
         .get(app.url("/healthz"))
@@ -41,9 +47,12 @@ async fn a_mobile_user_agent_is_served_as_h5() {
     assert_eq!(res.headers()["x-client-profile"], "h5");
 }
 
+#[rstest]
 #[tokio::test]
-async fn fields_narrow_a_response_and_an_unknown_field_is_a_400() {
-    let app = spawn_app().await;
+async fn fields_narrow_a_response_and_an_unknown_field_is_a_400(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.upload(&user.access, "images", "f.png", PNG.to_vec())
         .await
@@ -61,9 +70,12 @@ async fn fields_narrow_a_response_and_an_unknown_field_is_a_400() {
         .assert_error(400, "unknown_field");
 }
 
+#[rstest]
 #[tokio::test]
-async fn h5_list_pages_default_smaller_and_compress() {
-    let app = spawn_app().await;
+async fn h5_list_pages_default_smaller_and_compress(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     for i in 0..25 {
         app.upload(

@@ -37,7 +37,7 @@ async fn service_recovers_without_restart_when_redis_returns() {
         .await
         .assert_error(503, "session_store_unavailable");
 
-    app.redis.as_mut().unwrap().resume();
+    app.redis.as_mut().unwrap().restart();
 
     // The restarted Redis kept nothing: the old session is gone (logged out, not let in) …
     app.get_auth("/api/v1/me", &user.access)

@@ -1,12 +1,15 @@
-use std::time::Duration;
-
 use tokio::io::AsyncWriteExt;
 
-use crate::helpers::{Answer, PNG, Sessions, spawn_app, spawn_app_with};
+use rstest::rstest;
 
+use crate::helpers::{Answer, Backend, PNG, Sessions, spawn_app_on, spawn_app_on_with};
+
+#[rstest]
 #[tokio::test]
-async fn an_image_upload_answers_ready_to_paste_links() {
-    let app = spawn_app().await;
+async fn an_image_upload_answers_ready_to_paste_links(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     let res = app
         .upload(&user.access, "images", "cat.png", PNG.to_vec())
@@ -28,11 +31,15 @@ async fn an_image_upload_answers_ready_to_paste_links() {
     let fetched = app.client.get(url).send().await.unwrap();
     assert_eq!(fetched.headers()["content-type"], "image/png");
     assert_eq!(fetched.bytes().await.unwrap().as_ref(), PNG);
+    assert_eq!(app.stored_files(), ["images/cat.png"]);
 }
 
+#[rstest]
 #[tokio::test]
-async fn the_content_type_comes_from_the_bytes_not_the_name() {
-    let app = spawn_app().await;
+async fn the_content_type_comes_from_the_bytes_not_the_name(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     let res = app
         .upload(&user.access, "files", "notes.txt", PNG.to_vec())
@@ -52,9 +59,13 @@ async fn the_content_type_comes_from_the_bytes_not_the_name() {
     );
 }
 
+#[rstest]
 #[tokio::test]
-async fn an_upload_over_the_bucket_limit_is_413_and_stores_nothing() {
-    let app = spawn_app_with(
+async fn an_upload_over_the_bucket_limit_is_413_and_stores_nothing(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on_with(
+        backend,
         Sessions::Embedded,
         "[buckets.images]\nmax_object_bytes = 1024\n",
     )
@@ -71,9 +82,13 @@ async fn an_upload_over_the_bucket_limit_is_413_and_stores_nothing() {
     assert_eq!(app.stored_files(), Vec::<String>::new());
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_streamed_body_without_length_is_cut_at_the_limit() {
-    let app = spawn_app_with(
+async fn a_streamed_body_without_length_is_cut_at_the_limit(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on_with(
+        backend,
         Sessions::Embedded,
         "[buckets.images]\nmax_object_bytes = 1024\n",
     )
@@ -96,9 +111,10 @@ async fn a_streamed_body_without_length_is_cut_at_the_limit() {
     assert_eq!(app.stored_files(), Vec::<String>::new());
 }
 
+#[rstest]
 #[tokio::test]
-async fn raw_put_stores_the_body_at_the_key() {
-    let app = spawn_app().await;
+async fn raw_put_stores_the_body_at_the_key(#[values(Backend::Fs, Backend::S3)] backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     let res = app
         .put(&user.access, "files", "docs/readme.txt", b"hello".to_vec())
@@ -117,9 +133,10 @@ async fn raw_put_stores_the_body_at_the_key() {
     assert_eq!(got.text().await.unwrap(), "hello");
 }
 
+#[rstest]
 #[tokio::test]
-async fn uploads_need_a_session() {
-    let app = spawn_app().await;
+async fn uploads_need_a_session(#[values(Backend::Fs, Backend::S3)] backend: Backend) {
+    let app = spawn_app_on(backend).await;
     let part = reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("a.png");
     let res = app
         .client
@@ -132,9 +149,12 @@ async fn uploads_need_a_session() {
     assert!(app.stored_files().is_empty());
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_multipart_body_without_a_file_is_a_400() {
-    let app = spawn_app().await;
+async fn a_multipart_body_without_a_file_is_a_400(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     let res = app
         .client
@@ -149,9 +169,12 @@ async fn a_multipart_body_without_a_file_is_a_400() {
         .assert_error(400, "invalid_multipart");
 }
 
+#[rstest]
 #[tokio::test]
-async fn several_files_and_a_folder_in_one_request() {
-    let app = spawn_app().await;
+async fn several_files_and_a_folder_in_one_request(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     let form = reqwest::multipart::Form::new()
         .text("folder", "2026/album")
@@ -182,9 +205,12 @@ async fn several_files_and_a_folder_in_one_request() {
     assert_eq!(keys, ["2026/album/a.png", "2026/album/b.png"]);
 }
 
+#[rstest]
 #[tokio::test]
-async fn traversal_and_malformed_keys_are_400_and_write_nothing_outside() {
-    let app = spawn_app().await;
+async fn traversal_and_malformed_keys_are_400_and_write_nothing_outside(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     for key in [
         "..%2F..%2Fescape.txt",
@@ -213,31 +239,45 @@ async fn traversal_and_malformed_keys_are_400_and_write_nothing_outside() {
     assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
 }
 
+/// The client announces 30 MB, sends 20 MB and drops the connection. The write was under way
+/// (a temporary file on fs; on S3 a multipart upload with stored parts, uploads going multipart
+/// from 8 MiB): afterwards there is no object, no temporary file and no dangling upload.
+#[rstest]
 #[tokio::test]
-async fn an_upload_cut_off_midway_leaves_nothing() {
-    let app = spawn_app().await;
+async fn an_upload_cut_off_midway_leaves_nothing(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
         .await
         .unwrap();
     let head = format!(
-        "PUT /api/v1/buckets/files/objects/partial.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Length: 1000000\r\n\r\n",
+        "PUT /api/v1/buckets/files/objects/partial.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Length: 30000000\r\n\r\n",
         user.access
     );
     stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(&vec![7u8; 300_000]).await.unwrap();
-    stream.flush().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    drop(stream);
-    // Give the server a moment to notice and clean up.
-    let mut left = app.stored_files();
-    for _ in 0..50 {
-        if left.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        left = app.stored_files();
+    let chunk = vec![7u8; 1_000_000];
+    for _ in 0..20 {
+        stream.write_all(&chunk).await.unwrap();
     }
+    stream.flush().await.unwrap();
+    let under_way = app
+        .stored_files_eventually(|files| match backend {
+            Backend::Fs => files.iter().any(|f| f.starts_with(".tmp/")),
+            Backend::S3 => files.iter().any(|f| f.contains(".part-")),
+        })
+        .await;
+    assert!(
+        under_way
+            .iter()
+            .any(|f| f.starts_with(".tmp/") || f.contains(".part-")),
+        "the upload never reached the storage: {under_way:?}"
+    );
+
+    drop(stream);
+
+    let left = app.stored_files_eventually(<[String]>::is_empty).await;
     assert!(left.is_empty(), "left behind: {left:?}");
     let res = app
         .client
@@ -251,9 +291,12 @@ async fn an_upload_cut_off_midway_leaves_nothing() {
         .assert_error(404, "object_not_found");
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_batch_that_fails_removes_what_it_created_and_keeps_what_existed() {
-    let app = spawn_app().await;
+async fn a_batch_that_fails_removes_what_it_created_and_keeps_what_existed(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
     let user = app.user().await;
     app.upload(&user.access, "images", "keep.png", PNG.to_vec())
         .await

@@ -82,10 +82,15 @@ impl Accounts {
     }
 
     /// Replaces the user document (written aside, then renamed over the old one, so a reader
-    /// never sees half a document).
+    /// never sees half a document; written in place where the storage cannot rename (S3, COS),
+    /// as a PUT there replaces an object whole).
     pub async fn put(&self, stored: &StoredUser) -> Result<(), Error> {
         let json = serde_json::to_vec_pretty(stored).map_err(Error::internal)?;
         let target = user_path(stored.user.id);
+        if !self.op.info().capability().rename {
+            self.op.write(&target, json).await.map_err(Error::Storage)?;
+            return Ok(());
+        }
         let temp = format!("users/.tmp/{}.json", Uuid::new_v4());
         self.op.write(&temp, json).await.map_err(Error::Storage)?;
         if let Err(err) = self.op.rename(&temp, &target).await {

@@ -175,7 +175,7 @@ fn auth_code(e: &auth::Error) -> Code {
         E::SessionNotFound => Code::SessionNotFound,
         E::UserNotFound => Code::UserNotFound,
         E::Unavailable(_) => Code::SessionStoreUnavailable,
-        E::Storage(e) if e.is_temporary() || e.is_persistent() => Code::StorageUnavailable,
+        E::Storage(e) if storage::is_unavailable(e) => Code::StorageUnavailable,
         E::Storage(_) | E::Internal(_) => Code::InternalError,
     }
 }

@@ -70,12 +70,6 @@ pub(crate) fn from_opendal(err: opendal::Error, bucket: &str, key: &str) -> Erro
         | ErrorKind::ConditionNotMatch
         | ErrorKind::IsADirectory
         | ErrorKind::NotADirectory => return Error::AlreadyExists { bucket, key },
-        ErrorKind::RateLimited => return Error::Unavailable(err),
-        // Wrong settings or credentials, or an operation the backend lacks: the operator's
-        // mistake, whatever retry status the error carries.
-        ErrorKind::ConfigInvalid | ErrorKind::PermissionDenied | ErrorKind::Unsupported => {
-            return Error::Internal(err);
-        }
         _ => {}
     }
     // The fs backend reports most io errors as `Unexpected` and temporary; a name clash
@@ -89,11 +83,20 @@ pub(crate) fn from_opendal(err: opendal::Error, bucket: &str, key: &str) -> Erro
             | std::io::ErrorKind::NotADirectory
             | std::io::ErrorKind::DirectoryNotEmpty,
         ) => Error::AlreadyExists { bucket, key },
-        // Temporary: worth retrying. Persistent: was temporary, and the retry layer gave up
-        // (a backend that stays down or keeps timing out). Either way the backend is
-        // unavailable, not broken.
-        _ if err.is_temporary() || err.is_persistent() => Error::Unavailable(err),
+        _ if is_unavailable(&err) => Error::Unavailable(err),
         _ => Error::Internal(err),
+    }
+}
+
+/// Whether an OpenDAL error means the backend cannot be reached or keeps failing (worth a 503
+/// and a later retry) rather than a broken request or configuration. Temporary: worth retrying;
+/// persistent: was temporary and the retry layer gave up. Configuration, permission and
+/// capability errors never count, whatever status the retry layer gave them.
+pub fn is_unavailable(err: &opendal::Error) -> bool {
+    match err.kind() {
+        ErrorKind::RateLimited => true,
+        ErrorKind::ConfigInvalid | ErrorKind::PermissionDenied | ErrorKind::Unsupported => false,
+        _ => err.is_temporary() || err.is_persistent(),
     }
 }
 
@@ -131,6 +134,10 @@ mod tests {
         assert!(sort(temporary).is_retryable());
         let given_up = e(ErrorKind::Unexpected).set_persistent();
         assert!(matches!(sort(given_up), Error::Unavailable(_)));
+        let misconfigured = e(ErrorKind::ConfigInvalid).set_persistent();
+        assert!(matches!(sort(misconfigured), Error::Internal(_)));
+        let refused = e(ErrorKind::PermissionDenied).set_persistent();
+        assert!(!is_unavailable(&refused));
         assert!(matches!(
             sort(io(std::io::ErrorKind::IsADirectory)),
             Error::AlreadyExists { .. }

@@ -20,7 +20,7 @@ mod tree;
 mod upload;
 
 pub use bucket_name::{BucketName, BucketNameError, MAX_BUCKET_NAME_BYTES, MIN_BUCKET_NAME_BYTES};
-pub use error::Error;
+pub use error::{Error, is_unavailable};
 pub use listing::{Entry, ListPage, ListQuery, MAX_PAGE_SIZE, NumberedPage, PageNumber};
 pub use meta::ObjectMeta;
 pub use object_key::{MAX_KEY_BYTES, MAX_SEGMENT_BYTES, ObjectKey, ObjectKeyError};

@@ -86,13 +86,22 @@ impl Storage {
     }
 
     /// Changes the bucket's policy for every instance. Written to a temporary name and renamed,
-    /// so a reader never sees half a document.
+    /// so a reader never sees half a document; on a system area that cannot rename (S3, COS),
+    /// written in place, as a PUT there replaces an object whole.
     pub async fn set_policy(&self, name: &BucketName, policy: Policy) -> Result<BucketInfo, Error> {
         let b = self.bucket_entry(name)?;
         let system = self.system_operator();
         let doc = serde_json::to_vec(&PolicyDocument { policy })
             .map_err(|e| Error::internal("serializing a bucket policy", e))?;
         let (tmp, path) = (temporary_path(name), document_path(name));
+        if !system.info().capability().rename {
+            system
+                .write(&path, doc)
+                .await
+                .map_err(|e| from_opendal(e, "system", &path))?;
+            self.policies().store(name, policy);
+            return Ok(self.info(name, b));
+        }
         system
             .write(&tmp, doc)
             .await

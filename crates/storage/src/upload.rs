@@ -3,8 +3,9 @@
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use opendal::Writer;
 use opendal::options::WriteOptions;
+use opendal::{Metadata, Operator};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::from_opendal;
 use crate::sniff::{SNIFF_BYTES, is_allowed, sniff};
@@ -58,35 +59,28 @@ impl Storage {
         if b.op.info().capability().write_with_content_type {
             options.content_type = Some(content_type.to_owned());
         }
-        let writer =
-            b.op.writer_options(key.as_str(), options)
-                .await
-                .map_err(oops)?;
-        let mut guard = AbortOnDrop(Some(writer));
-        let written = async {
-            let w = guard.writer()?;
+        let mut writer = DetachedWriter::spawn(b.op.clone(), key.as_str().to_owned(), options);
+        let sent = async {
             for chunk in head.chunks {
-                w.write(chunk).await.map_err(oops)?;
+                writer.send(chunk).await?;
             }
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(|e| body_error(&e))?;
                 budget.spend(chunk.len())?;
                 if !chunk.is_empty() {
-                    w.write(chunk).await.map_err(oops)?;
+                    writer.send(chunk).await?;
                 }
             }
-            w.close().await.map_err(oops)
+            Ok::<_, WriteFailed>(())
         }
         .await;
-        let m = match written {
-            Ok(m) => {
-                guard.disarm();
-                m
-            }
-            Err(e) => {
-                guard.abort().await;
+        let m = match sent {
+            Ok(()) => writer.finish().await.map_err(oops)?,
+            Err(WriteFailed::Caller(e)) => {
+                writer.abandon().await;
                 return Err(e);
             }
+            Err(WriteFailed::Backend) => return Err(oops(writer.failure().await)),
         };
         let m = match m.last_modified() {
             Some(_) => m,
@@ -164,52 +158,110 @@ impl Head {
     }
 }
 
-/// Owns an unfinished writer: aborts it when the upload fails, and also when the upload's
-/// future is dropped half way (the abort then runs as a task of its own).
-struct AbortOnDrop(Option<Writer>);
+/// Why feeding the writer stopped: the caller's side (body, limits) or the backend's.
+enum WriteFailed {
+    Caller(Error),
+    Backend,
+}
 
-impl AbortOnDrop {
-    fn writer(&mut self) -> Result<&mut Writer, Error> {
-        self.0.as_mut().ok_or_else(|| {
-            Error::Internal(opendal::Error::new(
-                opendal::ErrorKind::Unexpected,
-                "upload writer already finished",
-            ))
-        })
+impl From<Error> for WriteFailed {
+    fn from(e: Error) -> Self {
+        WriteFailed::Caller(e)
     }
+}
 
-    /// The writer closed successfully: nothing to clean up.
-    fn disarm(&mut self) {
-        self.0 = None;
-    }
+enum Piece {
+    Data(Bytes),
+    Finish,
+}
 
-    async fn abort(&mut self) {
-        if let Some(mut writer) = self.0.take() {
-            abort(&mut writer).await;
+/// A backend writer driven by a task of its own, fed through a one-slot channel (memory stays
+/// bounded). Whatever happens to the caller — an error, or its future dropped because the client
+/// went away — the task sees the channel close without `Finish` and aborts the writer, even when
+/// the backend was still opening the upload: no temporary file, no dangling multipart upload.
+struct DetachedWriter {
+    pieces: Option<mpsc::Sender<Piece>>,
+    outcome: Option<oneshot::Receiver<Result<Metadata, opendal::Error>>>,
+}
+
+impl DetachedWriter {
+    fn spawn(op: Operator, path: String, options: WriteOptions) -> Self {
+        let (pieces, mut rx) = mpsc::channel::<Piece>(1);
+        let (done, outcome) = oneshot::channel();
+        tokio::spawn(async move {
+            let result = async {
+                let mut w = op.writer_options(&path, options).await?;
+                loop {
+                    let step = match rx.recv().await {
+                        Some(Piece::Data(chunk)) => w.write(chunk).await.map(|()| None),
+                        Some(Piece::Finish) => w.close().await.map(Some),
+                        None => Err(opendal::Error::new(
+                            opendal::ErrorKind::Unexpected,
+                            "the upload was abandoned",
+                        )),
+                    };
+                    match step {
+                        Ok(None) => {}
+                        Ok(Some(meta)) => return Ok(meta),
+                        Err(e) => {
+                            if let Err(abort) = w.abort().await {
+                                tracing::warn!(%path, error = %abort, "aborting an upload failed; a temporary file or multipart upload may be left behind");
+                            }
+                            return Err(e);
+                        }
+                    }
+                }
+            }
+            .await;
+            let _ = done.send(result);
+        });
+        Self {
+            pieces: Some(pieces),
+            outcome: Some(outcome),
         }
     }
-}
 
-async fn abort(writer: &mut Writer) {
-    if let Err(e) = writer.abort().await {
-        tracing::warn!(error = %e, "aborting an upload failed; a temporary file may be left behind");
+    async fn send(&mut self, chunk: Bytes) -> Result<(), WriteFailed> {
+        match &self.pieces {
+            Some(tx) => tx
+                .send(Piece::Data(chunk))
+                .await
+                .map_err(|_| WriteFailed::Backend),
+            None => Err(WriteFailed::Backend),
+        }
     }
-}
 
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        let Some(mut writer) = self.0.take() else {
-            return;
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move { abort(&mut writer).await });
-            }
-            Err(_) => {
-                tracing::warn!(
-                    "an upload was dropped outside a runtime; a temporary file may be left behind"
-                );
-            }
+    async fn finish(mut self) -> Result<Metadata, opendal::Error> {
+        if let Some(tx) = self.pieces.take() {
+            // A closed channel means the task already failed; its outcome says why.
+            let _ = tx.send(Piece::Finish).await;
+        }
+        self.outcome().await
+    }
+
+    /// Stops the upload and waits until the backend has discarded it.
+    async fn abandon(mut self) {
+        self.pieces = None;
+        let _ = self.outcome().await;
+    }
+
+    /// The backend error that ended the upload.
+    async fn failure(mut self) -> opendal::Error {
+        self.pieces = None;
+        match self.outcome().await {
+            Err(e) => e,
+            Ok(_) => opendal::Error::new(
+                opendal::ErrorKind::Unexpected,
+                "the upload finished without being asked to",
+            ),
+        }
+    }
+
+    async fn outcome(&mut self) -> Result<Metadata, opendal::Error> {
+        let lost = || opendal::Error::new(opendal::ErrorKind::Unexpected, "the upload task ended");
+        match self.outcome.take() {
+            Some(rx) => rx.await.unwrap_or_else(|_| Err(lost())),
+            None => Err(lost()),
         }
     }
 }

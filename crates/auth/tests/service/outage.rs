@@ -119,7 +119,7 @@ async fn a_redis_outage_fails_closed_and_the_service_recovers_when_redis_returns
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_starts_while_redis_is_down_and_works_once_it_is_up() {
-    let port = RedisServer::reserve_port();
+    let port = testkit::free_port();
     let dir = tempfile::TempDir::new().expect("dir");
     let sessions = SessionBackend::Redis {
         url: RedisServer::url_for(port).into(),

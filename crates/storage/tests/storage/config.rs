@@ -3,6 +3,8 @@ use std::collections::BTreeMap;
 use secrecy::SecretString;
 use storage::{BackendSettings, BucketSettings, Error, Settings, Storage};
 
+use rstest::rstest;
+
 use crate::helpers::*;
 
 fn build(table: BTreeMap<String, BucketSettings>) -> Result<Storage, Error> {
@@ -108,9 +110,12 @@ async fn buckets_live_under_the_data_dir_and_a_custom_root_is_honoured() {
     assert!(dir.path().join("elsewhere/files/x.png").is_file());
 }
 
+/// Accounts rely on this: two registrations of one phone never both succeed. On S3 the
+/// system area is a remote bucket (`storage.system`), and the create is a conditional PUT.
+#[rstest]
 #[tokio::test]
-async fn the_system_area_creates_exclusively() {
-    let t = spawn();
+async fn the_system_area_creates_exclusively(#[values(Backend::Fs, Backend::S3)] backend: Backend) {
+    let t = spawn(backend);
     let system = t.storage.system_operator();
 
     system
@@ -119,7 +124,7 @@ async fn the_system_area_creates_exclusively() {
         .await
         .expect("created");
     let again = system
-        .write_with("accounts/a.json", "{}")
+        .write_with("accounts/a.json", "{\"second\": true}")
         .if_not_exists(true)
         .await;
 
@@ -127,5 +132,13 @@ async fn the_system_area_creates_exclusively() {
         again.map_err(|e| e.kind()).err(),
         Some(opendal::ErrorKind::ConditionNotMatch)
     );
-    assert!(t.dir.path().join(".system/accounts/a.json").is_file());
+    assert_eq!(t.system_documents("accounts/"), vec!["a.json"]);
+    let kept = system.read("accounts/a.json").await.expect("readable");
+    assert_eq!(kept.to_vec(), b"{}".to_vec(), "the first document stays");
+    let on_disk = t.dir.path().join(".system/accounts/a.json").is_file();
+    assert_eq!(
+        on_disk,
+        backend == Backend::Fs,
+        "the system area is where configured"
+    );
 }
