@@ -46,7 +46,7 @@ pub struct TestStorage {
     pub backend: Backend,
     /// The S3 server, on [`Backend::S3`].
     pub s3: Option<S3Server>,
-    table: BTreeMap<String, BucketSettings>,
+    pub table: BTreeMap<String, BucketSettings>,
 }
 
 /// The bucket table of the fs backend.

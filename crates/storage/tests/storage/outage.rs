@@ -115,3 +115,27 @@ async fn a_hanging_backend_is_unavailable_after_the_timeout_and_serves_again_whe
     t.s3_mut().thaw();
     everything_works(&t, &storage).await;
 }
+
+/// A request the backend refuses (bad credentials) is the operator's mistake: answered at once
+/// as an internal error, not retried and not reported as an outage.
+#[tokio::test]
+async fn a_refused_request_is_not_retried_and_is_not_an_outage() {
+    let t = spawn(Backend::S3);
+    let mut table = t.table.clone();
+    if let Some(files) = table.get_mut("files")
+        && let storage::BackendSettings::S3(remote) = &mut files.backend
+    {
+        remote.secret_access_key = Some(secrecy::SecretString::from("not-the-secret"));
+    }
+    let mut settings = t.settings();
+    settings.retries = 3;
+    let storage = Storage::new(&settings, &table, signing_key()).expect("valid settings");
+
+    let started = Instant::now();
+    let result = storage.stat(&t.files, &t.key("kept.txt")).await;
+    let elapsed = started.elapsed();
+
+    assert!(matches!(result, Err(Error::Internal(_))), "{result:?}");
+    // Three retries would wait at least 0.1 + 0.2 + 0.4 s.
+    assert!(elapsed < Duration::from_millis(300), "retried: {elapsed:?}");
+}
