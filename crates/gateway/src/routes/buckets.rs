@@ -6,7 +6,7 @@ use storage::{Policy, Storage};
 use utoipa::{IntoParams, ToSchema};
 
 use super::access::ensure_admin;
-use super::{bucket_name, page_of, resource};
+use super::{BucketPath, page_of, resource};
 use crate::envelope;
 use crate::error::ApiError;
 use crate::identity::Authenticated;
@@ -51,11 +51,10 @@ pub async fn list_buckets(
     params(("bucket" = String, Path)), responses((status = 200, description = "{bucket, policy}")))]
 pub async fn get_policy(
     _caller: Authenticated,
-    bucket: web::Path<String>,
+    BucketPath(bucket): BucketPath,
     storage: web::Data<Storage>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    let bucket = bucket_name(bucket.into_inner())?;
     let policy = storage.policy(&bucket).await?;
     Ok(envelope::ok(shape.one(&PolicyView::new(&bucket, policy))?))
 }
@@ -71,13 +70,12 @@ pub struct PolicyForm {
     responses((status = 200, description = "the bucket with its new policy"), (status = 403, description = "admin_required")))]
 pub async fn set_policy(
     Authenticated(principal): Authenticated,
-    bucket: web::Path<String>,
+    BucketPath(bucket): BucketPath,
     form: web::Json<PolicyForm>,
     storage: web::Data<Storage>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
     ensure_admin(&principal)?;
-    let bucket = bucket_name(bucket.into_inner())?;
     let policy: Policy = form.policy.parse()?;
     let info = storage.set_policy(&bucket, policy).await?;
     Ok(envelope::ok(shape.one(&BucketView::from(&info))?))

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use storage::{Policy, Storage};
 
 use super::serve::{self, Caching};
-use super::{bucket_name, object_key, resource};
+use super::{ObjectPath, resource};
 use crate::error::ApiError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -33,13 +33,10 @@ pub struct SignatureQuery {
               (status = 404, description = "object_not_found")))]
 pub async fn file(
     req: HttpRequest,
-    path: web::Path<(String, String)>,
+    ObjectPath { bucket, key }: ObjectPath,
     query: web::Query<SignatureQuery>,
     storage: web::Data<Storage>,
 ) -> Result<HttpResponse, ApiError> {
-    let (bucket, key) = path.into_inner();
-    let bucket = bucket_name(bucket)?;
-    let key = object_key(key)?;
     let caching = match storage.policy(&bucket).await? {
         Policy::PublicRead => Caching::Public,
         Policy::Private => {

@@ -9,6 +9,7 @@ mod docs;
 mod files;
 mod health;
 mod objects;
+mod paths;
 mod serve;
 mod upload;
 
@@ -18,6 +19,7 @@ use actix_web::{HttpRequest, HttpResponse, Resource, web};
 use crate::error::{ApiError, Code};
 
 pub use docs::ApiDoc;
+pub use paths::{BucketPath, ObjectPath};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)

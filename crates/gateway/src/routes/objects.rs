@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::access::{ensure_bucket_exists, ensure_read};
 use super::serve::{self, Caching};
-use super::{bucket_name, object_key, resource, upload};
+use super::{BucketPath, ObjectPath, object_key, resource, upload};
 use crate::envelope;
 use crate::error::{ApiError, Code};
 use crate::identity::Authenticated;
@@ -58,13 +58,12 @@ pub struct ListParams {
     responses((status = 200, description = "{items, folders, nextCursor} or, with pageNum, {items, folders, total}")))]
 pub async fn list(
     req: HttpRequest,
-    bucket: web::Path<String>,
+    BucketPath(bucket): BucketPath,
     params: web::Query<ListParams>,
     storage: web::Data<Storage>,
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    let bucket = bucket_name(bucket.into_inner())?;
     ensure_read(&req, &storage, &bucket).await?;
     let params = params.into_inner();
     let delimiter = match params.delimiter.as_deref() {
@@ -147,7 +146,7 @@ pub struct UploadParams {
 #[allow(clippy::too_many_arguments)]
 pub async fn upload_multipart(
     _caller: Authenticated,
-    bucket: web::Path<String>,
+    BucketPath(bucket): BucketPath,
     params: web::Query<UploadParams>,
     payload: Multipart,
     storage: web::Data<Storage>,
@@ -155,7 +154,6 @@ pub async fn upload_multipart(
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    let bucket = bucket_name(bucket.into_inner())?;
     ensure_bucket_exists(&storage, &bucket)?;
     let stored = upload::multipart(
         &storage,
@@ -184,16 +182,13 @@ pub async fn upload_multipart(
 pub async fn put_object(
     req: HttpRequest,
     _caller: Authenticated,
-    path: web::Path<(String, String)>,
+    ObjectPath { bucket, key }: ObjectPath,
     body: web::Payload,
     storage: web::Data<Storage>,
     metrics: web::Data<Metrics>,
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    let (bucket, key) = path.into_inner();
-    let bucket = bucket_name(bucket)?;
-    let key = object_key(key)?;
     ensure_bucket_exists(&storage, &bucket)?;
     let declared = req
         .headers()
@@ -212,12 +207,9 @@ pub async fn put_object(
               (status = 304, description = "not modified"), (status = 404, description = "object_not_found")))]
 pub async fn get_object(
     req: HttpRequest,
-    path: web::Path<(String, String)>,
+    ObjectPath { bucket, key }: ObjectPath,
     storage: web::Data<Storage>,
 ) -> Result<HttpResponse, ApiError> {
-    let (bucket, key) = path.into_inner();
-    let bucket = bucket_name(bucket)?;
-    let key = object_key(key)?;
     ensure_read(&req, &storage, &bucket).await?;
     serve::object(&req, &storage, &bucket, &key, Caching::Private).await
 }
@@ -227,12 +219,9 @@ pub async fn get_object(
     responses((status = 200, description = "deleted"), (status = 404, description = "object_not_found")))]
 pub async fn delete_object(
     _caller: Authenticated,
-    path: web::Path<(String, String)>,
+    ObjectPath { bucket, key }: ObjectPath,
     storage: web::Data<Storage>,
 ) -> Result<HttpResponse, ApiError> {
-    let (bucket, key) = path.into_inner();
-    let bucket = bucket_name(bucket)?;
-    let key = object_key(key)?;
     storage.delete(&bucket, &key).await?;
     Ok(envelope::ok(
         serde_json::json!({ "key": key.to_string(), "deleted": true }),
@@ -249,12 +238,11 @@ pub struct DeleteManyForm {
     responses((status = 200, description = "{items: [{key, deleted, code?, msg?}]}")))]
 pub async fn delete_many(
     _caller: Authenticated,
-    bucket: web::Path<String>,
+    BucketPath(bucket): BucketPath,
     form: web::Json<DeleteManyForm>,
     storage: web::Data<Storage>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    let bucket = bucket_name(bucket.into_inner())?;
     ensure_bucket_exists(&storage, &bucket)?;
     let raw = form.into_inner().keys;
     if raw.is_empty() || raw.len() > MAX_BATCH_KEYS {
@@ -287,14 +275,11 @@ pub async fn delete_many(
     responses((status = 200, description = "size, contentType, etag, lastModified, url")))]
 pub async fn info(
     req: HttpRequest,
-    path: web::Path<(String, String)>,
+    ObjectPath { bucket, key }: ObjectPath,
     storage: web::Data<Storage>,
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    let (bucket, key) = path.into_inner();
-    let bucket = bucket_name(bucket)?;
-    let key = object_key(key)?;
     ensure_read(&req, &storage, &bucket).await?;
     let meta = storage.stat(&bucket, &key).await?;
     Ok(envelope::ok(
@@ -317,15 +302,12 @@ pub const DEFAULT_SIGN_SECS: u64 = 3600;
     responses((status = 200, description = "{url, expiresAt}"), (status = 404, description = "object_not_found")))]
 pub async fn sign(
     _caller: Authenticated,
-    path: web::Path<(String, String)>,
+    ObjectPath { bucket, key }: ObjectPath,
     form: web::Json<SignForm>,
     storage: web::Data<Storage>,
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    let (bucket, key) = path.into_inner();
-    let bucket = bucket_name(bucket)?;
-    let key = object_key(key)?;
     storage.stat(&bucket, &key).await?;
     let expires_in = form.expires_in.unwrap_or(DEFAULT_SIGN_SECS);
     let signed = storage
