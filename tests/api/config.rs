@@ -61,3 +61,55 @@ fn a_secret_can_come_from_a_file_but_not_from_both() {
         .to_string();
     assert!(err.contains("jwt_secret_file"), "{err}");
 }
+
+#[test]
+fn backend_credentials_can_come_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (id, key) = (dir.path().join("id"), dir.path().join("key"));
+    std::fs::write(&id, "AKIDfromfile\n").unwrap();
+    std::fs::write(&key, "secret-from-file\n").unwrap();
+    let layer = format!(
+        "[buckets.images.backend]\ntype = \"s3\"\nendpoint = \"http://127.0.0.1:9\"\nbucket = \"pics\"\naccess_key_id_file = \"{}\"\nsecret_access_key_file = \"{}\"\n",
+        id.display(),
+        key.display()
+    );
+    let s = Settings::from_toml_layers(&[&layer]).unwrap();
+    let storage::BackendSettings::S3(remote) = &s.buckets["images"].backend else {
+        panic!("an s3 backend")
+    };
+    use secrecy::ExposeSecret;
+    assert_eq!(
+        remote.access_key_id.as_ref().unwrap().expose_secret(),
+        "AKIDfromfile"
+    );
+    assert_eq!(
+        remote.secret_access_key.as_ref().unwrap().expose_secret(),
+        "secret-from-file"
+    );
+    assert!(
+        !format!("{s:?}").contains("secret-from-file"),
+        "secrets stay out of Debug"
+    );
+    let both = format!("{layer}secret_access_key = \"inline\"\n");
+    let err = Settings::from_toml_layers(&[&both])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("buckets.images.backend.secret_access_key_file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_backend_type_or_field_names_the_key() {
+    let err = Settings::from_toml_layers(&["[buckets.images.backend]\ntype = \"ftp\"\n"])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("buckets.images.backend"), "{err}");
+    let err = Settings::from_toml_layers(&[
+        "[buckets.images.backend]\ntype = \"s3\"\nbucket = \"pics\"\nsecret = \"x\"\n",
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("buckets.images.backend"), "{err}");
+}

@@ -232,6 +232,30 @@ mod tests {
     }
 
     #[test]
+    fn a_bucket_moves_to_s3_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PICGATE__BUCKETS__IMAGES__BACKEND__TYPE", "s3");
+            jail.set_env(
+                "PICGATE__BUCKETS__IMAGES__BACKEND__ENDPOINT",
+                "http://minio:9000",
+            );
+            jail.set_env("PICGATE__BUCKETS__IMAGES__BACKEND__BUCKET", "picgate");
+            jail.set_env(
+                "PICGATE__BUCKETS__IMAGES__BACKEND__SECRET_ACCESS_KEY",
+                "from-env",
+            );
+            let settings = Settings::load(None).map_err(|e| e.to_string())?;
+            let storage::BackendSettings::S3(remote) = &settings.buckets["images"].backend else {
+                return Err("images is not on s3".into());
+            };
+            assert_eq!(remote.endpoint.as_deref(), Some("http://minio:9000"));
+            assert_eq!(remote.bucket, "picgate");
+            assert!(remote.secret_access_key.is_some());
+            Ok(())
+        });
+    }
+
+    #[test]
     fn picgate_env_selects_the_production_layer() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("PICGATE_ENV", "production");
