@@ -30,4 +30,23 @@ bench_s3() {
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$s3_port/" && break; sleep 0.05; done
 }
 
+# bench_s3_gateway WORK: s3s-fs in WORK/s3 and a gateway whose `files` bucket lives on it
+# (remote bucket `picgate`, root `files/`); `images` stays on fs under WORK/data.
+bench_s3_gateway() {
+  local work=$1
+  bench_s3 "$work/s3" picgate
+  cat > "$work/picgate.toml" <<TOML
+[storage]
+data_dir = "$work/data"
+[buckets.files.backend]
+type = "s3"
+endpoint = "http://127.0.0.1:$s3_port"
+bucket = "picgate"
+root = "files/"
+access_key_id = "benchAK"
+secret_access_key = "benchSKbenchSK"
+TOML
+  bench_gateway "$work/picgate.toml"
+}
+
 now() { date +%s.%N; }

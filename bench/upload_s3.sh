@@ -11,19 +11,7 @@ command -v aws >/dev/null || pip install -q awscli
 
 work=$(mktemp -d "$PWD/target/bench-s3.XXXXXX")
 trap 'kill ${gw_pid:-} ${s3_pid:-} 2>/dev/null || true; rm -rf "$work"' EXIT
-bench_s3 "$work/s3" picgate
-cat > "$work/picgate.toml" <<TOML
-[storage]
-data_dir = "$work/data"
-[buckets.files.backend]
-type = "s3"
-endpoint = "http://127.0.0.1:$s3_port"
-bucket = "picgate"
-root = "files/"
-access_key_id = "benchAK"
-secret_access_key = "benchSKbenchSK"
-TOML
-bench_gateway "$work/picgate.toml"
+bench_s3_gateway "$work"
 
 echo "making a ${size_mib} MiB file"
 head -c "$((size_mib * 1024 * 1024))" /dev/urandom > "$work/big.bin"
