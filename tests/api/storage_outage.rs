@@ -136,8 +136,8 @@ async fn a_stopped_s3_answers_503_fast_and_the_gateway_recovers_when_it_returns(
     app.login(&user.phone, &user.password).await.assert_ok(200);
 }
 
-/// A hung S3 server never answers: each call gives up after the timeout (1 s here, tried
-/// twice) instead of hanging with the client.
+/// A hung S3 server never answers: each call gives up within the timeout (1 s here, shared by
+/// two tries) instead of hanging with the client.
 #[tokio::test]
 async fn a_hanging_s3_answers_503_after_the_timeout() {
     let (mut app, user) = arrange("[storage]\ntimeout_secs = 1\nretries = 1\n").await;
@@ -148,8 +148,10 @@ async fn a_hanging_s3_answers_503_after_the_timeout() {
     let elapsed = started.elapsed();
 
     res.assert_error(503, "storage_unavailable");
+    // The 1 s budget holds both tries (and the pause between them), with slack for the
+    // policy lookup that comes first.
     assert!(
-        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(5),
+        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(3),
         "{elapsed:?}"
     );
     app.get("/healthz").await.assert_ok(200);

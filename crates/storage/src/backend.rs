@@ -177,12 +177,21 @@ fn remote_backend(
             Operator::new(b).map_err(bad)?
         }
     };
-    let timeout = Duration::from_secs(settings.timeout_secs.max(1));
+    // `timeout_secs` bounds a whole call, retries included: each of the `retries + 1`
+    // attempts gets its share, and so does each step of a streamed read or write (one part)
+    // unless `io_timeout_secs` says otherwise (slow uplinks sending 8 MiB parts).
+    let attempts = u32::try_from(settings.retries.saturating_add(1)).unwrap_or(u32::MAX);
+    let per_attempt =
+        (Duration::from_secs(settings.timeout_secs.max(1)) / attempts).max(MIN_ATTEMPT_TIMEOUT);
     let op = op
         .layer(
             TimeoutLayer::new()
-                .with_timeout(timeout)
-                .with_io_timeout(timeout),
+                .with_timeout(per_attempt)
+                .with_io_timeout(
+                    settings
+                        .io_timeout_secs
+                        .map_or(per_attempt, |s| Duration::from_secs(s.max(1))),
+                ),
         )
         .layer(
             RetryLayer::new()
@@ -202,6 +211,24 @@ fn remote_backend(
 
 const DEFAULT_S3_REGION: &str = "us-east-1";
 
+/// The backend's own presigned GET URL for `path`. The link points at the backend's origin,
+/// so content that must not render there is presigned as an attachment.
+pub(crate) async fn presign(
+    op: &Operator,
+    path: &str,
+    expires_in: Duration,
+    attachment: bool,
+) -> Result<String, opendal::Error> {
+    let mut request = op.presign_read_with(path, expires_in);
+    if attachment {
+        request = request.override_content_disposition("attachment");
+    }
+    Ok(request.await?.uri().to_string())
+}
+
+/// Shortest time one attempt of a remote call gets, however small its share of the budget.
+const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(200);
+
 fn fs_operator(
     config_key: &str,
     root: &Path,
@@ -219,16 +246,59 @@ fn fs_operator(
     Operator::new(builder).map_err(|e| Error::Config(format!("{config_key}: {e}")))
 }
 
-/// Refuses fs roots that are equal to or nested in one another (or in the system area or the
-/// upload area): objects of one bucket would show up in another.
-pub(crate) fn check_disjoint(roots: &[(String, PathBuf)]) -> Result<(), Error> {
-    for (i, (a_name, a)) in roots.iter().enumerate() {
-        for (b_name, b) in &roots[i + 1..] {
-            if a.starts_with(b) || b.starts_with(a) {
+/// Where a bucket or the system area keeps its objects, for the overlap check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Placement {
+    Disk(PathBuf),
+    /// Service, endpoint, remote bucket, root (`""` or `"a/b/"`).
+    Remote(&'static str, String, String, String),
+}
+
+impl Placement {
+    pub(crate) fn of(layout: &Layout, default_root: PathBuf, backend: &BackendSettings) -> Self {
+        match backend {
+            BackendSettings::Fs { root } => {
+                Placement::Disk(root.as_deref().map_or(default_root, |r| layout.resolve(r)))
+            }
+            BackendSettings::S3(r) | BackendSettings::Cos(r) => {
+                let root = r.root.as_deref().unwrap_or("").trim_matches('/');
+                let root = if root.is_empty() {
+                    String::new()
+                } else {
+                    format!("{root}/")
+                };
+                Placement::Remote(
+                    backend.kind(),
+                    r.endpoint.clone().unwrap_or_default(),
+                    r.bucket.clone(),
+                    root,
+                )
+            }
+        }
+    }
+
+    fn overlaps(&self, other: &Placement) -> bool {
+        match (self, other) {
+            (Placement::Disk(a), Placement::Disk(b)) => a.starts_with(b) || b.starts_with(a),
+            (Placement::Remote(s1, e1, b1, r1), Placement::Remote(s2, e2, b2, r2)) => {
+                s1 == s2
+                    && e1 == e2
+                    && b1 == b2
+                    && (r1.starts_with(r2.as_str()) || r2.starts_with(r1.as_str()))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Refuses placements that are equal to or nested in one another: objects of one bucket would
+/// show up in another, or the system area (password hashes) inside a bucket.
+pub(crate) fn check_disjoint(placements: &[(String, Placement)]) -> Result<(), Error> {
+    for (i, (a_name, a)) in placements.iter().enumerate() {
+        for (b_name, b) in &placements[i + 1..] {
+            if a.overlaps(b) {
                 return Err(Error::Config(format!(
-                    "{a_name} ({}) and {b_name} ({}) overlap",
-                    a.display(),
-                    b.display()
+                    "{a_name} and {b_name} overlap: give them separate roots"
                 )));
             }
         }
@@ -239,7 +309,7 @@ pub(crate) fn check_disjoint(roots: &[(String, PathBuf)]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{BucketSettings, ObjectKey, Policy, Remote, SignedLink, Storage};
+    use crate::Remote;
     use secrecy::SecretString;
     use std::collections::BTreeMap;
 
@@ -255,25 +325,10 @@ mod tests {
         }
     }
 
-    fn storage_with(backend: BackendSettings) -> (Storage, tempfile::TempDir) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut buckets = BTreeMap::new();
-        buckets.insert(
-            "images".to_owned(),
-            BucketSettings {
-                policy: Policy::Private,
-                max_object_bytes: 1024,
-                allowed_types: vec!["*/*".to_owned()],
-                backend,
-            },
-        );
-        let storage = Storage::new(
-            &Settings::on_disk(dir.path()),
-            &buckets,
-            SecretString::from("signing-key"),
-        )
-        .expect("a valid config builds without touching the network");
-        (storage, dir)
+    fn operator(backend: BackendSettings) -> Operator {
+        remote_backend(&Settings::on_disk("/nonexistent"), "test", &backend)
+            .expect("a valid config builds without touching the network")
+            .op
     }
 
     fn query(url: &str) -> BTreeMap<String, String> {
@@ -288,21 +343,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_cos_link_carries_cos_signature_parameters_for_the_asked_expiry() {
-        let (storage, _dir) = storage_with(BackendSettings::Cos(remote(
+        let op = operator(BackendSettings::Cos(remote(
             "https://cos.ap-guangzhou.myqcloud.com",
             "pics-1250000000",
         )));
-        let bucket = crate::BucketName::parse("images").expect("name");
-        let key = ObjectKey::parse("a/cat.png").expect("key");
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
 
-        let link = storage
-            .signed_link(&bucket, &key, std::time::Duration::from_secs(600))
+        let url = presign(&op, "a/cat.png", Duration::from_secs(600), false)
             .await
             .expect("COS signs offline");
 
-        let SignedLink::Native { url, expires } = link else {
-            panic!("COS links are signed by COS")
-        };
         assert!(
             url.starts_with(
                 "https://pics-1250000000.cos.ap-guangzhou.myqcloud.com/team/a/cat.png?"
@@ -316,28 +366,21 @@ mod tests {
         let (start, end) = time.split_once(';').expect("start;end");
         let (start, end): (i64, i64) = (start.parse().expect("start"), end.parse().expect("end"));
         assert_eq!(end - start, 600, "{time}");
-        assert!((end - expires).abs() <= 2, "{end} vs {expires}");
+        assert!((start - now).abs() <= 2, "{start} vs {now}");
         assert!(q.contains_key("q-signature"));
         assert!(!url.contains("secret-example"));
     }
 
     #[tokio::test]
     async fn an_s3_link_is_presigned_by_sigv4_for_the_asked_expiry() {
-        let (storage, _dir) =
-            storage_with(BackendSettings::S3(remote("http://127.0.0.1:9", "pics")));
-        let bucket = crate::BucketName::parse("images").expect("name");
-        let key = ObjectKey::parse("cat.png").expect("key");
+        let op = operator(BackendSettings::S3(remote("http://127.0.0.1:9", "pics")));
 
-        let link = storage
-            .signed_link(&bucket, &key, std::time::Duration::from_secs(900))
+        let url = presign(&op, "cat.svg", Duration::from_secs(900), true)
             .await
             .expect("S3 signs offline");
 
-        let SignedLink::Native { url, .. } = link else {
-            panic!("S3 links are signed by S3")
-        };
         assert!(
-            url.starts_with("http://127.0.0.1:9/pics/team/cat.png?"),
+            url.starts_with("http://127.0.0.1:9/pics/team/cat.svg?"),
             "{url}"
         );
         let q = query(&url);
@@ -346,7 +389,35 @@ mod tests {
             Some("AWS4-HMAC-SHA256")
         );
         assert_eq!(q.get("X-Amz-Expires").map(String::as_str), Some("900"));
+        assert_eq!(
+            q.get("response-content-disposition").map(String::as_str),
+            Some("attachment")
+        );
         assert!(q.contains_key("X-Amz-Signature"));
+    }
+
+    #[test]
+    fn the_system_area_may_not_sit_inside_a_bucket() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut buckets = BTreeMap::new();
+        buckets.insert(
+            "images".to_owned(),
+            crate::BucketSettings {
+                policy: crate::Policy::PublicRead,
+                max_object_bytes: 1024,
+                allowed_types: vec!["image/*".to_owned()],
+                backend: BackendSettings::Fs { root: None },
+            },
+        );
+        let mut settings = Settings::on_disk(dir.path());
+        settings.system = Some(BackendSettings::Fs {
+            root: Some(PathBuf::from("images/accounts")),
+        });
+
+        let built = crate::Storage::new(&settings, &buckets, SecretString::from("k"));
+
+        let err = built.err().expect("refused");
+        assert!(err.to_string().contains("system area"), "{err}");
     }
 
     #[test]
@@ -366,15 +437,51 @@ mod tests {
 
     #[test]
     fn nested_roots_are_refused() {
-        let roots = vec![
-            ("a".to_owned(), PathBuf::from("/d/images")),
-            ("b".to_owned(), PathBuf::from("/d/files")),
+        let disk = |p: &str| Placement::Disk(PathBuf::from(p));
+        let apart = vec![
+            ("a".to_owned(), disk("/d/images")),
+            ("b".to_owned(), disk("/d/files")),
         ];
-        assert!(check_disjoint(&roots).is_ok());
+        assert!(check_disjoint(&apart).is_ok());
         let nested = vec![
-            ("a".to_owned(), PathBuf::from("/d")),
-            ("b".to_owned(), PathBuf::from("/d/.system")),
+            ("a".to_owned(), disk("/d")),
+            ("b".to_owned(), disk("/d/.system")),
         ];
         assert!(matches!(check_disjoint(&nested), Err(Error::Config(_))));
+    }
+
+    #[test]
+    fn remote_placements_may_share_a_bucket_but_not_a_root() {
+        let place = |bucket: &str, root: Option<&str>| {
+            let mut r = remote("http://s3:9000", bucket);
+            r.root = root.map(str::to_owned);
+            Placement::of(
+                &Layout::new(Path::new("/d")).expect("layout"),
+                PathBuf::new(),
+                &BackendSettings::S3(r),
+            )
+        };
+        let shared = vec![
+            (
+                "buckets.images".to_owned(),
+                place("shared", Some("images/")),
+            ),
+            ("buckets.files".to_owned(), place("shared", Some("/files"))),
+            (
+                "storage.system".to_owned(),
+                place("shared", Some("system/")),
+            ),
+            ("buckets.other".to_owned(), place("other", None)),
+        ];
+        assert!(check_disjoint(&shared).is_ok());
+        let exposed = vec![
+            ("buckets.images".to_owned(), place("shared", None)),
+            (
+                "storage.system".to_owned(),
+                place("shared", Some("system/")),
+            ),
+        ];
+        let err = check_disjoint(&exposed).expect_err("the system area inside a bucket");
+        assert!(err.to_string().contains("storage.system"), "{err}");
     }
 }

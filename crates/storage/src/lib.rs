@@ -28,4 +28,5 @@ pub use objects::{ByteRange, ObjectBody};
 pub use policy::POLICY_CACHE_TTL;
 pub use settings::{BackendSettings, BucketSettings, Policy, Remote, Settings, UnknownPolicy};
 pub use signing::{MAX_SIGN_SECS, SignedUrl};
+pub use sniff::renders_inline;
 pub use storage::{BucketInfo, SignedLink, Storage};

@@ -165,10 +165,10 @@ impl Storage {
         };
         // One more than the page, to know whether another page follows.
         let target = page_size + 1;
-        let mut kept = if b.ordered_listing {
-            ordered::select(&b.op, bucket, &q.prefix, q.delimiter, after, target).await?
+        let mut kept = if b.backend.ordered_listing {
+            ordered::select(&b.backend.op, bucket, &q.prefix, q.delimiter, after, target).await?
         } else {
-            Tree::new(&b.op, bucket)
+            Tree::new(&b.backend.op, bucket)
                 .page(&q.prefix, q.delimiter, after, target)
                 .await?
         };
@@ -203,10 +203,10 @@ impl Storage {
     ) -> Result<NumberedPage, Error> {
         let b = self.bucket_entry(bucket)?;
         check_prefix(prefix)?;
-        let all = if b.ordered_listing {
-            ordered::select(&b.op, bucket, prefix, delimiter, None, usize::MAX).await?
+        let all = if b.backend.ordered_listing {
+            ordered::select(&b.backend.op, bucket, prefix, delimiter, None, usize::MAX).await?
         } else {
-            let tree = Tree::new(&b.op, bucket);
+            let tree = Tree::new(&b.backend.op, bucket);
             let all = tree.select(prefix, delimiter, None, usize::MAX).await?;
             tree.keep_listable(all).await?
         };
@@ -235,7 +235,7 @@ async fn resolve(
         .map(|c| async move {
             match c {
                 Candidate::Folder(folder) => Ok(Some(Entry::Folder(folder))),
-                Candidate::Object(key) => match stat_object(&b.op, bucket, &key).await {
+                Candidate::Object(key) => match stat_object(&b.backend.op, bucket, &key).await {
                     Ok(meta) => Ok(Some(Entry::Object(meta))),
                     Err(Error::NotFound { .. }) => Ok(None),
                     Err(e) => Err(e),

@@ -62,7 +62,7 @@ impl Storage {
     /// The object's metadata; `NotFound` if there is no such object.
     pub async fn stat(&self, bucket: &BucketName, key: &ObjectKey) -> Result<ObjectMeta, Error> {
         let b = self.bucket_entry(bucket)?;
-        stat_object(&b.op, bucket, key).await
+        stat_object(&b.backend.op, bucket, key).await
     }
 
     /// The object's bytes, or those of `range` (`RangeNotSatisfiable` if it selects nothing).
@@ -75,14 +75,14 @@ impl Storage {
         range: Option<ByteRange>,
     ) -> Result<ObjectBody, Error> {
         let b = self.bucket_entry(bucket)?;
-        let meta = stat_object(&b.op, bucket, key).await?;
+        let meta = stat_object(&b.backend.op, bucket, key).await?;
         let range = range.map(|r| r.resolve(meta.size)).transpose()?;
         let span = range.clone().unwrap_or(0..meta.size);
         let stream = if span.is_empty() {
             futures::stream::empty().boxed()
         } else {
             let oops = |e| from_opendal(e, bucket.as_str(), key.as_str());
-            let reader = b.op.reader(key.as_str()).await.map_err(oops)?;
+            let reader = b.backend.op.reader(key.as_str()).await.map_err(oops)?;
             reader.into_bytes_stream(span).await.map_err(oops)?.boxed()
         };
         Ok(ObjectBody {
@@ -96,14 +96,14 @@ impl Storage {
     pub async fn delete(&self, bucket: &BucketName, key: &ObjectKey) -> Result<(), Error> {
         let b = self.bucket_entry(bucket)?;
         let oops = |e| from_opendal(e, bucket.as_str(), key.as_str());
-        let m = b.op.stat(key.as_str()).await.map_err(oops)?;
+        let m = b.backend.op.stat(key.as_str()).await.map_err(oops)?;
         if !m.is_file() {
             return Err(Error::NotFound {
                 bucket: bucket.to_string(),
                 key: key.to_string(),
             });
         }
-        b.op.delete(key.as_str()).await.map_err(oops)
+        b.backend.op.delete(key.as_str()).await.map_err(oops)
     }
 
     /// Deletes each key, reporting each outcome in order; the outer error is for the bucket.

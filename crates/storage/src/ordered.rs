@@ -6,49 +6,79 @@ use opendal::{EntryMode, Operator};
 
 use crate::error::from_opendal;
 use crate::listing::Candidate;
+use crate::object_key::check_prefix;
 use crate::{BucketName, Error, ObjectKey};
+
+/// Most keys one list request asks for (S3 and COS answer at most 1000).
+const MAX_KEYS: usize = 1000;
 
 /// The `limit` smallest entries after `after` under `prefix` (objects, and with `delimiter`
 /// the folders right below it), sorted.
+///
+/// Each round reads exactly one response of at most [`MAX_KEYS`] entries: within a response
+/// OpenDAL yields the folders before the objects, so the entries are only known to be the
+/// smallest once the whole response is read. Entries that are skipped (names that are not
+/// valid keys, folder marker objects) still advance the next round's `start_after`.
 pub(crate) async fn select(
     op: &Operator,
     bucket: &BucketName,
     prefix: &str,
     delimiter: bool,
-    after: Option<String>,
+    mut after: Option<String>,
     limit: usize,
 ) -> Result<Vec<Candidate>, Error> {
     let oops = |e| from_opendal(e, bucket.as_str(), prefix);
-    let mut list = op.lister_with(prefix).recursive(!delimiter);
-    if let Some(after) = &after {
-        list = list.start_after(&resume_after(after));
-    }
-    if limit < usize::MAX {
-        list = list.limit(limit);
-    }
-    let mut lister = list.await.map_err(oops)?;
     let mut out = Vec::new();
     while out.len() < limit {
-        let Some(entry) = lister.try_next().await.map_err(oops)? else {
-            break;
-        };
-        let name = entry.path();
-        if !name.starts_with(prefix) || after.as_deref().is_some_and(|a| name <= a) {
-            continue;
+        let batch = (limit - out.len()).min(MAX_KEYS);
+        let mut list = op.lister_with(prefix).recursive(!delimiter).limit(batch);
+        if let Some(after) = &after {
+            list = list.start_after(&resume_after(after));
         }
-        let candidate = match entry.metadata().mode() {
-            EntryMode::FILE => match ObjectKey::parse(name) {
-                Ok(key) => Candidate::Object(key),
-                Err(_) => continue,
-            },
-            EntryMode::DIR if delimiter && name != prefix => Candidate::Folder(name.to_owned()),
-            _ => continue,
-        };
-        out.push(candidate);
+        let mut lister = list.await.map_err(oops)?;
+        let (mut read, mut greatest, mut kept) = (0, None::<String>, Vec::new());
+        while read < batch {
+            let Some(entry) = lister.try_next().await.map_err(oops)? else {
+                break;
+            };
+            read += 1;
+            let name = entry.path();
+            if greatest.as_deref().is_none_or(|g| name > g) {
+                greatest = Some(name.to_owned());
+            }
+            if let Some(candidate) = candidate(&entry, prefix, delimiter, after.as_deref()) {
+                kept.push(candidate);
+            }
+        }
+        kept.sort();
+        out.extend(kept);
+        if read < batch || greatest.is_none() {
+            break;
+        }
+        after = greatest;
     }
-    // A page of an ordered listing may give its folders before its objects.
-    out.sort();
+    out.truncate(limit);
     Ok(out)
+}
+
+/// What a listed entry is in the sequence, if anything.
+fn candidate(
+    entry: &opendal::Entry,
+    prefix: &str,
+    delimiter: bool,
+    after: Option<&str>,
+) -> Option<Candidate> {
+    let name = entry.path();
+    if !name.starts_with(prefix) || after.is_some_and(|a| name <= a) {
+        return None;
+    }
+    match entry.metadata().mode() {
+        EntryMode::FILE => ObjectKey::parse(name).ok().map(Candidate::Object),
+        EntryMode::DIR if delimiter && name != prefix && check_prefix(name).is_ok() => {
+            Some(Candidate::Folder(name.to_owned()))
+        }
+        _ => None,
+    }
 }
 
 /// Where to resume after `name`. After a folder (`a/`) the listing goes on past everything

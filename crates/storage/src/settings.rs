@@ -17,11 +17,15 @@ pub struct Settings {
     /// Where the system area (accounts, policies) lives; unset: `<data_dir>/.system` on disk.
     #[serde(default)]
     pub system: Option<BackendSettings>,
-    /// Longest a remote backend operation may take, in seconds (I/O steps of streams
-    /// included); past it the call fails as unavailable.
+    /// Longest a remote (S3/COS) call may take, retries included, in seconds; past it the call
+    /// fails as unavailable.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
-    /// How often a remote operation that failed in a retryable way is tried again.
+    /// Longest one step of a streamed remote read or write (one 8 MiB part upload) may take;
+    /// unset: the share of `timeout_secs` one attempt gets. Raise it for slow uplinks.
+    #[serde(default)]
+    pub io_timeout_secs: Option<u64>,
+    /// How often a remote call that failed in a retryable way is tried again.
     #[serde(default = "default_retries")]
     pub retries: usize,
 }
@@ -41,6 +45,7 @@ impl Settings {
             data_dir: data_dir.into(),
             system: None,
             timeout_secs: default_timeout_secs(),
+            io_timeout_secs: None,
             retries: default_retries(),
         }
     }

@@ -118,6 +118,28 @@ pub fn is_allowed(patterns: &[String], content_type: &str) -> bool {
     })
 }
 
+/// Whether a browser shows `content_type` without running anything in it. Everything else
+/// (SVG, HTML, XML, scripts, unknown types) is only ever served as a download.
+pub fn renders_inline(content_type: &str) -> bool {
+    const SAFE: &[&str] = &[
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/avif",
+        "image/bmp",
+        "image/x-icon",
+        "image/vnd.microsoft.icon",
+        "image/tiff",
+        "image/heic",
+        "image/heif",
+        "text/plain",
+        "application/pdf",
+    ];
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    SAFE.contains(&essence) || essence.starts_with("video/") || essence.starts_with("audio/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +215,15 @@ mod tests {
         assert!(!is_allowed(&pdf, "application/zip"));
         assert!(is_allowed(&["*/*".to_owned()], OCTET_STREAM));
         assert!(!is_allowed(&[], "image/png"));
+    }
+
+    #[test]
+    fn active_content_is_not_rendered_inline() {
+        assert!(!renders_inline("image/svg+xml"));
+        assert!(!renders_inline("text/html; charset=utf-8"));
+        assert!(!renders_inline("application/xhtml+xml"));
+        assert!(!renders_inline("application/octet-stream"));
+        assert!(renders_inline("image/png"));
+        assert!(renders_inline("video/mp4"));
     }
 }

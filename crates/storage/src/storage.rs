@@ -2,6 +2,7 @@
 //! in `objects.rs`, `upload.rs`, `listing.rs` and `policy.rs`.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +10,9 @@ use opendal::Operator;
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
-use crate::backend::{Backend, Layout, bucket_backend, check_disjoint, system_backend};
+use crate::backend::{
+    Backend, Layout, Placement, bucket_backend, check_disjoint, presign, system_backend,
+};
 use crate::error::from_opendal;
 use crate::policy::PolicyCache;
 use crate::signing::{SignedUrl, Signer};
@@ -62,10 +65,7 @@ struct Inner {
 /// One configured bucket and its backend.
 pub(crate) struct Bucket {
     pub(crate) settings: BucketSettings,
-    pub(crate) op: Operator,
-    pub(crate) ordered_listing: bool,
-    pub(crate) native_presign: bool,
-    pub(crate) write_chunk: usize,
+    pub(crate) backend: Backend,
 }
 
 impl Storage {
@@ -76,42 +76,37 @@ impl Storage {
         buckets: &BTreeMap<String, BucketSettings>,
         signing_key: SecretString,
     ) -> Result<Self, Error> {
-        let settings_root = settings;
         let layout = Layout::new(&settings.data_dir)?;
-        let mut fs_roots = vec![
-            ("the system area".to_owned(), layout.system_dir()),
-            ("the upload area".to_owned(), layout.tmp_dir()),
+        let system_place = match &settings.system {
+            Some(system) => Placement::of(&layout, layout.system_dir(), system),
+            None => Placement::Disk(layout.system_dir()),
+        };
+        let mut placements = vec![
+            ("the system area".to_owned(), system_place),
+            (
+                "the upload area".to_owned(),
+                Placement::Disk(layout.tmp_dir()),
+            ),
         ];
         let mut registry = BTreeMap::new();
         for (name, bucket) in buckets {
             let name = BucketName::parse(name.as_str())
                 .map_err(|e| Error::Config(format!("buckets.{name}: {e}")))?;
             check_bucket_settings(&name, bucket)?;
-            if let Some(root) = layout.fs_root(&name, &bucket.backend) {
-                fs_roots.push((format!("buckets.{name}"), root));
-            }
+            let default_root = layout.resolve(Path::new(name.as_str()));
+            placements.push((
+                format!("buckets.{name}"),
+                Placement::of(&layout, default_root, &bucket.backend),
+            ));
             registry.insert(name, bucket);
         }
-        check_disjoint(&fs_roots)?;
+        check_disjoint(&placements)?;
         let buckets = registry
             .into_iter()
-            .map(|(name, settings)| {
-                let Backend {
-                    op,
-                    ordered_listing,
-                    native_presign,
-                    write_chunk,
-                    ..
-                } = bucket_backend(settings_root, &layout, &name, &settings.backend)?;
-                let settings = settings.clone();
-                let bucket = Bucket {
-                    settings,
-                    op,
-                    ordered_listing,
-                    native_presign,
-                    write_chunk,
-                };
-                Ok((name, bucket))
+            .map(|(name, bucket)| {
+                let backend = bucket_backend(settings, &layout, &name, &bucket.backend)?;
+                let settings = bucket.clone();
+                Ok((name, Bucket { settings, backend }))
             })
             .collect::<Result<_, Error>>()?;
         Ok(Self {
@@ -159,9 +154,9 @@ impl Storage {
             .sign(bucket.as_str(), key.as_str(), expires_in.as_secs(), now)
     }
 
-    /// A time-limited read link for an existing `key`: the backend's own presigned URL where it
-    /// signs (S3, COS), else the gateway's signature ([`Storage::sign`]). `expires_in` is
-    /// 1 s ..= [`MAX_SIGN_SECS`] either way.
+    /// A time-limited read link for an existing `key` (`NotFound` otherwise): the backend's own
+    /// presigned URL where it signs (S3, COS; active content as an attachment), else the
+    /// gateway's signature ([`Storage::sign`]). `expires_in` is 1 s ..= [`MAX_SIGN_SECS`].
     ///
     /// [`MAX_SIGN_SECS`]: crate::MAX_SIGN_SECS
     pub async fn signed_link(
@@ -171,7 +166,8 @@ impl Storage {
         expires_in: Duration,
     ) -> Result<SignedLink, Error> {
         let b = self.bucket_entry(bucket)?;
-        if !b.native_presign {
+        let meta = self.stat(bucket, key).await?;
+        if !b.backend.native_presign {
             return self.sign(bucket, key, expires_in).map(SignedLink::Gateway);
         }
         let secs = expires_in.as_secs();
@@ -183,14 +179,15 @@ impl Storage {
         let expires = OffsetDateTime::now_utc()
             .unix_timestamp()
             .saturating_add_unsigned(secs);
-        let presigned =
-            b.op.presign_read(key.as_str(), Duration::from_secs(secs))
-                .await
-                .map_err(|e| from_opendal(e, bucket.as_str(), key.as_str()))?;
-        Ok(SignedLink::Native {
-            url: presigned.uri().to_string(),
-            expires,
-        })
+        let url = presign(
+            &b.backend.op,
+            key.as_str(),
+            Duration::from_secs(secs),
+            !crate::renders_inline(&meta.content_type),
+        )
+        .await
+        .map_err(|e| from_opendal(e, bucket.as_str(), key.as_str()))?;
+        Ok(SignedLink::Native { url, expires })
     }
 
     /// `InvalidSignature` unless `signature` was made by [`Storage::sign`] for exactly this
@@ -212,7 +209,7 @@ impl Storage {
     /// Readiness of each bucket's backend, then of the system area (`"system"`).
     pub async fn check(&self) -> Vec<(String, Result<(), Error>)> {
         let buckets = self.inner.buckets.iter().map(|(name, b)| async move {
-            let result = b.op.check().await;
+            let result = b.backend.op.check().await;
             (
                 name.to_string(),
                 result.map_err(|e| from_opendal(e, name.as_str(), "")),

@@ -53,13 +53,14 @@ impl Storage {
 
         let oops = |e| from_opendal(e, bucket.as_str(), key.as_str());
         let mut options = WriteOptions {
-            chunk: Some(b.write_chunk),
+            chunk: Some(b.backend.write_chunk),
             ..WriteOptions::default()
         };
-        if b.op.info().capability().write_with_content_type {
+        if b.backend.op.info().capability().write_with_content_type {
             options.content_type = Some(content_type.to_owned());
         }
-        let mut writer = DetachedWriter::spawn(b.op.clone(), key.as_str().to_owned(), options);
+        let mut writer =
+            DetachedWriter::spawn(b.backend.op.clone(), key.as_str().to_owned(), options);
         let sent = async {
             for chunk in head.chunks {
                 writer.send(chunk).await?;
@@ -84,7 +85,7 @@ impl Storage {
         };
         let m = match m.last_modified() {
             Some(_) => m,
-            None => b.op.stat(key.as_str()).await.map_err(oops)?,
+            None => b.backend.op.stat(key.as_str()).await.map_err(oops)?,
         };
         ObjectMeta::new(key.clone(), &m, content_type.to_owned())
     }

@@ -308,7 +308,6 @@ pub async fn sign(
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    storage.stat(&bucket, &key).await?;
     let expires_in = form.expires_in.unwrap_or(DEFAULT_SIGN_SECS);
     let signed = storage
         .signed_link(&bucket, &key, Duration::from_secs(expires_in))

@@ -73,7 +73,7 @@ fn base(status: StatusCode, meta: &ObjectMeta, caching: Caching) -> actix_web::H
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header(ContentEncoding::Identity)
         .insert_header((header::CACHE_CONTROL, cache_control(caching)));
-    if !renders_safely(&meta.content_type) {
+    if !storage::renders_inline(&meta.content_type) {
         let name = meta.key.file_name().replace(['"', '\\'], "_");
         res.insert_header((
             header::CONTENT_DISPOSITION,
@@ -92,27 +92,6 @@ fn cache_control(caching: Caching) -> &'static str {
         Caching::Public => "public, max-age=3600",
         Caching::Private => "private, max-age=0, must-revalidate",
     }
-}
-
-/// Types a browser renders without running anything. Everything else is sent as a download.
-fn renders_safely(content_type: &str) -> bool {
-    const SAFE: &[&str] = &[
-        "image/png",
-        "image/jpeg",
-        "image/gif",
-        "image/webp",
-        "image/avif",
-        "image/bmp",
-        "image/x-icon",
-        "image/vnd.microsoft.icon",
-        "image/tiff",
-        "image/heic",
-        "image/heif",
-        "text/plain",
-        "application/pdf",
-    ];
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    SAFE.contains(&essence) || essence.starts_with("video/") || essence.starts_with("audio/")
 }
 
 fn ascii_only(name: &str) -> String {
@@ -203,14 +182,5 @@ mod tests {
         assert!(parse_range("bytes=0-1,5-6").is_none());
         assert!(parse_range("items=0-1").is_none());
         assert!(parse_range("bytes=-").is_none());
-    }
-
-    #[test]
-    fn active_content_is_not_rendered_inline() {
-        assert!(!renders_safely("image/svg+xml"));
-        assert!(!renders_safely("text/html; charset=utf-8"));
-        assert!(!renders_safely("application/xhtml+xml"));
-        assert!(renders_safely("image/png"));
-        assert!(renders_safely("video/mp4"));
     }
 }

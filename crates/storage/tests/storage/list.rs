@@ -441,3 +441,30 @@ async fn one_entry_pages_follow_byte_order_around_folders(
     assert_eq!(names(&after_folder), ["o/a-b", "o/a.b"]);
     assert_eq!(names(&next), ["o/a/", "o/a0"], "the folder is one entry");
 }
+
+/// Skipped entries (names that are not keys) must not make a page reach into the next list
+/// response, whose folders come before its objects: every page still holds the smallest names.
+#[rstest]
+#[tokio::test]
+async fn pages_stay_in_order_when_entries_are_skipped_among_folders(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let t = spawn(backend);
+    seed(
+        &t,
+        &["p/b.png", "p/c.png", "p/d/x.png", "p/f/x.png", "p/g.png"],
+    )
+    .await;
+    t.put_foreign(&t.files, "p/a\u{1}", b"x".to_vec()).await;
+    t.put_foreign(&t.files, "p/a\u{2}", b"x".to_vec()).await;
+
+    for size in 1..=4 {
+        let listed = all_pages(&t, "p/", true, size).await;
+
+        assert_eq!(
+            listed,
+            vec!["p/b.png", "p/c.png", "p/d/", "p/f/", "p/g.png"],
+            "page size {size}"
+        );
+    }
+}

@@ -266,3 +266,52 @@ async fn an_expired_presigned_url_is_refused_by_the_s3_server() {
     let body = res.text().await.expect("body");
     assert!(body.contains("expired"), "{body}");
 }
+
+/// A presigned URL points at the storage's origin: active content must come as a download
+/// there too, images inline.
+#[tokio::test]
+async fn a_presigned_link_serves_active_content_as_a_download() {
+    let t = spawn(Backend::S3);
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>"#.to_vec();
+    t.put(&t.files, "x.svg", svg).await;
+    t.put(&t.files, "x.png", png(100)).await;
+    let link = |name: &'static str| {
+        let storage = t.storage.clone();
+        let (bucket, key) = (t.files.clone(), t.key(name));
+        async move {
+            native(
+                storage
+                    .signed_link(&bucket, &key, Duration::from_secs(600))
+                    .await
+                    .expect("signed"),
+            )
+        }
+    };
+
+    let svg = reqwest::get(link("x.svg").await).await.expect("answers");
+    let image = reqwest::get(link("x.png").await).await.expect("answers");
+
+    assert_eq!(svg.status(), 200);
+    let disposition = svg
+        .headers()
+        .get("content-disposition")
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    assert_eq!(disposition.as_deref(), Some("attachment"));
+    assert_eq!(image.status(), 200);
+    assert!(image.headers().get("content-disposition").is_none());
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_link_to_a_missing_object_is_refused(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let t = spawn(backend);
+
+    let link = t
+        .storage
+        .signed_link(&t.files, &t.key("nothing.txt"), Duration::from_secs(60))
+        .await;
+
+    assert!(matches!(link, Err(Error::NotFound { .. })), "{link:?}");
+}

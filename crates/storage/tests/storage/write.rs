@@ -543,27 +543,3 @@ async fn a_body_is_never_polled_after_its_end(
         assert_eq!(meta.size, size as u64);
     }
 }
-
-/// S3: the client goes away while the backend is slow to open the multipart upload. Whatever
-/// the backend answers afterwards, nothing may stay behind.
-#[tokio::test]
-async fn an_upload_dropped_while_the_multipart_upload_opens_leaves_nothing() {
-    let mut t = spawn(Backend::S3);
-    let body = stalling_after(mebibytes(10));
-    let (storage, bucket, key) = (t.storage.clone(), t.files.clone(), t.key("opening.png"));
-    t.s3_mut().freeze();
-    let upload = tokio::spawn(async move { storage.write(&bucket, &key, body, None).await });
-    // The first part is due; its CreateMultipartUpload hangs on the frozen server.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-
-    upload.abort();
-    assert!(upload.await.is_err_and(|e| e.is_cancelled()));
-    t.s3_mut().thaw();
-
-    assert!(
-        eventually(|| t.in_flight().is_empty()).await,
-        "left behind: {:?}",
-        t.in_flight()
-    );
-    assert_eq!(t.stored(&t.files), Vec::<String>::new());
-}

@@ -155,7 +155,6 @@ pub async fn presigned_get_object(
             let expiry = form.expiry.unwrap_or(DEFAULT_EXPIRY_SECS);
             let expiry = u64::try_from(expiry)
                 .map_err(|_| ApiError::new(Code::InvalidExpiry, "expiry must be positive"))?;
-            storage.stat(&bucket, &key).await?;
             let signed = storage
                 .signed_link(&bucket, &key, Duration::from_secs(expiry))
                 .await?;
