@@ -178,11 +178,12 @@ fn remote_backend(
         }
     };
     // `timeout_secs` bounds a whole call, retries included: each of the `retries + 1`
-    // attempts gets its share, and so does each step of a streamed read or write (one part)
-    // unless `io_timeout_secs` says otherwise (slow uplinks sending 8 MiB parts).
+    // attempts gets its share. A step of a streamed read or write (sending one 8 MiB part,
+    // completing a multipart upload the backend must assemble) gets the whole `timeout_secs`,
+    // or `io_timeout_secs` when set (slow uplinks).
     let attempts = u32::try_from(settings.retries.saturating_add(1)).unwrap_or(u32::MAX);
-    let per_attempt =
-        (Duration::from_secs(settings.timeout_secs.max(1)) / attempts).max(MIN_ATTEMPT_TIMEOUT);
+    let budget = Duration::from_secs(settings.timeout_secs.max(1));
+    let per_attempt = (budget / attempts).max(MIN_ATTEMPT_TIMEOUT);
     let op = op
         .layer(
             TimeoutLayer::new()
@@ -190,7 +191,7 @@ fn remote_backend(
                 .with_io_timeout(
                     settings
                         .io_timeout_secs
-                        .map_or(per_attempt, |s| Duration::from_secs(s.max(1))),
+                        .map_or(budget, |s| Duration::from_secs(s.max(1))),
                 ),
         )
         .layer(

@@ -21,8 +21,8 @@ pub struct Settings {
     /// fails as unavailable.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
-    /// Longest one step of a streamed remote read or write (one 8 MiB part upload) may take;
-    /// unset: the share of `timeout_secs` one attempt gets. Raise it for slow uplinks.
+    /// Longest one step of a streamed remote read or write (one 8 MiB part upload, completing
+    /// a multipart upload) may take; unset: `timeout_secs`. Raise it for slow uplinks.
     #[serde(default)]
     pub io_timeout_secs: Option<u64>,
     /// How often a remote call that failed in a retryable way is tried again.
