@@ -128,6 +128,14 @@ fn remote_backend(
     backend: &BackendSettings,
 ) -> Result<Backend, Error> {
     let bad = |e: opendal::Error| Error::Config(format!("{config_key}: {e}"));
+    if let BackendSettings::S3(r) | BackendSettings::Cos(r) = backend
+        && (r.access_key_id.is_none() || r.secret_access_key.is_none())
+    {
+        return Err(Error::Config(format!(
+            "{config_key}: needs access_key_id and secret_access_key (from the environment, \
+             e.g. PICGATE__BUCKETS__<NAME>__BACKEND__SECRET_ACCESS_KEY, or a *_file)"
+        )));
+    }
     // The process-wide HTTP transport of S3 and COS (reqwest); idempotent.
     opendal::install_default();
     let op = match backend {
@@ -419,6 +427,17 @@ mod tests {
 
         let err = built.err().expect("refused");
         assert!(err.to_string().contains("system area"), "{err}");
+    }
+
+    #[test]
+    fn a_remote_backend_without_credentials_is_refused_at_start() {
+        let mut r = remote("http://127.0.0.1:9", "pics");
+        r.secret_access_key = None;
+        let settings = Settings::on_disk("/tmp");
+        let err = remote_backend(&settings, "buckets.images.backend", &BackendSettings::S3(r))
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("secret_access_key"), "{err}");
     }
 
     #[test]
