@@ -396,7 +396,7 @@ async fn the_embedded_session_store_serves_the_same_flow() {
 async fn with_registration_closed_only_the_cli_creates_accounts() {
     let app = crate::helpers::spawn_app_with(
         crate::helpers::Sessions::Embedded,
-        "[auth]\nopen_registration = false\n",
+        "[auth]\nregistration = \"closed\"\n",
     )
     .await;
     app.register("13800000010", "closed@example.com", PASSWORD)

@@ -338,6 +338,15 @@ async fn seed_notifications_read_back_empty_and_cannot_be_set(
         Some(&user.access),
     )
     .await;
+    assert_seed_failure(&set, "admin_required");
+    let admin = app.admin().await;
+    let set = seed_post(
+        &app,
+        "/imagepic/notification/setBucketNotification",
+        json!({"bucketName": "images", "config": {}}),
+        Some(&admin.access),
+    )
+    .await;
     assert_seed_failure(&set, "not_implemented");
 }
 

@@ -270,11 +270,11 @@ impl TestApp {
         let email = format!("admin{n}@example.com");
         let layers: Vec<&str> = self.layers.iter().map(String::as_str).collect();
         let settings = Settings::from_toml_layers(&layers).expect("settings");
-        let services = gateway::startup::Services::build(&settings)
+        let service = gateway::startup::build_service(&settings)
             .await
             .expect("services");
-        services
-            .auth
+        service
+            .auth()
             .register(auth::NewAccount {
                 phone: phone.clone(),
                 email: email.clone(),

@@ -1,6 +1,8 @@
 //! Black-box tests of the real app: one test binary, one module per feature.
 #![allow(clippy::unwrap_used)]
 
+mod access;
+mod accounts;
 mod auth;
 mod cli;
 mod compat;
@@ -13,6 +15,7 @@ mod listing;
 mod objects;
 mod profiles;
 mod redis_outage;
+mod security;
 mod sessions;
 mod storage_outage;
 mod uploads;

@@ -32,35 +32,59 @@ pub struct ValidationError(pub String);
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Every failure of the crate. No HTTP here: the gateway maps variants to statuses.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// Bad input; one entry per rejected field (API field names, e.g. `phone`, `expiresIn`).
     #[error("validation failed: {}", join(.0))]
     Validation(Vec<FieldError>),
     #[error("an account with this phone or email already exists")]
     AccountExists,
-    /// Self-service sign-up is switched off (`auth.open_registration = false`).
+    /// Self-service sign-up is switched off (`auth.registration = "closed"`).
     #[error("registration is closed: ask an administrator for an account")]
     RegistrationClosed,
+    /// `registration = "invite"` and no invitation code was given.
+    #[error("an invitation is required to register")]
+    InvitationRequired,
+    /// The invitation code is unknown, already used or expired.
+    #[error("invalid or expired invitation")]
+    InvalidInvitation,
+    /// Revoking an invitation code that does not exist (or was used or expired).
+    #[error("invitation not found")]
+    InvitationNotFound,
+    /// Unknown login, wrong password (the same error for both).
     #[error("invalid login or password")]
     InvalidCredentials,
-    #[error("too many failed attempts; retry in {retry_after_secs} s")]
+    /// The right password for a disabled account.
+    #[error("this account is disabled")]
+    AccountDisabled,
+    /// Throttled: try again in `retry_after_secs` seconds (≥ 1).
+    #[error("too many attempts; retry in {retry_after_secs} s")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// Malformed, forged or wrongly signed token, or a wrong API-token secret.
     #[error("invalid token")]
     InvalidToken,
     #[error("token expired")]
     TokenExpired,
+    /// The session or API token was ended (logout, revocation, password change, disabled or
+    /// deleted user, expiry of the session).
     #[error("session revoked")]
     SessionRevoked,
+    /// Revoking a session that is not one of the caller's.
     #[error("session not found")]
     SessionNotFound,
+    /// Revoking an API token that is not one of the user's.
+    #[error("token not found")]
+    TokenNotFound,
     #[error("user not found")]
     UserNotFound,
-    /// The session store (Redis) is unreachable or timed out. Callers fail closed.
-    #[error("session store unavailable")]
+    /// The session store (Redis) is unreachable or timed out. Callers fail closed and may retry.
+    #[error("the session store is unavailable")]
     Unavailable(#[source] BoxError),
-    /// The account documents could not be read or written.
-    #[error("account storage failed")]
-    Storage(#[source] opendal::Error),
+    /// The storage holding the account documents is unreachable, timed out or failed
+    /// temporarily. Callers fail closed and may retry.
+    #[error("the account storage is unavailable")]
+    AccountsUnavailable(#[source] BoxError),
     #[error("internal error")]
     Internal(#[source] BoxError),
 }

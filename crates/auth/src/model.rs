@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::scope::Scope;
+
+/// What an account may do: `user` or `admin` (serde lowercase).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -15,6 +18,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// `"user"` or `"admin"`, as in serde.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "user",
@@ -48,9 +52,14 @@ pub struct User {
     pub name: String,
     /// Free-form field kept from the seed's register form.
     pub tfs: Option<String>,
+    /// The current role; a change applies at once to existing sessions and tokens.
     pub role: Role,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// A disabled account cannot log in and its sessions and tokens are ended. Absent in
+    /// documents written before this field existed: `false`.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// Raw registration input; `Auth::register` parses and validates every field.
@@ -109,8 +118,29 @@ impl fmt::Debug for TokenPair {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub user_id: Uuid,
-    pub session_id: String,
+    /// The user's current role (read at each `authenticate`, so a change applies at once).
     pub role: Role,
+    /// The credential the call was made with.
+    pub via: Via,
+}
+
+impl Principal {
+    /// The login session the call was made with; `None` for an API token.
+    pub fn session_id(&self) -> Option<&str> {
+        match &self.via {
+            Via::Session { id } => Some(id),
+            Via::Token { .. } => None,
+        }
+    }
+}
+
+/// The kind of credential behind a [`Principal`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// A login session (JWT access token); `id` is the session id (32 lowercase hex digits).
+    Session { id: String },
+    /// An API token (`pgt_<id>_<secret>`); `scopes` are what it was created with.
+    Token { id: String, scopes: Vec<Scope> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

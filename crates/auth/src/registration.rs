@@ -9,7 +9,7 @@ use crate::phone::Phone;
 pub const MAX_NAME_CHARS: usize = 64;
 pub const MAX_TFS_CHARS: usize = 256;
 
-pub(crate) struct Registration {
+pub(crate) struct AccountInput {
     pub phone: Phone,
     pub email: Email,
     pub password: Password,
@@ -18,7 +18,7 @@ pub(crate) struct Registration {
     pub role: Role,
 }
 
-impl Registration {
+impl AccountInput {
     /// Every invalid field is reported, not just the first.
     pub fn parse(a: NewAccount) -> Result<Self, Error> {
         let mut errors = Vec::new();
@@ -81,7 +81,7 @@ mod tests {
 
     #[test]
     fn a_valid_account_is_canonicalized_and_named_after_the_email() {
-        let r = Registration::parse(valid()).expect("valid");
+        let r = AccountInput::parse(valid()).expect("valid");
         assert_eq!(r.phone.as_ref(), "+8613812345678");
         assert_eq!(r.email.as_ref(), "alice@example.com");
         assert_eq!(r.name, "alice");
@@ -97,7 +97,7 @@ mod tests {
             name: Some("n".repeat(MAX_NAME_CHARS + 1)),
             ..valid()
         };
-        let Err(Error::Validation(errors)) = Registration::parse(account) else {
+        let Err(Error::Validation(errors)) = AccountInput::parse(account) else {
             panic!("expected a validation error");
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
@@ -111,13 +111,13 @@ mod tests {
             name: Some("   ".into()),
             ..valid()
         };
-        assert_eq!(Registration::parse(blank).expect("valid").name, "alice");
+        assert_eq!(AccountInput::parse(blank).expect("valid").name, "alice");
         let padded = NewAccount {
             name: Some("  Alice Liddell ".into()),
             ..valid()
         };
         assert_eq!(
-            Registration::parse(padded).expect("valid").name,
+            AccountInput::parse(padded).expect("valid").name,
             "Alice Liddell"
         );
     }

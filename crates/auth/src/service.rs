@@ -1,23 +1,22 @@
 //! `Auth`: the facade the gateway calls. Sessions, tokens and accounts.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::accounts::{Accounts, StoredUser};
+use crate::accounts::Accounts;
 use crate::error::Error;
 use crate::jwt::{Claims, JwtKeys};
 use crate::memory_store::MemoryStore;
-use crate::model::{Device, NewAccount, Principal, Role, SessionInfo, TokenPair, User};
+use crate::model::{Device, Principal, SessionInfo, TokenPair, User};
 use crate::password;
 use crate::redis_store::RedisStore;
 use crate::refresh;
-use crate::registration::Registration;
-use crate::session::{Rotation, Session, SessionStore};
+use crate::session::{Session, SessionCreated, UserState};
 use crate::settings::{SessionBackend, Settings};
+use crate::store::SessionStore;
 use crate::throttle::Throttle;
 
 /// `last_seen` is written at most this often per session.
@@ -25,7 +24,8 @@ pub const TOUCH_INTERVAL_SECS: i64 = 60;
 const MAX_USER_AGENT_CHARS: usize = 256;
 const MAX_IP_CHARS: usize = 64;
 
-/// Cheap to clone (one `Arc`).
+/// The facade the gateway calls: accounts, logins, sessions, API tokens, invitations and
+/// administration. Cheap to clone (one `Arc`); share one per process.
 #[derive(Clone)]
 pub struct Auth {
     pub(crate) inner: Arc<Inner>,
@@ -43,13 +43,17 @@ pub(crate) struct Inner {
     pub accounts: Accounts,
     pub store: Arc<dyn SessionStore>,
     pub throttle: Throttle,
-    /// Verified against when a login names no account (same cost as a real check).
-    pub dummy_hash: String,
+    /// Verified against when a login names no account (same cost as a real check); made on
+    /// first need, so that starting is fast whatever the cost.
+    pub dummy_hash: tokio::sync::OnceCell<String>,
 }
 
 impl Auth {
-    /// Never connects to Redis: that happens on first use, and again after any failure, so this
-    /// succeeds while Redis is down and the service recovers when it comes back.
+    /// Builds the service over the account storage (`accounts`, whose system area holds
+    /// `users/` and `index/`) and a session backend. Never connects to Redis: that happens on
+    /// first use, and again after any failure, so this succeeds while Redis is down and the
+    /// service recovers when it comes back. `Internal` if the settings are invalid or the Redis
+    /// URL is malformed.
     pub async fn new(
         settings: &Settings,
         accounts: opendal::Operator,
@@ -80,126 +84,37 @@ impl Auth {
                 JwtKeys::new(&rand::random::<[u8; 32]>())
             }
         };
-        let dummy_hash = password::dummy_hash(settings.bcrypt_cost).await?;
         Ok(Self {
             inner: Arc::new(Inner {
                 settings: settings.clone(),
                 jwt,
                 accounts: Accounts::new(accounts),
                 store,
-                throttle: Throttle::new(settings.login_max_failures, settings.login_window_secs),
-                dummy_hash,
+                throttle: Throttle::new(settings),
+                dummy_hash: tokio::sync::OnceCell::new(),
             }),
         })
     }
 
-    /// Self-service sign-up: `register` for a plain user, refused with `RegistrationClosed`
-    /// when `open_registration` is off.
-    pub async fn sign_up(&self, account: NewAccount) -> Result<User, Error> {
-        if !self.inner.settings.open_registration {
-            return Err(Error::RegistrationClosed);
-        }
-        self.register(NewAccount {
-            role: Role::User,
-            ..account
-        })
-        .await
-    }
-
-    /// `Validation` with every bad field, or `AccountExists` if the phone or email is taken.
-    pub async fn register(&self, account: NewAccount) -> Result<User, Error> {
-        let r = Registration::parse(account)?;
-        let password_hash = r.password.hash(self.inner.settings.bcrypt_cost).await?;
-        let stored = StoredUser {
-            user: User {
-                id: Uuid::now_v7(),
-                phone: r.phone.to_string(),
-                email: r.email.to_string(),
-                name: r.name,
-                tfs: r.tfs,
-                role: r.role,
-                created_at: OffsetDateTime::now_utc(),
-            },
-            password_hash,
-        };
-        self.inner
-            .accounts
-            .create(&stored, &r.phone, &r.email)
-            .await?;
-        tracing::info!(user_id = %stored.user.id, "account registered");
-        Ok(stored.user)
-    }
-
-    pub async fn authenticate(&self, access_token: &str) -> Result<Principal, Error> {
-        let claims = self.inner.jwt.verify(access_token)?;
-        if !refresh::is_session_id(&claims.sid) {
-            return Err(Error::InvalidToken);
-        }
-        let session = self
-            .inner
-            .store
-            .get(&claims.sid)
-            .await?
-            .ok_or(Error::SessionRevoked)?;
-        if session.user_id != claims.sub {
-            return Err(Error::InvalidToken);
-        }
-        let now = unix_now();
-        if now - session.last_seen >= TOUCH_INTERVAL_SECS {
-            self.inner.store.touch(&session.id, now).await?;
-        }
-        Ok(Principal {
-            user_id: session.user_id,
-            session_id: session.id,
-            role: session.role,
-        })
-    }
-
-    /// Spends `refresh_token` and returns a new pair for the same session. A token that was
-    /// already spent ends the session: whoever holds the other copy is logged out too.
-    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, Error> {
-        let (sid, presented) = refresh::parse(refresh_token)?;
-        let (token, new_hash) = refresh::generate(sid);
-        let ttl = Duration::from_secs(self.inner.settings.refresh_token_ttl_secs);
-        let rotation = self
-            .inner
-            .store
-            .rotate(sid, &presented, &new_hash, unix_now(), ttl)
-            .await?;
-        match rotation {
-            Rotation::Rotated(session) => {
-                let ttl = self.inner.settings.access_token_ttl_secs;
-                let access_token = self.issue_access(session.user_id, &session.id, ttl)?;
-                Ok(TokenPair {
-                    access_token,
-                    refresh_token: token,
-                    expires_in: ttl,
-                    session_id: session.id,
-                })
-            }
-            Rotation::Reused => {
-                tracing::warn!(
-                    session_id = sid,
-                    "spent refresh token reused: session revoked"
-                );
-                Err(Error::SessionRevoked)
-            }
-            Rotation::Missing => Err(Error::SessionRevoked),
-        }
-    }
-
+    /// Ends the caller's session (at once, on every instance). For an API-token principal:
+    /// `Ok`, nothing happens (tokens are revoked with `revoke_token`).
     pub async fn logout(&self, p: &Principal) -> Result<(), Error> {
-        self.inner.store.delete(&p.session_id).await.map(drop)
+        match p.session_id() {
+            Some(id) => self.inner.store.delete(id).await.map(drop),
+            None => Ok(()),
+        }
     }
 
-    /// The caller's sessions, newest first.
+    /// The caller's live sessions, newest first; `current` marks the one `p` came with.
     pub async fn sessions(&self, p: &Principal) -> Result<Vec<SessionInfo>, Error> {
+        let epoch = self.current_state(p.user_id).await?.map(|s| s.epoch);
         let mut sessions = self.inner.store.list_for_user(p.user_id).await?;
+        sessions.retain(|s| Some(s.epoch) == epoch);
         sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
         Ok(sessions
             .into_iter()
             .map(|s| SessionInfo {
-                current: s.id == p.session_id,
+                current: Some(s.id.as_str()) == p.session_id(),
                 created_at: from_unix(s.created_at),
                 last_seen: from_unix(s.last_seen),
                 id: s.id,
@@ -222,6 +137,7 @@ impl Auth {
         }
     }
 
+    /// The account `id`; `UserNotFound`.
     pub async fn user(&self, id: Uuid) -> Result<User, Error> {
         self.inner
             .accounts
@@ -231,42 +147,94 @@ impl Auth {
             .ok_or(Error::UserNotFound)
     }
 
-    /// `Ok` if the session store answers.
+    /// `Ok` if the session store answers; `Unavailable` otherwise.
     pub async fn ping(&self) -> Result<(), Error> {
         self.inner.store.ping().await
     }
 
-    /// Creates a session for `user` and its first token pair.
+    /// Creates a session for `user` stamped with `epoch` (read before the password was
+    /// checked) and its first token pair. The session lives `session_ttl_secs` (restarted by
+    /// each refresh). `None` if the epoch moved on meanwhile (nothing stored).
     pub(crate) async fn start_session(
         &self,
         user: &User,
         device: Device,
+        epoch: u64,
         access_ttl_secs: u64,
-    ) -> Result<TokenPair, Error> {
+        session_ttl_secs: u64,
+    ) -> Result<Option<TokenPair>, Error> {
         let id = refresh::new_session_id();
         let (refresh_token, refresh_hash) = refresh::generate(&id);
         let now = unix_now();
         let session = Session {
             id: id.clone(),
             user_id: user.id,
-            role: user.role,
+            epoch,
             refresh_hash,
             user_agent: device.user_agent.map(|s| truncate(s, MAX_USER_AGENT_CHARS)),
             ip: device.ip.map(|s| truncate(s, MAX_IP_CHARS)),
             created_at: now,
             last_seen: now,
+            ttl_secs: session_ttl_secs.max(1),
         };
-        let ttl = Duration::from_secs(self.inner.settings.refresh_token_ttl_secs);
-        self.inner.store.create(&session, ttl).await?;
-        Ok(TokenPair {
+        let max = self.inner.settings.max_sessions_per_user;
+        match self.inner.store.create(&session, max).await? {
+            SessionCreated::Stale => return Ok(None),
+            SessionCreated::Created { evicted } if !evicted.is_empty() => {
+                tracing::info!(user_id = %user.id, evicted = evicted.len(), "oldest sessions ended");
+            }
+            SessionCreated::Created { .. } => {}
+        }
+        Ok(Some(TokenPair {
             access_token: self.issue_access(user.id, &id, access_ttl_secs)?,
             refresh_token,
             expires_in: access_ttl_secs,
             session_id: id,
-        })
+        }))
     }
 
-    fn issue_access(
+    /// The hash verified against when there is no account.
+    pub(crate) async fn dummy_hash(&self) -> Result<String, Error> {
+        let cost = self.inner.settings.bcrypt_cost;
+        self.inner
+            .dummy_hash
+            .get_or_try_init(|| password::dummy_hash(cost))
+            .await
+            .cloned()
+    }
+
+    /// The user's state, loaded from the account document (epoch 0) when the store has none.
+    /// `None` if there is neither state nor document (no such user).
+    pub(crate) async fn current_state(&self, user_id: Uuid) -> Result<Option<UserState>, Error> {
+        let state = self.inner.store.user_state(user_id).await?;
+        self.state_or_load(user_id, state).await
+    }
+
+    /// `state` if present, else loaded as in [`Auth::current_state`].
+    pub(crate) async fn state_or_load(
+        &self,
+        user_id: Uuid,
+        state: Option<UserState>,
+    ) -> Result<Option<UserState>, Error> {
+        if state.is_some() {
+            return Ok(state);
+        }
+        let Some(stored) = self.inner.accounts.by_id(user_id).await? else {
+            return Ok(None);
+        };
+        let from = UserState {
+            epoch: 0,
+            role: stored.user.role,
+            disabled: stored.user.disabled,
+        };
+        self.inner
+            .store
+            .init_user_state(user_id, &from)
+            .await
+            .map(Some)
+    }
+
+    pub(crate) fn issue_access(
         &self,
         user_id: Uuid,
         session_id: &str,

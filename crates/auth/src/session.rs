@@ -1,22 +1,21 @@
-//! Sessions and the store that holds them (Redis or in-process).
+//! Sessions and per-user state as the session store holds them.
 //!
 //! A session exists exactly as long as its tokens are valid: an access token is accepted only
-//! while its session is in the store, so deleting a session revokes at once.
+//! while its session is in the store and stamped with the user's current credential epoch, so
+//! deleting a session, or moving the epoch on, revokes at once.
 
-use std::time::Duration;
-
-use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::error::Error;
 use crate::model::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
+    /// 32 lowercase hex digits.
     pub id: String,
     pub user_id: Uuid,
-    /// The user's role when the session was created.
-    pub role: Role,
+    /// The user's credential epoch read before the password was checked; the session is valid
+    /// only while it equals the user's current epoch.
+    pub epoch: u64,
     /// Hex SHA-256 of the current refresh token.
     pub refresh_hash: String,
     pub user_agent: Option<String>,
@@ -25,6 +24,9 @@ pub struct Session {
     pub created_at: i64,
     /// Unix seconds; updated at most once a minute.
     pub last_seen: i64,
+    /// Lifetime in seconds, restarted by each refresh (`refresh_token_ttl_secs`, or the access
+    /// token's lifetime for seed clients, which cannot refresh).
+    pub ttl_secs: u64,
 }
 
 /// Result of a refresh-token compare-and-swap.
@@ -38,42 +40,23 @@ pub enum Rotation {
     Missing,
 }
 
-/// Failure counter of one throttling key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Failures {
-    pub count: u32,
-    /// Seconds until the window (and the count) ends.
-    pub resets_in_secs: u64,
+/// Result of storing a new session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionCreated {
+    /// Stored; `evicted` are the ids of the user's oldest sessions ended to stay within the
+    /// per-user limit.
+    Created { evicted: Vec<String> },
+    /// Not stored: the user's epoch moved on since `Session::epoch` was read (the password was
+    /// changed meanwhile), or the user was disabled or deleted, or has no state.
+    Stale,
 }
 
-/// Every method fails with `Error::Unavailable` when the store cannot be reached.
-#[async_trait]
-pub trait SessionStore: Send + Sync {
-    /// Stores a new session that expires after `ttl` unless rotated.
-    async fn create(&self, session: &Session, ttl: Duration) -> Result<(), Error>;
-    async fn get(&self, id: &str) -> Result<Option<Session>, Error>;
-    /// Sets `last_seen` if the session still exists (never re-creates a deleted one).
-    async fn touch(&self, id: &str, now: i64) -> Result<(), Error>;
-    /// Atomically: if the stored hash is `expected`, replace it by `new_hash`, set `last_seen`
-    /// and restart the ttl; if it differs, delete the session.
-    async fn rotate(
-        &self,
-        id: &str,
-        expected: &str,
-        new_hash: &str,
-        now: i64,
-        ttl: Duration,
-    ) -> Result<Rotation, Error>;
-    /// Deletes a session; `false` if there was none.
-    async fn delete(&self, id: &str) -> Result<bool, Error>;
-    async fn list_for_user(&self, user_id: Uuid) -> Result<Vec<Session>, Error>;
-    /// Deletes every session of the user except `keep`.
-    async fn delete_for_user(&self, user_id: Uuid, keep: Option<&str>) -> Result<(), Error>;
-
-    /// Counts one failure under `key`; the window starts with the first failure.
-    async fn record_failure(&self, key: &str, window: Duration) -> Result<Failures, Error>;
-    async fn failures(&self, key: &str) -> Result<Failures, Error>;
-    async fn clear_failures(&self, key: &str) -> Result<(), Error>;
-
-    async fn ping(&self) -> Result<(), Error>;
+/// What the session store knows of a user, read on every `authenticate` so that changes apply
+/// at once on every instance. Mirrors the account document (`role`, `disabled`); `epoch` lives
+/// only here (0 when first loaded) and moves on with each password change, disable or delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserState {
+    pub epoch: u64,
+    pub role: Role,
+    pub disabled: bool,
 }

@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 
-use crate::model::Role;
 use crate::session::Session;
 
 pub(crate) fn encode(s: &Session) -> Vec<(&'static str, String)> {
     let mut fields = vec![
         ("user_id", s.user_id.to_string()),
-        ("role", s.role.as_str().to_owned()),
+        ("epoch", s.epoch.to_string()),
+        ("ttl", s.ttl_secs.to_string()),
         ("refresh_hash", s.refresh_hash.clone()),
         ("created_at", s.created_at.to_string()),
         ("last_seen", s.last_seen.to_string()),
@@ -22,18 +22,19 @@ pub(crate) fn encode(s: &Session) -> Vec<(&'static str, String)> {
     fields
 }
 
-/// `None` when the hash is empty (no such session) or incomplete, which is treated the same:
-/// a token naming it is not accepted.
+/// `None` when the hash is empty (no such session) or incomplete (sessions stored before the
+/// epoch existed included), which is treated the same: a token naming it is not accepted.
 pub(crate) fn decode(id: &str, f: &HashMap<String, String>) -> Option<Session> {
     Some(Session {
         id: id.to_owned(),
         user_id: f.get("user_id")?.parse().ok()?,
-        role: Role::from_name(f.get("role")?)?,
+        epoch: f.get("epoch")?.parse().ok()?,
         refresh_hash: f.get("refresh_hash")?.clone(),
         user_agent: f.get("user_agent").cloned(),
         ip: f.get("ip").cloned(),
         created_at: f.get("created_at")?.parse().ok()?,
         last_seen: f.get("last_seen")?.parse().ok()?,
+        ttl_secs: f.get("ttl")?.parse().ok()?,
     })
 }
 
@@ -50,12 +51,13 @@ mod tests {
             let s = Session {
                 id: "abc".into(),
                 user_id: uuid::Uuid::new_v4(),
-                role: Role::Admin,
+                epoch: 7,
                 refresh_hash: "ff".into(),
                 user_agent: ua,
                 ip,
                 created_at: 1,
                 last_seen: 2,
+                ttl_secs: 60,
             };
             let map = encode(&s)
                 .into_iter()

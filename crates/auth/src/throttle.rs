@@ -1,8 +1,15 @@
-//! Login throttling: failures are counted per login identifier (and per client IP, with a
-//! higher limit since many users can share one address) in the session store, in a window
-//! that starts with the first failure. Over the limit, attempts are refused before the password
-//! is even checked. Unknown identifiers are counted exactly like known ones, so the throttle
-//! does not reveal which accounts exist.
+//! Throttling of password checks and sign-ups, counted BEFORE the password is checked.
+//!
+//! Each login attempt atomically reserves one attempt on three counters (see
+//! [`SessionStore::reserve`]): `account` (the user id when the identifier names an account, so
+//! phone and email share it; else the canonical identifier, hashed), `pair` (account + client
+//! IP) and `ip`. The first `login_max_failures` attempts are free; each further one must come
+//! `min(2^(n - free) s, login_max_delay_secs)` after the previous one. The account delay only
+//! applies to IPs that have attempted this account already (`pair` > 0), so the owner on a
+//! clean IP is never locked out by others. The `ip` counter allows `login_max_failures ×
+//! IP_LIMIT_FACTOR` free attempts, then delays capped at `login_window_secs`. Counters expire
+//! `login_window_secs` after their last attempt. A success clears `pair` and `account` and
+//! gives the `ip` attempt back. Unknown identifiers are counted exactly like known ones.
 
 use std::time::Duration;
 
@@ -12,12 +19,15 @@ use uuid::Uuid;
 use crate::email::Email;
 use crate::error::Error;
 use crate::phone::Phone;
-use crate::session::SessionStore;
+use crate::settings::Settings;
+use crate::store::{Counter, Reservation, SessionStore};
 
-/// The per-IP limit is this many times the per-identifier limit.
+/// The per-IP allowance is this many times the per-account one.
 pub const IP_LIMIT_FACTOR: u32 = 10;
 /// Longest client address kept in a key.
 const MAX_IP_CHARS: usize = 64;
+/// Beyond this many extra attempts the delay stops doubling (it is capped long before).
+const MAX_DOUBLINGS: u32 = 40;
 
 /// What a user typed to log in, in canonical form.
 pub(crate) enum LoginId {
@@ -39,148 +49,201 @@ impl LoginId {
         Self::Other(login.trim().to_lowercase())
     }
 
-    fn throttle_key(&self) -> String {
-        match self {
+    /// The account counter of an identifier that names no account.
+    fn unknown_account_key(&self) -> String {
+        let canonical = match self {
             Self::Email(e) => format!("email:{e}"),
             Self::Phone(p) => format!("phone:{p}"),
-            Self::Other(s) => format!("other:{}", hex::encode(Sha256::digest(s.as_bytes()))),
-        }
+            Self::Other(s) => format!("other:{s}"),
+        };
+        format!("x{}", hex::encode(Sha256::digest(canonical.as_bytes())))
     }
 }
 
-/// The counters one attempt is charged to.
-pub(crate) struct Keys {
-    subject: String,
-    ip: Option<String>,
+/// The delay (ms) an attempt must keep after the previous one when `n` attempts are counted.
+pub(crate) fn delay_ms(n: u32, free: u32, max_delay_secs: u64) -> u64 {
+    if n < free {
+        return 0;
+    }
+    let doubling = (n - free).min(MAX_DOUBLINGS);
+    1000u64
+        .saturating_mul(1u64 << doubling)
+        .min(max_delay_secs.saturating_mul(1000))
 }
 
-impl Keys {
-    pub fn login(login: &LoginId, ip: Option<&str>) -> Self {
+/// The counters of one password check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Attempt {
+    /// `account:<user id>` or `account:x<hash>`.
+    account: String,
+    /// `pair:…` and `ip:…`, when the client IP is known.
+    ip: Option<(String, String)>,
+    /// For security events.
+    pub user_id: Option<Uuid>,
+    pub client_ip: Option<String>,
+}
+
+impl Attempt {
+    /// A login (or a password change by login) of `id`, which names `user_id` if known.
+    pub fn login(id: &LoginId, user_id: Option<Uuid>, ip: Option<&str>) -> Self {
+        let account = match user_id {
+            Some(uid) => format!("account:{uid}"),
+            None => format!("account:{}", id.unknown_account_key()),
+        };
+        Self::new(account, user_id, ip)
+    }
+
+    /// A check of a signed-in user's current password (change password).
+    pub fn user(user_id: Uuid, ip: Option<&str>) -> Self {
+        Self::new(format!("account:{user_id}"), Some(user_id), ip)
+    }
+
+    fn new(account: String, user_id: Option<Uuid>, ip: Option<&str>) -> Self {
+        let ip = ip.map(|ip| ip.chars().take(MAX_IP_CHARS).collect::<String>());
         Self {
-            subject: login.throttle_key(),
-            ip: ip.map(|ip| format!("ip:{}", ip.chars().take(MAX_IP_CHARS).collect::<String>())),
-        }
-    }
-
-    /// For checks of the current password by a signed-in user (change password).
-    pub fn user(user_id: Uuid) -> Self {
-        Self {
-            subject: format!("user:{user_id}"),
-            ip: None,
+            ip: ip
+                .as_ref()
+                .map(|ip| (format!("pair:{account}:{ip}"), format!("ip:{ip}"))),
+            account,
+            user_id,
+            client_ip: ip,
         }
     }
 }
 
+/// The throttle policy, from the settings.
 pub(crate) struct Throttle {
-    max_failures: u32,
+    free: u32,
+    max_delay_secs: u64,
     window: Duration,
 }
 
 impl Throttle {
-    pub fn new(max_failures: u32, window_secs: u64) -> Self {
+    pub fn new(settings: &Settings) -> Self {
         Self {
-            max_failures,
-            window: Duration::from_secs(window_secs),
+            free: settings.login_max_failures,
+            max_delay_secs: settings.login_max_delay_secs,
+            window: Duration::from_secs(settings.login_window_secs),
         }
     }
 
-    /// `TooManyAttempts` if either counter is at its limit.
-    pub async fn check(&self, store: &dyn SessionStore, keys: &Keys) -> Result<(), Error> {
-        let subject = store.failures(&keys.subject).await?;
-        if subject.count >= self.max_failures {
-            return Err(too_many(subject.resets_in_secs));
-        }
-        if let Some(ip) = &keys.ip {
-            let ip = store.failures(ip).await?;
-            if ip.count >= self.max_failures.saturating_mul(IP_LIMIT_FACTOR) {
-                return Err(too_many(ip.resets_in_secs));
+    /// Reserves one attempt, or `TooManyAttempts` (nothing charged).
+    pub async fn reserve(&self, store: &dyn SessionStore, a: &Attempt) -> Result<(), Error> {
+        let account = |gated_by| Counter {
+            key: a.account.clone(),
+            free: self.free,
+            max_delay_secs: self.max_delay_secs,
+            gated_by,
+        };
+        let counters = match &a.ip {
+            None => vec![account(None)],
+            Some((pair, ip)) => vec![
+                Counter {
+                    key: pair.clone(),
+                    free: self.free,
+                    max_delay_secs: self.max_delay_secs,
+                    gated_by: None,
+                },
+                account(Some(0)),
+                Counter {
+                    key: ip.clone(),
+                    free: self.free.saturating_mul(IP_LIMIT_FACTOR),
+                    max_delay_secs: self.window.as_secs(),
+                    gated_by: None,
+                },
+            ],
+        };
+        match store.reserve(&counters, self.window).await? {
+            Reservation::Reserved => Ok(()),
+            Reservation::Refused { retry_after_secs } => {
+                tracing::warn!(
+                    target: "security",
+                    event = "lockout",
+                    ip = a.client_ip.as_deref(),
+                    user_id = a.user_id.map(|u| u.to_string()),
+                    retry_after_secs,
+                    "attempt refused by the throttle"
+                );
+                Err(Error::TooManyAttempts { retry_after_secs })
             }
         }
-        Ok(())
     }
 
-    pub async fn failed(&self, store: &dyn SessionStore, keys: &Keys) -> Result<(), Error> {
-        store.record_failure(&keys.subject, self.window).await?;
-        if let Some(ip) = &keys.ip {
-            store.record_failure(ip, self.window).await?;
+    /// After a right password: clears `pair` and `account`, gives the `ip` attempt back.
+    pub async fn succeeded(&self, store: &dyn SessionStore, a: &Attempt) -> Result<(), Error> {
+        let mut clear = vec![a.account.clone()];
+        let mut give_back = Vec::new();
+        if let Some((pair, ip)) = &a.ip {
+            clear.push(pair.clone());
+            give_back.push(ip.clone());
         }
-        Ok(())
+        store.release(&clear, &give_back).await
     }
 
-    /// A success clears the identifier's counter (not the IP's: one good account must not
-    /// unlock guessing at others).
-    pub async fn succeeded(&self, store: &dyn SessionStore, keys: &Keys) -> Result<(), Error> {
-        store.clear_failures(&keys.subject).await
-    }
-}
-
-fn too_many(resets_in_secs: u64) -> Error {
-    Error::TooManyAttempts {
-        retry_after_secs: resets_in_secs.max(1),
+    /// Reserves a sign-up from `ip` (free: 2 × `login_max_failures`, then delays capped at
+    /// `login_window_secs`). Without an IP nothing is counted. Returns the key to give back.
+    pub async fn reserve_sign_up(
+        &self,
+        store: &dyn SessionStore,
+        ip: Option<&str>,
+    ) -> Result<Option<String>, Error> {
+        let Some(ip) = ip else {
+            return Ok(None);
+        };
+        let key = format!(
+            "register:{}",
+            ip.chars().take(MAX_IP_CHARS).collect::<String>()
+        );
+        let counter = Counter {
+            key: key.clone(),
+            free: self.free.saturating_mul(2),
+            max_delay_secs: self.window.as_secs(),
+            gated_by: None,
+        };
+        match store.reserve(&[counter], self.window).await? {
+            Reservation::Reserved => Ok(Some(key)),
+            Reservation::Refused { retry_after_secs } => {
+                tracing::warn!(
+                    target: "security",
+                    event = "lockout",
+                    ip,
+                    retry_after_secs,
+                    "sign-up refused by the throttle"
+                );
+                Err(Error::TooManyAttempts { retry_after_secs })
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory_store::MemoryStore;
 
     #[test]
-    fn logins_are_keyed_by_their_canonical_form() {
-        let a = Keys::login(&LoginId::parse("13812345678"), None);
-        let b = Keys::login(&LoginId::parse("+86 138-1234-5678"), None);
-        assert_eq!(a.subject, b.subject);
-        let c = Keys::login(&LoginId::parse("Alice@Example.com"), None);
-        let d = Keys::login(&LoginId::parse("alice@example.com "), None);
-        assert_eq!(c.subject, d.subject);
+    fn unknown_logins_are_keyed_by_their_canonical_form() {
+        let a = Attempt::login(&LoginId::parse("13812345678"), None, None);
+        let b = Attempt::login(&LoginId::parse("+86 138-1234-5678"), None, None);
+        assert_eq!(a.account, b.account);
+        let c = Attempt::login(&LoginId::parse("Alice@Example.com"), None, None);
+        let d = Attempt::login(&LoginId::parse("alice@example.com "), None, None);
+        assert_eq!(c.account, d.account);
+        assert_ne!(a.account, c.account);
     }
 
-    #[tokio::test]
-    async fn the_limit_applies_per_identifier_and_success_clears_it() {
-        let store = MemoryStore::new();
-        let throttle = Throttle::new(2, 60);
-        let alice = Keys::login(&LoginId::parse("alice@example.com"), Some("10.0.0.1"));
-        let bob = Keys::login(&LoginId::parse("bob@example.com"), Some("10.0.0.1"));
-        for _ in 0..2 {
-            throttle
-                .check(&store, &alice)
-                .await
-                .expect("under the limit");
-            throttle.failed(&store, &alice).await.expect("counted");
-        }
-        let err = throttle.check(&store, &alice).await.expect_err("over");
-        assert!(
-            matches!(err, Error::TooManyAttempts { retry_after_secs } if (1..=60).contains(&retry_after_secs))
-        );
-        throttle
-            .check(&store, &bob)
-            .await
-            .expect("bob is not alice");
-        throttle.succeeded(&store, &alice).await.expect("cleared");
-        throttle.check(&store, &alice).await.expect("cleared");
+    #[test]
+    fn a_known_account_is_keyed_by_its_user_id_whatever_the_identifier() {
+        let uid = Uuid::new_v4();
+        let by_phone = Attempt::login(&LoginId::parse("13812345678"), Some(uid), Some("::1"));
+        let by_email = Attempt::login(&LoginId::parse("a@example.com"), Some(uid), Some("::1"));
+        assert_eq!(by_phone, by_email);
+        assert_eq!(by_phone, Attempt::user(uid, Some("::1")));
     }
 
-    #[tokio::test]
-    async fn many_identifiers_from_one_ip_hit_the_ip_limit() {
-        let store = MemoryStore::new();
-        let throttle = Throttle::new(1, 60);
-        for i in 0..IP_LIMIT_FACTOR {
-            let keys = Keys::login(
-                &LoginId::parse(&format!("u{i}@example.com")),
-                Some("10.0.0.9"),
-            );
-            throttle
-                .check(&store, &keys)
-                .await
-                .expect("under the ip limit");
-            throttle.failed(&store, &keys).await.expect("counted");
-        }
-        let fresh = Keys::login(&LoginId::parse("new@example.com"), Some("10.0.0.9"));
-        assert!(matches!(
-            throttle.check(&store, &fresh).await,
-            Err(Error::TooManyAttempts { .. })
-        ));
-        let elsewhere = Keys::login(&LoginId::parse("new@example.com"), Some("10.0.0.10"));
-        throttle.check(&store, &elsewhere).await.expect("other ip");
+    #[test]
+    fn the_delay_doubles_after_the_free_attempts_up_to_the_cap() {
+        let delays: Vec<u64> = (0..8).map(|n| delay_ms(n, 3, 10)).collect();
+        assert_eq!(delays, [0, 0, 0, 1000, 2000, 4000, 8000, 10_000]);
+        assert_eq!(delay_ms(u32::MAX, 0, u64::MAX), 1000 << MAX_DOUBLINGS);
     }
 }

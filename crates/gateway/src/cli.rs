@@ -7,7 +7,7 @@ use auth::{NewAccount, Role};
 use clap::{Parser, Subcommand};
 
 use crate::settings::Settings;
-use crate::startup::{Application, Services};
+use crate::startup::{Application, build_service};
 
 #[derive(Debug, Parser)]
 #[command(name = "picgate", version, about = "Self-hosted image and asset host")]
@@ -60,7 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await.context("server failed")
         }
         Command::CheckConfig => {
-            Services::build(&settings).await?;
+            build_service(&settings).await?;
             println!("config ok: {} bucket(s)", settings.buckets.len());
             Ok(())
         }
@@ -74,9 +74,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     admin,
                 },
         } => {
-            let services = Services::build(&settings).await?;
-            let user = services
-                .auth
+            let service = build_service(&settings).await?;
+            let user = service
+                .auth()
                 .register(NewAccount {
                     phone,
                     email,

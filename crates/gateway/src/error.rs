@@ -52,7 +52,13 @@ error_codes! {
     InvalidCredentials => (UNAUTHORIZED, "invalid_credentials", "login or password is wrong"),
     Forbidden => (FORBIDDEN, "forbidden", "the caller may not do this"),
     AdminRequired => (FORBIDDEN, "admin_required", "only an administrator may do this"),
+    NotOwner => (FORBIDDEN, "not_owner", "only the object's owner (or an administrator) may change it"),
+    InsufficientScope => (FORBIDDEN, "insufficient_scope", "the API token lacks the scope this needs; data.scope names it"),
+    SessionRequired => (FORBIDDEN, "session_required", "this needs a login session, not an API token"),
+    AccountDisabled => (FORBIDDEN, "account_disabled", "an administrator has disabled this account"),
     RegistrationClosed => (FORBIDDEN, "registration_closed", "self-service sign-up is switched off"),
+    InvitationRequired => (FORBIDDEN, "invitation_required", "sign-up needs an invitation code from an administrator"),
+    InvalidInvitation => (FORBIDDEN, "invalid_invitation", "the invitation code is unknown, used or expired"),
     InvalidSignature => (FORBIDDEN, "invalid_signature", "the signed link is not valid for this object"),
     SignatureExpired => (FORBIDDEN, "signature_expired", "the signed link has expired"),
     RouteNotFound => (NOT_FOUND, "route_not_found", "no route has this path"),
@@ -60,14 +66,18 @@ error_codes! {
     ObjectNotFound => (NOT_FOUND, "object_not_found", "no object has this key"),
     UserNotFound => (NOT_FOUND, "user_not_found", "no user has this id"),
     SessionNotFound => (NOT_FOUND, "session_not_found", "the caller has no session with this id"),
+    TokenNotFound => (NOT_FOUND, "token_not_found", "the caller has no API token with this id"),
+    InvitationNotFound => (NOT_FOUND, "invitation_not_found", "no open invitation has this code"),
     MethodNotAllowed => (METHOD_NOT_ALLOWED, "method_not_allowed", "the route does not take this method"),
+    RequestTimeout => (REQUEST_TIMEOUT, "request_timeout", "the request body did not arrive in time"),
     AccountExists => (CONFLICT, "account_exists", "an account with this phone or email exists"),
     ObjectExists => (CONFLICT, "object_exists", "an object with this key exists"),
     PayloadTooLarge => (PAYLOAD_TOO_LARGE, "payload_too_large", "the body is larger than the bucket or route allows"),
     UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "the content (sniffed from its bytes) is not a type the bucket takes"),
+    UnsupportedEncoding => (UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding", "the body's Content-Encoding is not gzip, deflate, br or identity"),
     RangeNotSatisfiable => (RANGE_NOT_SATISFIABLE, "range_not_satisfiable", "the byte range lies outside the object"),
     ValidationFailed => (UNPROCESSABLE_ENTITY, "validation_failed", "fields failed validation; see data.fields"),
-    TooManyAttempts => (TOO_MANY_REQUESTS, "too_many_attempts", "too many failed logins; retry later"),
+    TooManyAttempts => (TOO_MANY_REQUESTS, "too_many_attempts", "too many attempts; `Retry-After` says when to retry"),
     InternalError => (INTERNAL_SERVER_ERROR, "internal_error", "an unexpected failure; the log has the cause"),
     NotImplemented => (NOT_IMPLEMENTED, "not_implemented", "picgate does not offer this"),
     StorageUnavailable => (SERVICE_UNAVAILABLE, "storage_unavailable", "the storage backend cannot be reached"),
@@ -83,6 +93,9 @@ pub enum ApiError {
     Auth(#[from] auth::Error),
     #[error("{message}")]
     Request { code: Code, message: String },
+    /// An API token without the scope an operation needs.
+    #[error("this needs an API token with the `{0}` scope")]
+    MissingScope(auth::Scope),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -110,6 +123,7 @@ impl ApiError {
             Self::Storage(e) => storage_code(e),
             Self::Auth(e) => auth_code(e),
             Self::Request { code, .. } => *code,
+            Self::MissingScope(_) => Code::InsufficientScope,
             Self::Internal(_) => Code::InternalError,
         }
     }
@@ -135,6 +149,7 @@ impl ApiError {
             Self::Auth(auth::Error::TooManyAttempts { retry_after_secs }) => {
                 Some(serde_json::json!({"retryAfter": retry_after_secs}))
             }
+            Self::MissingScope(scope) => Some(serde_json::json!({"scope": scope.as_str()})),
             _ => None,
         }
     }
@@ -167,6 +182,11 @@ fn auth_code(e: &auth::Error) -> Code {
         E::Validation(_) => Code::ValidationFailed,
         E::AccountExists => Code::AccountExists,
         E::RegistrationClosed => Code::RegistrationClosed,
+        E::InvitationRequired => Code::InvitationRequired,
+        E::InvalidInvitation => Code::InvalidInvitation,
+        E::InvitationNotFound => Code::InvitationNotFound,
+        E::TokenNotFound => Code::TokenNotFound,
+        E::AccountDisabled => Code::AccountDisabled,
         E::InvalidCredentials => Code::InvalidCredentials,
         E::TooManyAttempts { .. } => Code::TooManyAttempts,
         E::InvalidToken => Code::InvalidToken,
@@ -175,8 +195,8 @@ fn auth_code(e: &auth::Error) -> Code {
         E::SessionNotFound => Code::SessionNotFound,
         E::UserNotFound => Code::UserNotFound,
         E::Unavailable(_) => Code::SessionStoreUnavailable,
-        E::Storage(e) if storage::is_unavailable(e) => Code::StorageUnavailable,
-        E::Storage(_) | E::Internal(_) => Code::InternalError,
+        E::AccountsUnavailable(_) => Code::StorageUnavailable,
+        E::Internal(_) => Code::InternalError,
     }
 }
 

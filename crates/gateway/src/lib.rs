@@ -1,16 +1,17 @@
 //! picgate's gateway: the actix-web service in front of `storage` and `auth`. A library, so the
 //! tests build the very app `main` runs.
 
+pub mod body;
 pub mod cli;
 pub mod client_kind;
 pub mod envelope;
 pub mod error;
-pub mod identity;
 pub mod metrics;
 pub mod profiles;
 pub mod proxies;
 pub mod request_id;
 pub mod routes;
+pub mod service;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

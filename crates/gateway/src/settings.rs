@@ -46,11 +46,18 @@ pub struct ServerSettings {
     #[serde(default)]
     pub public_url: Option<String>,
     pub json_limit: usize,
+    /// Longest a JSON request body may take to arrive, in seconds.
+    #[serde(default = "default_body_timeout_secs")]
+    pub body_timeout_secs: u64,
     #[serde(default)]
     pub workers: usize,
     /// Proxies whose `X-Forwarded-For/-Host/-Proto` headers are believed.
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+fn default_body_timeout_secs() -> u64 {
+    15
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -13,10 +13,12 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use storage::Storage;
 
+use crate::body::BodyConfig;
 use crate::metrics::{self, Metrics};
 use crate::proxies::TrustedProxies;
 use crate::routes;
-use crate::routes::compat::{BodyLimit, CompatTokenTtl};
+use crate::routes::compat::CompatTokenTtl;
+use crate::service::Service;
 use crate::settings::Settings;
 use crate::views::PublicUrl;
 use crate::{client_kind, request_id};
@@ -26,33 +28,27 @@ pub struct Application {
     server: Server,
 }
 
-/// The services every handler may use, built once per process.
-#[derive(Clone)]
-pub struct Services {
-    pub storage: Storage,
-    pub auth: Auth,
-}
-
-impl Services {
-    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let storage = Storage::new(
-            &settings.storage,
-            &settings.buckets,
-            url_signing_key(settings),
-        )
-        .context("storage config")?;
-        let sessions = match &settings.redis.url {
-            Some(url) => SessionBackend::Redis {
-                url: url.clone(),
-                key_prefix: settings.redis.key_prefix.clone(),
-            },
-            None => SessionBackend::Memory,
-        };
-        let auth = Auth::new(&settings.auth, storage.system_operator(), sessions)
-            .await
-            .context("auth config")?;
-        Ok(Self { storage, auth })
-    }
+/// Builds the services every handler calls from the settings: storage (checking bucket
+/// placements), auth (never connecting to Redis yet) and the metrics registry.
+pub async fn build_service(settings: &Settings) -> anyhow::Result<Service> {
+    let storage = Storage::new(
+        &settings.storage,
+        &settings.buckets,
+        url_signing_key(settings),
+    )
+    .context("storage config")?;
+    let sessions = match &settings.redis.url {
+        Some(url) => SessionBackend::Redis {
+            url: url.clone(),
+            key_prefix: settings.redis.key_prefix.clone(),
+        },
+        None => SessionBackend::Memory,
+    };
+    let auth = Auth::new(&settings.auth, storage.system_operator(), sessions)
+        .await
+        .context("auth config")?;
+    let metrics = Metrics::new().context("metrics registry")?;
+    Ok(Service::new(storage, auth, metrics))
 }
 
 /// The key that signs gateway file links: derived from the JWT secret so that every instance
@@ -70,13 +66,12 @@ fn url_signing_key(settings: &Settings) -> SecretString {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let services = Services::build(&settings).await?;
+        let service = build_service(&settings).await?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener =
             TcpListener::bind(&address).with_context(|| format!("cannot listen on {address}"))?;
         let port = listener.local_addr()?.port();
-        let metrics = Metrics::new().context("metrics registry")?;
-        let server = run(listener, &settings, services, metrics)?;
+        let server = run(listener, &settings, service)?;
         Ok(Self { port, server })
     }
 
@@ -89,22 +84,18 @@ impl Application {
     }
 }
 
-fn run(
-    listener: TcpListener,
-    settings: &Settings,
-    services: Services,
-    metrics: Metrics,
-) -> anyhow::Result<Server> {
-    let storage = web::Data::new(services.storage);
-    let auth = web::Data::new(services.auth);
-    let metrics = web::Data::new(metrics);
+fn run(listener: TcpListener, settings: &Settings, service: Service) -> anyhow::Result<Server> {
+    let metrics = web::Data::new(service.metrics().clone());
+    let service = web::Data::new(service);
     let profiles = web::Data::new(settings.profiles.clone());
     let public_url = web::Data::new(PublicUrl(settings.server.public_url.clone()));
     let compat_ttl = web::Data::new(CompatTokenTtl(Duration::from_secs(
         settings.auth.compat_token_ttl_secs,
     )));
-    let json_limit = settings.server.json_limit;
-    let body_limit = web::Data::new(BodyLimit(json_limit));
+    let body = web::Data::new(BodyConfig {
+        limit: settings.server.json_limit,
+        timeout: Duration::from_secs(settings.server.body_timeout_secs),
+    });
     let proxies = web::Data::new(TrustedProxies(settings.server.trusted_proxies.clone()));
     let mut server = HttpServer::new(move || {
         App::new()
@@ -112,15 +103,13 @@ fn run(
             .wrap(from_fn(client_kind::middleware))
             .wrap(from_fn(metrics::middleware))
             .wrap(from_fn(request_id::middleware))
-            .app_data(storage.clone())
-            .app_data(auth.clone())
+            .app_data(service.clone())
             .app_data(metrics.clone())
             .app_data(profiles.clone())
             .app_data(public_url.clone())
             .app_data(compat_ttl.clone())
-            .app_data(body_limit.clone())
+            .app_data(body.clone())
             .app_data(proxies.clone())
-            .app_data(routes::json_config(json_limit))
             .app_data(routes::query_config())
             .app_data(routes::path_config())
             .configure(routes::configure)

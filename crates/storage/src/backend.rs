@@ -69,6 +69,9 @@ pub(crate) struct Backend {
     /// Signs its own time-limited read URLs (S3, COS); fs links are signed by the gateway.
     pub(crate) native_presign: bool,
     pub(crate) write_chunk: usize,
+    /// Keeps user metadata with each object and returns it from a stat (S3, COS), so the
+    /// owner can travel with the object (`owner.rs`).
+    pub(crate) user_metadata: bool,
 }
 
 /// The operator for one bucket.
@@ -118,6 +121,11 @@ fn fs_backend(op: Operator) -> Backend {
         ordered_listing: false,
         native_presign: false,
         write_chunk: FS_WRITE_CHUNK,
+        // OpenDAL's fs claims `write_with_user_metadata` on unix, as extended attributes. Not
+        // used: they are set after the rename that publishes the file (an object without its
+        // owner for a moment, and left so if setting them fails), survive a rewrite of the file
+        // in place, and are silently absent on file systems without `user.` xattrs.
+        user_metadata: false,
     }
 }
 
@@ -214,6 +222,7 @@ fn remote_backend(
         ordered_listing: capability.list_with_start_after && capability.list_with_limit,
         native_presign: capability.presign_read,
         write_chunk: REMOTE_WRITE_CHUNK,
+        user_metadata: capability.write_with_user_metadata,
         op,
     })
 }
@@ -415,6 +424,7 @@ mod tests {
                 policy: crate::Policy::PublicRead,
                 max_object_bytes: 1024,
                 allowed_types: vec!["image/*".to_owned()],
+                write: crate::WriteMode::default(),
                 backend: BackendSettings::Fs { root: None },
             },
         );

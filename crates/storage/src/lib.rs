@@ -5,12 +5,15 @@
 
 mod backend;
 mod bucket_name;
+mod document;
 mod error;
 mod listing;
 mod meta;
 mod object_key;
 mod objects;
 mod ordered;
+mod owner;
+mod owner_record;
 mod policy;
 mod settings;
 mod signing;
@@ -18,6 +21,7 @@ mod sniff;
 mod storage;
 mod tree;
 mod upload;
+mod window;
 
 pub use bucket_name::{BucketName, BucketNameError, MAX_BUCKET_NAME_BYTES, MIN_BUCKET_NAME_BYTES};
 pub use error::{Error, is_unavailable};
@@ -25,8 +29,11 @@ pub use listing::{Entry, ListPage, ListQuery, MAX_PAGE_SIZE, NumberedPage, PageN
 pub use meta::ObjectMeta;
 pub use object_key::{MAX_KEY_BYTES, MAX_SEGMENT_BYTES, ObjectKey, ObjectKeyError};
 pub use objects::{ByteRange, ObjectBody};
+pub use owner::{MAX_OWNER_BYTES, is_valid_owner};
 pub use policy::POLICY_CACHE_TTL;
-pub use settings::{BackendSettings, BucketSettings, Policy, Remote, Settings, UnknownPolicy};
+pub use settings::{
+    BackendSettings, BucketSettings, Policy, Remote, Settings, UnknownPolicy, WriteMode,
+};
 pub use signing::{MAX_SIGN_SECS, SignedUrl};
 pub use sniff::renders_inline;
 pub use storage::{BucketInfo, SignedLink, Storage};

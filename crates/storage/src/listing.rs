@@ -1,12 +1,10 @@
 //! Listing: keyset pages over the byte-wise sorted sequence of objects and folders under a
 //! prefix, with an opaque cursor, and seed-style numbered pages over the same sequence.
 //!
-//! The sequence is read through [`crate::tree::Tree`], which visits a backend's entries in any
-//! order; a [`Window`] keeps only the `page size + 1` smallest names after the cursor, so a page
-//! costs O(page size) memory, and only the page's objects are stat'ed.
-
-use std::cmp::Ordering;
-use std::collections::BTreeSet;
+//! The sequence is read through [`crate::tree::Tree`] (fs: entries in any order) or
+//! [`crate::ordered`] (S3, COS: in key order); a [`Window`](crate::window::Window) keeps only the
+//! `page size + 1` smallest names after the cursor, so a page costs O(page size) memory, and
+//! only the page's objects are stat'ed.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,7 +15,8 @@ use crate::object_key::check_prefix;
 use crate::ordered;
 use crate::storage::Bucket;
 use crate::tree::Tree;
-use crate::{BucketName, Error, MAX_KEY_BYTES, ObjectKey, ObjectMeta, Storage};
+use crate::window::Candidate;
+use crate::{BucketName, Error, MAX_KEY_BYTES, ObjectMeta, Storage};
 
 /// Largest page `list` returns; bigger requests are cut to it (as S3 does).
 pub const MAX_PAGE_SIZE: usize = 1000;
@@ -65,74 +64,6 @@ pub struct NumberedPage {
     /// Length of the whole sequence.
     pub total: usize,
     pub entries: Vec<Entry>,
-}
-
-/// An entry of the sequence before it is stat'ed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Candidate {
-    Object(ObjectKey),
-    Folder(String),
-}
-
-impl Candidate {
-    pub(crate) fn name(&self) -> &str {
-        match self {
-            Candidate::Object(key) => key.as_str(),
-            Candidate::Folder(folder) => folder,
-        }
-    }
-}
-
-impl Ord for Candidate {
-    fn cmp(&self, other: &Self) -> Ordering {
-        let kind = |c: &Candidate| matches!(c, Candidate::Folder(_));
-        (self.name().as_bytes(), kind(self)).cmp(&(other.name().as_bytes(), kind(other)))
-    }
-}
-
-impl PartialOrd for Candidate {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-/// Keeps the `limit` smallest candidates whose names sort after `after`.
-pub(crate) struct Window {
-    after: Option<String>,
-    limit: usize,
-    kept: BTreeSet<Candidate>,
-}
-
-impl Window {
-    pub(crate) fn new(after: Option<String>, limit: usize) -> Self {
-        Self {
-            after,
-            limit,
-            kept: BTreeSet::new(),
-        }
-    }
-
-    pub(crate) fn offer(&mut self, candidate: Candidate) {
-        if self.limit == 0
-            || self
-                .after
-                .as_deref()
-                .is_some_and(|after| candidate.name() <= after)
-        {
-            return;
-        }
-        if self.kept.len() == self.limit && self.kept.last().is_some_and(|max| &candidate >= max) {
-            return;
-        }
-        self.kept.insert(candidate);
-        if self.kept.len() > self.limit {
-            self.kept.pop_last();
-        }
-    }
-
-    pub(crate) fn into_sorted(self) -> Vec<Candidate> {
-        self.kept.into_iter().collect()
-    }
 }
 
 pub(crate) fn encode_cursor(last_name: &str) -> String {
@@ -235,7 +166,7 @@ async fn resolve(
         .map(|c| async move {
             match c {
                 Candidate::Folder(folder) => Ok(Some(Entry::Folder(folder))),
-                Candidate::Object(key) => match stat_object(&b.backend.op, bucket, &key).await {
+                Candidate::Object(key) => match stat_object(b, bucket, &key).await {
                     Ok(meta) => Ok(Some(Entry::Object(meta))),
                     Err(Error::NotFound { .. }) => Ok(None),
                     Err(e) => Err(e),
@@ -251,6 +182,8 @@ async fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ObjectKey;
+    use crate::window::Window;
     use proptest::prelude::*;
     use std::collections::BTreeSet;
 
@@ -278,46 +211,6 @@ mod tests {
         names.truncate(size);
         let next = if more { names.last().cloned() } else { None };
         (names, next)
-    }
-
-    #[test]
-    fn a_window_keeps_the_smallest_names_after_the_cursor_in_byte_order() {
-        let mut w = Window::new(Some("b".into()), 3);
-        for name in ["z", "a", "b", "c", "B", "é", "ba", "b/c", "bb"] {
-            w.offer(object(name));
-        }
-        w.offer(Candidate::Folder("b/".into()));
-        let names: Vec<_> = w
-            .into_sorted()
-            .iter()
-            .map(|c| c.name().to_owned())
-            .collect();
-        assert_eq!(names, vec!["b/", "b/c", "ba"]);
-    }
-
-    #[test]
-    fn a_window_of_zero_keeps_nothing() {
-        let mut w = Window::new(None, 0);
-        w.offer(object("a"));
-        assert!(w.into_sorted().is_empty());
-    }
-
-    #[test]
-    fn folders_sort_among_objects_by_their_slash() {
-        let mut w = Window::new(None, 10);
-        for c in [
-            object("a/b0"),
-            Candidate::Folder("a/b/".into()),
-            object("a/b.png"),
-        ] {
-            w.offer(c);
-        }
-        let names: Vec<_> = w
-            .into_sorted()
-            .iter()
-            .map(|c| c.name().to_owned())
-            .collect();
-        assert_eq!(names, vec!["a/b.png", "a/b/", "a/b0"]);
     }
 
     #[test]

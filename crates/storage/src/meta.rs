@@ -1,25 +1,40 @@
 //! `ObjectMeta`: what a stat tells about an object, and how it is put together from OpenDAL's
-//! metadata (content type sniffed and ETag derived where the backend keeps neither).
+//! metadata (content type sniffed and ETag derived where the backend keeps neither) and the
+//! object's owner (`owner.rs`).
 
-use opendal::{Metadata, Operator};
+use opendal::Metadata;
 use time::OffsetDateTime;
 
 use crate::error::from_opendal;
 use crate::sniff::{SNIFF_BYTES, sniff};
+use crate::storage::Bucket;
 use crate::{BucketName, Error, ObjectKey};
 
+/// What a stat tells about an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectMeta {
     pub key: ObjectKey,
+    /// In bytes.
     pub size: u64,
+    /// The type stored with the object where the backend keeps one (S3, COS: the one sniffed
+    /// at upload), else sniffed from its first bytes (fs).
     pub content_type: String,
-    /// Quoted, e.g. `"\"5-1a2b\""`.
+    /// Quoted, e.g. `"\"5-1a2b\""`: the backend's ETag, else (fs) size and mtime in
+    /// nanoseconds, in hex, so it changes when the object does.
     pub etag: String,
+    /// The backend's modification time; the Unix epoch if it keeps none.
     pub last_modified: OffsetDateTime,
+    /// The owner id recorded by [`Storage::write_as`]. `None`: no owner was recorded (written
+    /// with [`Storage::write`], or put there behind picgate's back), or (fs) the object was
+    /// replaced behind picgate's back since.
+    ///
+    /// [`Storage::write_as`]: crate::Storage::write_as
+    /// [`Storage::write`]: crate::Storage::write
+    pub owner: Option<String>,
 }
 
 impl ObjectMeta {
-    /// Combines a backend's metadata with a content type.
+    /// Combines a backend's metadata with a content type; no owner yet.
     pub(crate) fn new(key: ObjectKey, m: &Metadata, content_type: String) -> Result<Self, Error> {
         let size = m.content_length();
         let (last_modified, nanos) = match m.last_modified() {
@@ -42,17 +57,19 @@ impl ObjectMeta {
             content_type,
             etag,
             last_modified,
+            owner: None,
         })
     }
 }
 
-/// Stats `key` and finds its content type: the stored one, or sniffed from its first bytes.
-/// A folder (fs directory) under that name is `NotFound`, like a missing object.
+/// Stats `key` and finds its content type (the stored one, or sniffed from its first bytes)
+/// and its owner. A folder (fs directory) under that name is `NotFound`, like a missing object.
 pub(crate) async fn stat_object(
-    op: &Operator,
+    b: &Bucket,
     bucket: &BucketName,
     key: &ObjectKey,
 ) -> Result<ObjectMeta, Error> {
+    let op = &b.backend.op;
     let oops = |e| from_opendal(e, bucket.as_str(), key.as_str());
     let m = op.stat(key.as_str()).await.map_err(oops)?;
     if !m.is_file() {
@@ -77,5 +94,7 @@ pub(crate) async fn stat_object(
             sniff(&head).to_owned()
         }
     };
-    ObjectMeta::new(key.clone(), &m, content_type)
+    let mut meta = ObjectMeta::new(key.clone(), &m, content_type)?;
+    meta.owner = b.owners.owner_of(key, &m, &meta.etag).await?;
+    Ok(meta)
 }

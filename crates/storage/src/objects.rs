@@ -62,7 +62,7 @@ impl Storage {
     /// The object's metadata; `NotFound` if there is no such object.
     pub async fn stat(&self, bucket: &BucketName, key: &ObjectKey) -> Result<ObjectMeta, Error> {
         let b = self.bucket_entry(bucket)?;
-        stat_object(&b.backend.op, bucket, key).await
+        stat_object(b, bucket, key).await
     }
 
     /// The object's bytes, or those of `range` (`RangeNotSatisfiable` if it selects nothing).
@@ -75,7 +75,7 @@ impl Storage {
         range: Option<ByteRange>,
     ) -> Result<ObjectBody, Error> {
         let b = self.bucket_entry(bucket)?;
-        let meta = stat_object(&b.backend.op, bucket, key).await?;
+        let meta = stat_object(b, bucket, key).await?;
         let range = range.map(|r| r.resolve(meta.size)).transpose()?;
         let span = range.clone().unwrap_or(0..meta.size);
         let stream = if span.is_empty() {
@@ -92,7 +92,9 @@ impl Storage {
         })
     }
 
-    /// Deletes the object; `NotFound` if there is none (backends themselves report success).
+    /// Deletes the object, then (fs) its owner record; `NotFound` if there is no object
+    /// (backends themselves report success). A record that cannot be removed is logged, not
+    /// returned: the object is gone, and the record matches no later object.
     pub async fn delete(&self, bucket: &BucketName, key: &ObjectKey) -> Result<(), Error> {
         let b = self.bucket_entry(bucket)?;
         let oops = |e| from_opendal(e, bucket.as_str(), key.as_str());
@@ -103,7 +105,9 @@ impl Storage {
                 key: key.to_string(),
             });
         }
-        b.backend.op.delete(key.as_str()).await.map_err(oops)
+        b.backend.op.delete(key.as_str()).await.map_err(oops)?;
+        b.owners.forget(key).await;
+        Ok(())
     }
 
     /// Deletes each key, reporting each outcome in order; the outer error is for the bucket.

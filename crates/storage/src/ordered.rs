@@ -5,8 +5,8 @@ use futures::TryStreamExt;
 use opendal::{EntryMode, Operator};
 
 use crate::error::from_opendal;
-use crate::listing::Candidate;
 use crate::object_key::check_prefix;
+use crate::window::Candidate;
 use crate::{BucketName, Error, ObjectKey};
 
 /// Most keys one list request asks for (S3 and COS answer at most 1000).

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::document;
 use crate::error::from_opendal;
 use crate::{BucketInfo, BucketName, Error, Policy, Storage};
 
@@ -52,17 +52,6 @@ fn document_path(name: &BucketName) -> String {
     format!("{POLICY_DIR}/{name}.json")
 }
 
-/// A name no other writer (in this or another process) uses at the same time.
-fn temporary_path(name: &BucketName) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
-    format!(
-        "{POLICY_DIR}/.{name}.json.{}-{nanos}-{n}.tmp",
-        std::process::id()
-    )
-}
-
 impl Storage {
     /// The bucket's current policy: the one set at run time (read back at most
     /// [`POLICY_CACHE_TTL`] ago), else the configured one.
@@ -93,25 +82,10 @@ impl Storage {
         let system = self.system_operator();
         let doc = serde_json::to_vec(&PolicyDocument { policy })
             .map_err(|e| Error::internal("serializing a bucket policy", e))?;
-        let (tmp, path) = (temporary_path(name), document_path(name));
-        if !system.info().capability().rename {
-            system
-                .write(&path, doc)
-                .await
-                .map_err(|e| from_opendal(e, "system", &path))?;
-            self.policies().store(name, policy);
-            return Ok(self.info(name, b));
-        }
-        system
-            .write(&tmp, doc)
+        let path = document_path(name);
+        document::replace(&system, &path, doc)
             .await
-            .map_err(|e| from_opendal(e, "system", &tmp))?;
-        if let Err(e) = system.rename(&tmp, &path).await {
-            if let Err(cleanup) = system.delete(&tmp).await {
-                tracing::warn!(path = %tmp, error = %cleanup, "could not remove a temporary policy document");
-            }
-            return Err(from_opendal(e, "system", &path));
-        }
+            .map_err(|e| from_opendal(e, "system", &path))?;
         self.policies().store(name, policy);
         Ok(self.info(name, b))
     }

@@ -102,8 +102,33 @@ pub struct BucketSettings {
     /// Media-type patterns: `"type/subtype"`, `"type/*"` or `"*/*"`.
     #[serde(default = "any_type")]
     pub allowed_types: Vec<String>,
+    /// Who may replace or delete an object: its owner (default) or every member.
+    #[serde(default)]
+    pub write: WriteMode,
     #[serde(default)]
     pub backend: BackendSettings,
+}
+
+/// Who may replace or delete the objects of a bucket (administrators always may). Enforced by
+/// the gateway's service layer; storage only records each object's owner.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WriteMode {
+    /// Only the user who uploaded an object.
+    #[default]
+    Owner,
+    /// Every signed-in member (a team bucket, as the seed had).
+    Shared,
+}
+
+impl WriteMode {
+    /// `"owner"` or `"shared"`, as in config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Shared => "shared",
+        }
+    }
 }
 
 fn any_type() -> Vec<String> {

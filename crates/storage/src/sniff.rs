@@ -118,8 +118,9 @@ pub fn is_allowed(patterns: &[String], content_type: &str) -> bool {
     })
 }
 
-/// Whether a browser shows `content_type` without running anything in it. Everything else
-/// (SVG, HTML, XML, scripts, unknown types) is only ever served as a download.
+/// Whether a browser shows `content_type` without running anything in it: raster images,
+/// plain text, audio and video. Everything else (SVG, HTML, XML, PDF — viewers run its
+/// JavaScript —, scripts, unknown types) is only ever served as a download.
 pub fn renders_inline(content_type: &str) -> bool {
     const SAFE: &[&str] = &[
         "image/png",
@@ -134,7 +135,6 @@ pub fn renders_inline(content_type: &str) -> bool {
         "image/heic",
         "image/heif",
         "text/plain",
-        "application/pdf",
     ];
     let essence = content_type.split(';').next().unwrap_or("").trim();
     SAFE.contains(&essence) || essence.starts_with("video/") || essence.starts_with("audio/")
@@ -225,5 +225,11 @@ mod tests {
         assert!(!renders_inline("application/octet-stream"));
         assert!(renders_inline("image/png"));
         assert!(renders_inline("video/mp4"));
+    }
+
+    #[test]
+    fn pdf_is_served_as_a_download_because_viewers_run_its_scripts() {
+        assert!(!renders_inline("application/pdf"));
+        assert!(!renders_inline(sniff(b"%PDF-1.7\n")));
     }
 }

@@ -14,10 +14,11 @@ use crate::backend::{
     Backend, Layout, Placement, bucket_backend, check_disjoint, presign, system_backend,
 };
 use crate::error::from_opendal;
+use crate::owner::Owners;
 use crate::policy::PolicyCache;
 use crate::signing::{SignedUrl, Signer};
 use crate::sniff::is_valid_pattern;
-use crate::{BucketName, BucketSettings, Error, ObjectKey, Policy, Settings};
+use crate::{BucketName, BucketSettings, Error, ObjectKey, Policy, Settings, WriteMode};
 
 /// A bucket as the gateway shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub struct BucketInfo {
     pub policy: Policy,
     pub max_object_bytes: u64,
     pub allowed_types: Vec<String>,
+    /// Who may replace or delete its objects.
+    pub write: WriteMode,
     /// `"fs"`, `"s3"` or `"cos"`.
     pub backend: &'static str,
 }
@@ -66,6 +69,7 @@ struct Inner {
 pub(crate) struct Bucket {
     pub(crate) settings: BucketSettings,
     pub(crate) backend: Backend,
+    pub(crate) owners: Owners,
 }
 
 impl Storage {
@@ -101,18 +105,27 @@ impl Storage {
             registry.insert(name, bucket);
         }
         check_disjoint(&placements)?;
+        let system = system_backend(settings, &layout)?.op;
         let buckets = registry
             .into_iter()
             .map(|(name, bucket)| {
                 let backend = bucket_backend(settings, &layout, &name, &bucket.backend)?;
+                let owners = Owners::new(backend.user_metadata, &name, &system);
                 let settings = bucket.clone();
-                Ok((name, Bucket { settings, backend }))
+                Ok((
+                    name,
+                    Bucket {
+                        settings,
+                        backend,
+                        owners,
+                    },
+                ))
             })
             .collect::<Result<_, Error>>()?;
         Ok(Self {
             inner: Arc::new(Inner {
                 buckets,
-                system: system_backend(settings, &layout)?.op,
+                system,
                 signer: Signer::new(&signing_key)?,
                 policies: PolicyCache::default(),
             }),
@@ -245,6 +258,7 @@ impl Storage {
                 .unwrap_or(b.settings.policy),
             max_object_bytes: b.settings.max_object_bytes,
             allowed_types: b.settings.allowed_types.clone(),
+            write: b.settings.write,
             backend: b.settings.backend.kind(),
         }
     }

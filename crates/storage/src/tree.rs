@@ -10,8 +10,8 @@ use futures::{StreamExt, TryStreamExt};
 use opendal::{EntryMode, Operator};
 
 use crate::error::from_opendal;
-use crate::listing::{Candidate, Window};
 use crate::object_key::check_prefix;
+use crate::window::{Candidate, Window};
 use crate::{BucketName, Error, ObjectKey};
 
 /// How many folders are checked for objects at once.

@@ -8,18 +8,12 @@ use opendal::{Metadata, Operator};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::from_opendal;
+use crate::owner::check_owner;
 use crate::sniff::{SNIFF_BYTES, is_allowed, sniff};
 use crate::{BucketName, Error, ObjectKey, ObjectMeta, Storage};
 
 impl Storage {
-    /// Streams `body` into `key` (the stream need not be `Send`: actix payloads are not).
-    ///
-    /// Rejects a `declared_len` over the bucket's limit before reading; holds back the first
-    /// ≤ [`SNIFF_BYTES`] to find the content type and checks it against `allowed_types` before
-    /// anything is written; stops with `TooLarge` the moment the limit is passed. Memory stays
-    /// bounded: the sniffed prefix plus OpenDAL's chunk buffer. On any failure, a body error
-    /// (`Error::Body`) or a dropped future included, the writer is aborted: no object, no
-    /// temporary file, and an object already under `key` stays as it was.
+    /// Streams `body` into `key` and records no owner: [`Storage::write_as`] with `None`.
     pub async fn write<S, E>(
         &self,
         bucket: &BucketName,
@@ -31,7 +25,44 @@ impl Storage {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::error::Error,
     {
+        self.write_as(bucket, key, None, body, declared_len).await
+    }
+
+    /// Streams `body` into `key` (the stream need not be `Send`: actix payloads are not) and
+    /// records `owner` as the object's owner, also when it replaces another's object; `None`
+    /// records none. `owner` must be 1..=[`MAX_OWNER_BYTES`] ASCII letters, digits or `-` (a
+    /// UUID), else `Error::Internal` before anything is read.
+    ///
+    /// Where the owner is kept: see [`ObjectMeta::owner`]. On S3 and COS it is the object's
+    /// user metadata `owner` (`x-amz-meta-owner`, `x-cos-meta-owner`), sent with the upload,
+    /// multipart ones included: no extra request. On fs it is a record in the system area,
+    /// written right after the object is complete; if that fails the error is returned and the
+    /// new object stays, with no owner.
+    ///
+    /// Rejects a `declared_len` over the bucket's limit before reading; holds back the first
+    /// ≤ [`SNIFF_BYTES`] to find the content type and checks it against `allowed_types` before
+    /// anything is written; stops with `TooLarge` the moment the limit is passed. Memory stays
+    /// bounded: the sniffed prefix plus OpenDAL's chunk buffer. On any failure before the object
+    /// is complete, a body error (`Error::Body`) or a dropped future included, the writer is
+    /// aborted: no object, no temporary file, and an object already under `key` stays as it was.
+    ///
+    /// [`MAX_OWNER_BYTES`]: crate::MAX_OWNER_BYTES
+    pub async fn write_as<S, E>(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        owner: Option<&str>,
+        body: S,
+        declared_len: Option<u64>,
+    ) -> Result<ObjectMeta, Error>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::error::Error,
+    {
         let b = self.bucket_entry(bucket)?;
+        if let Some(owner) = owner {
+            check_owner(owner)?;
+        }
         let mut budget = Budget {
             limit: b.settings.max_object_bytes,
             used: 0,
@@ -59,6 +90,7 @@ impl Storage {
         if b.backend.op.info().capability().write_with_content_type {
             options.content_type = Some(content_type.to_owned());
         }
+        options.user_metadata = b.owners.user_metadata(owner);
         let mut writer =
             DetachedWriter::spawn(b.backend.op.clone(), key.as_str().to_owned(), options);
         let sent = async {
@@ -87,7 +119,10 @@ impl Storage {
             Some(_) => m,
             None => b.backend.op.stat(key.as_str()).await.map_err(oops)?,
         };
-        ObjectMeta::new(key.clone(), &m, content_type.to_owned())
+        let mut meta = ObjectMeta::new(key.clone(), &m, content_type.to_owned())?;
+        b.owners.record(key, owner, &meta.etag).await?;
+        meta.owner = owner.map(str::to_owned);
+        Ok(meta)
     }
 }
 

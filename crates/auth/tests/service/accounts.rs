@@ -33,7 +33,7 @@ async fn a_registered_user_logs_in_with_phone_or_email_and_gets_working_tokens(b
         assert_eq!(pair.expires_in, t.settings.access_token_ttl_secs);
         let p = t.principal(&pair).await;
         assert_eq!(p.user_id, user.id);
-        assert_eq!(p.session_id, pair.session_id);
+        assert_eq!(p.session_id(), Some(pair.session_id.as_str()));
     }
     assert_eq!(t.auth.user(user.id).await.expect("user"), user);
 }

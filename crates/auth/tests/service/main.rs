@@ -24,7 +24,10 @@ macro_rules! both_backends {
 }
 
 mod accounts;
+mod admin;
+mod api_tokens;
 mod outage;
+mod registration;
 mod sessions;
 mod store;
 mod support;

@@ -59,9 +59,13 @@ async fn session_keys_live_under_the_prefix_and_expire() {
     assert!(!hash.contains(&pair.refresh_token), "only a hash is stored");
     assert!(!hash.contains(PASSWORD));
 
-    let _ = t
+    let alice = t
         .auth
-        .login("alice@example.com", "wrong", no_device(), None)
+        .user(t.principal(&pair).await.user_id)
+        .await
+        .expect("user");
+    let _ = t
+        .try_login("alice@example.com", "wrong", Some("192.0.2.1"))
         .await;
     let keys = redis.command("KEYS *");
     for line in keys
@@ -73,7 +77,19 @@ async fn session_keys_live_under_the_prefix_and_expire() {
             "key outside prefix: {line}"
         );
     }
-    assert!(keys.contains("login-failures:email:alice@example.com"));
+    for key in [
+        format!("user-sessions:{}", alice.id),
+        format!("user-state:{}", alice.id),
+        format!("throttle:account:{}", alice.id),
+        format!("throttle:pair:account:{}:192.0.2.1", alice.id),
+        "throttle:ip:192.0.2.1".to_owned(),
+    ] {
+        assert!(keys.contains(&key), "{key} missing in {keys}");
+    }
+    assert!(
+        !keys.contains("alice@example.com"),
+        "no identifier in a key"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,13 +97,24 @@ async fn a_redis_outage_fails_closed_and_the_service_recovers_when_redis_returns
     let mut t = TestAuth::spawn(Backend::Redis).await;
     t.register("13812345678", "alice@example.com").await;
     let pair = t.login("alice@example.com").await;
-    t.principal(&pair).await;
+    let p = t.principal(&pair).await;
+    let api_token = t
+        .auth
+        .create_token(&p, "ci", vec![auth::Scope::Upload], None)
+        .await
+        .expect("token");
+    t.auth
+        .authenticate(&api_token.secret)
+        .await
+        .expect("token works");
 
     t.redis.as_mut().expect("redis").stop();
 
     let started = Instant::now();
     let r = t.auth.authenticate(&pair.access_token).await;
     assert!(matches!(r, Err(Error::Unavailable(_))), "{r:?}");
+    let r = t.auth.authenticate(&api_token.secret).await;
+    assert!(matches!(r, Err(Error::Unavailable(_))), "token: {r:?}");
     let r = t
         .auth
         .login("alice@example.com", PASSWORD, no_device(), None)
@@ -106,8 +133,10 @@ async fn a_redis_outage_fails_closed_and_the_service_recovers_when_redis_returns
     t.redis.as_mut().expect("redis").restart();
 
     eventually(Duration::from_secs(10), || t.auth.ping()).await;
-    // The restarted Redis is empty: old sessions are gone, so their tokens are refused.
+    // The restarted Redis is empty: old sessions and API tokens are gone, so they are refused.
     let r = t.auth.authenticate(&pair.access_token).await;
+    assert!(matches!(r, Err(Error::SessionRevoked)), "{r:?}");
+    let r = t.auth.authenticate(&api_token.secret).await;
     assert!(matches!(r, Err(Error::SessionRevoked)), "{r:?}");
     let (_, fresh) = t
         .auth

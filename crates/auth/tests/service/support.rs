@@ -1,7 +1,9 @@
 //! Test support: an `Auth` over a fresh temporary storage directory with either session backend;
 //! for Redis a real `redis-server` per test (from `testkit`) on a free loopback port.
 
-use auth::{Auth, Device, NewAccount, Principal, Role, SessionBackend, Settings, TokenPair, User};
+use auth::{
+    Auth, Device, Error, NewAccount, Principal, Role, SessionBackend, Settings, TokenPair, User,
+};
 use tempfile::TempDir;
 pub use testkit::RedisServer;
 
@@ -41,8 +43,12 @@ pub struct TestAuth {
 
 impl TestAuth {
     pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, settings()).await
+    }
+
+    /// Like `spawn` with other settings.
+    pub async fn spawn_with(backend: Backend, settings: Settings) -> Self {
         let dir = TempDir::new().expect("temp dir");
-        let settings = settings();
         let key_prefix = format!("test-{}:", uuid::Uuid::new_v4().simple());
         let (redis, sessions) = match backend {
             Backend::Memory => (None, SessionBackend::Memory),
@@ -105,6 +111,70 @@ impl TestAuth {
         pair
     }
 
+    /// A login from `ip` with `password`, as it turns out.
+    pub async fn try_login(
+        &self,
+        login: &str,
+        password: &str,
+        ip: Option<&str>,
+    ) -> Result<(User, TokenPair), Error> {
+        let device = Device {
+            user_agent: None,
+            ip: ip.map(Into::into),
+        };
+        self.auth.login(login, password, device, None).await
+    }
+
+    /// Every key under the prefix with its value, as text (Redis only; empty for Memory).
+    pub async fn redis_dump(&self) -> String {
+        let Some(server) = &self.redis else {
+            return String::new();
+        };
+        let client = redis::Client::open(server.url()).expect("client");
+        let mut con = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("connection");
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg("*")
+            .query_async(&mut con)
+            .await
+            .expect("keys");
+        let mut dump = String::new();
+        for key in keys {
+            let kind: String = redis::cmd("TYPE")
+                .arg(&key)
+                .query_async(&mut con)
+                .await
+                .expect("type");
+            let command = match kind.as_str() {
+                "hash" => "HGETALL",
+                "set" => "SMEMBERS",
+                "zset" => "ZRANGE",
+                _ => "GET",
+            };
+            let mut cmd = redis::cmd(command);
+            cmd.arg(&key);
+            if command == "ZRANGE" {
+                cmd.arg(0).arg(-1);
+            }
+            let values: redis::Value = cmd.query_async(&mut con).await.expect("value");
+            dump.push_str(&format!("{key} => {values:?}\n"));
+        }
+        dump
+    }
+
+    /// Seconds until `key` (under the prefix) expires in Redis; -2 if missing, -1 if none.
+    pub fn redis_ttl(&self, key: &str) -> i64 {
+        let server = self.redis.as_ref().expect("redis");
+        server
+            .command(&format!("TTL {}{key}", self.key_prefix))
+            .trim()
+            .trim_start_matches(':')
+            .parse()
+            .expect("integer reply")
+    }
+
     pub async fn principal(&self, pair: &TokenPair) -> Principal {
         self.auth
             .authenticate(&pair.access_token)
@@ -126,4 +196,19 @@ pub fn account(phone: &str, email: &str) -> NewAccount {
 
 pub fn no_device() -> Device {
     Device::default()
+}
+
+pub fn from_ip(ip: &str) -> Device {
+    Device {
+        user_agent: None,
+        ip: Some(ip.into()),
+    }
+}
+
+/// Asserts `r` is `TooManyAttempts` and returns its `retry_after_secs`.
+pub fn refused<T: std::fmt::Debug>(r: Result<T, Error>) -> u64 {
+    match r {
+        Err(Error::TooManyAttempts { retry_after_secs }) => retry_after_secs,
+        other => panic!("expected TooManyAttempts, got {other:?}"),
+    }
 }

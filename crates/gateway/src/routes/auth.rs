@@ -1,14 +1,15 @@
 //! `/api/v1/auth/*` and `/api/v1/me`.
 
-use actix_web::{HttpRequest, HttpResponse, web};
-use auth::{Auth, NewAccount, Role};
+use actix_web::{HttpResponse, web};
+use auth::{NewAccount, Role};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::resource;
+use crate::body::Json;
 use crate::envelope;
 use crate::error::ApiError;
-use crate::identity::{Authenticated, device};
+use crate::service::{Caller, Service};
 use crate::views::{SessionView, Shape, TokenView, UserView};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -28,26 +29,30 @@ pub struct RegisterForm {
     email: String,
     password: String,
     name: Option<String>,
+    /// An invitation code, when `auth.registration = "invite"`.
+    invitation: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterForm,
     responses((status = 201, description = "the new user"), (status = 409, description = "account_exists"),
               (status = 422, description = "validation_failed, with data.fields")))]
 pub async fn register(
-    form: web::Json<RegisterForm>,
-    auth: web::Data<Auth>,
+    caller: Caller,
+    form: Json<RegisterForm>,
+    service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
     let form = form.into_inner();
-    let user = auth
-        .sign_up(NewAccount {
-            phone: form.phone,
-            email: form.email,
-            password: form.password,
-            name: form.name,
-            tfs: None,
-            role: Role::User,
-        })
+    let account = NewAccount {
+        phone: form.phone,
+        email: form.email,
+        password: form.password,
+        name: form.name,
+        tfs: None,
+        role: Role::User,
+    };
+    let user = service
+        .register(&caller, account, form.invitation.as_deref())
         .await?;
     Ok(envelope::created(shape.one(&UserView::from(&user))?))
 }
@@ -63,13 +68,13 @@ pub struct LoginForm {
     responses((status = 200, description = "accessToken, refreshToken, tokenType, expiresIn, user"),
               (status = 401, description = "invalid_credentials"), (status = 429, description = "too_many_attempts")))]
 pub async fn login(
-    req: HttpRequest,
-    form: web::Json<LoginForm>,
-    auth: web::Data<Auth>,
+    caller: Caller,
+    form: Json<LoginForm>,
+    service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    let (user, pair) = auth
-        .login(&form.login, &form.password, device(&req), None)
+    let (user, pair) = service
+        .login(&caller, &form.login, &form.password, None)
         .await?;
     let user = shape.one(&UserView::from(&user))?;
     Ok(envelope::ok(TokenView::new(&pair, Some(user))))
@@ -84,20 +89,17 @@ pub struct RefreshForm {
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshForm,
     responses((status = 200, description = "a new token pair"), (status = 401, description = "session_revoked when a spent token is reused")))]
 pub async fn refresh(
-    form: web::Json<RefreshForm>,
-    auth: web::Data<Auth>,
+    form: Json<RefreshForm>,
+    service: web::Data<Service>,
 ) -> Result<HttpResponse, ApiError> {
-    let pair = auth.refresh(&form.refresh_token).await?;
+    let pair = service.refresh(&form.refresh_token).await?;
     Ok(envelope::ok(TokenView::new(&pair, None)))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 200, description = "the session has ended")))]
-pub async fn logout(
-    Authenticated(principal): Authenticated,
-    auth: web::Data<Auth>,
-) -> Result<HttpResponse, ApiError> {
-    auth.logout(&principal).await?;
+pub async fn logout(caller: Caller, service: web::Data<Service>) -> Result<HttpResponse, ApiError> {
+    service.logout(&caller).await?;
     Ok(envelope::ok(serde_json::json!({})))
 }
 
@@ -111,11 +113,12 @@ pub struct PasswordForm {
 #[utoipa::path(put, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordForm,
     responses((status = 200, description = "changed; every other session is revoked")))]
 pub async fn change_password(
-    Authenticated(principal): Authenticated,
-    form: web::Json<PasswordForm>,
-    auth: web::Data<Auth>,
+    caller: Caller,
+    form: Json<PasswordForm>,
+    service: web::Data<Service>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.change_password(&principal, &form.old_password, &form.new_password)
+    service
+        .change_password(&caller, &form.old_password, &form.new_password)
         .await?;
     Ok(envelope::ok(serde_json::json!({})))
 }
@@ -123,11 +126,11 @@ pub async fn change_password(
 #[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth",
     responses((status = 200, description = "the caller's sessions")))]
 pub async fn list_sessions(
-    Authenticated(principal): Authenticated,
-    auth: web::Data<Auth>,
+    caller: Caller,
+    service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    let sessions = auth.sessions(&principal).await?;
+    let sessions = service.sessions(&caller).await?;
     let views: Vec<SessionView> = sessions.iter().map(SessionView::from).collect();
     Ok(envelope::ok(
         serde_json::json!({ "items": shape.many(&views)? }),
@@ -138,21 +141,21 @@ pub async fn list_sessions(
     params(("id" = String, Path, description = "session id")),
     responses((status = 200, description = "revoked"), (status = 404, description = "session_not_found")))]
 pub async fn revoke_session(
-    Authenticated(principal): Authenticated,
+    caller: Caller,
     id: web::Path<String>,
-    auth: web::Data<Auth>,
+    service: web::Data<Service>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.revoke_session(&principal, &id).await?;
+    service.revoke_session(&caller, &id).await?;
     Ok(envelope::ok(serde_json::json!({ "id": id.into_inner() })))
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth",
     responses((status = 200, description = "the current user"), (status = 401, description = "missing or bad token")))]
 pub async fn me(
-    Authenticated(principal): Authenticated,
-    auth: web::Data<Auth>,
+    caller: Caller,
+    service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    let user = auth.user(principal.user_id).await?;
+    let user = service.me(&caller).await?;
     Ok(envelope::ok(shape.one(&UserView::from(&user))?))
 }

@@ -2,14 +2,14 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use storage::{Policy, Storage};
+use storage::Policy;
 use utoipa::{IntoParams, ToSchema};
 
-use super::access::ensure_admin;
 use super::{BucketPath, page_of, resource};
+use crate::body::Json;
 use crate::envelope;
 use crate::error::ApiError;
-use crate::identity::Authenticated;
+use crate::service::{Caller, Service};
 use crate::views::{BucketView, PolicyView, Shape};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -32,12 +32,11 @@ pub struct PageQuery {
 #[utoipa::path(get, path = "/api/v1/buckets", tag = "buckets", params(PageQuery),
     responses((status = 200, description = "{items, total}: name, policy, limits")))]
 pub async fn list_buckets(
-    _caller: Authenticated,
     query: web::Query<PageQuery>,
-    storage: web::Data<Storage>,
+    service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    let buckets = storage.buckets();
+    let buckets = service.buckets();
     let size = shape.page_size(query.page_size);
     let page = query.page_num.unwrap_or(1).max(1);
     let views: Vec<BucketView> = page_of(buckets.iter().map(BucketView::from), size, page);
@@ -50,12 +49,11 @@ pub async fn list_buckets(
 #[utoipa::path(get, path = "/api/v1/buckets/{bucket}/policy", tag = "buckets",
     params(("bucket" = String, Path)), responses((status = 200, description = "{bucket, policy}")))]
 pub async fn get_policy(
-    _caller: Authenticated,
     BucketPath(bucket): BucketPath,
-    storage: web::Data<Storage>,
+    service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    let policy = storage.policy(&bucket).await?;
+    let policy = service.policy(&bucket).await?;
     Ok(envelope::ok(shape.one(&PolicyView::new(&bucket, policy))?))
 }
 
@@ -69,14 +67,13 @@ pub struct PolicyForm {
     params(("bucket" = String, Path)),
     responses((status = 200, description = "the bucket with its new policy"), (status = 403, description = "admin_required")))]
 pub async fn set_policy(
-    Authenticated(principal): Authenticated,
+    caller: Caller,
     BucketPath(bucket): BucketPath,
-    form: web::Json<PolicyForm>,
-    storage: web::Data<Storage>,
+    form: Json<PolicyForm>,
+    service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    ensure_admin(&principal)?;
     let policy: Policy = form.policy.parse()?;
-    let info = storage.set_policy(&bucket, policy).await?;
+    let info = service.set_policy(&caller, &bucket, policy).await?;
     Ok(envelope::ok(shape.one(&BucketView::from(&info))?))
 }

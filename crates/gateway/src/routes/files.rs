@@ -3,11 +3,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use storage::{Policy, Storage};
 
 use super::serve::{self, Caching};
 use super::{ObjectPath, resource};
 use crate::error::ApiError;
+use crate::service::{Caller, ReadGrant, Service};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -33,21 +33,20 @@ pub struct SignatureQuery {
               (status = 404, description = "object_not_found")))]
 pub async fn file(
     req: HttpRequest,
+    caller: Caller,
     ObjectPath { bucket, key }: ObjectPath,
     query: web::Query<SignatureQuery>,
-    storage: web::Data<Storage>,
+    service: web::Data<Service>,
 ) -> Result<HttpResponse, ApiError> {
-    let caching = match storage.policy(&bucket).await? {
-        Policy::PublicRead => Caching::Public,
-        Policy::Private => {
-            match (query.expires, &query.signature) {
-                (Some(expires), Some(signature)) => {
-                    storage.verify(&bucket, &key, expires, signature)?
-                }
-                _ => super::access::ensure_read(&req, &storage, &bucket).await?,
-            }
-            Caching::Private
-        }
+    let grant = match (query.expires, query.signature.as_deref()) {
+        (Some(expires), Some(signature)) => ReadGrant::Signature { expires, signature },
+        _ => ReadGrant::Caller(&caller),
     };
-    serve::object(&req, &storage, &bucket, &key, caching).await
+    let served = serve::read(&req, &service, grant, &bucket, &key).await?;
+    let caching = if served.public {
+        Caching::Public
+    } else {
+        Caching::Private
+    };
+    Ok(serve::respond(&req, served, caching))
 }

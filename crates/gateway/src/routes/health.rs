@@ -2,13 +2,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use auth::Auth;
-use storage::Storage;
 
 use super::resource;
 use crate::envelope::{self, Envelope};
 use crate::error::{ApiError, Code};
 use crate::metrics::Metrics;
+use crate::service::Service;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(web::get().to(healthz)))
@@ -23,7 +22,8 @@ pub async fn healthz() -> HttpResponse {
 
 #[utoipa::path(get, path = "/readyz", tag = "ops",
     responses((status = 200, description = "every dependency answers"), (status = 503, description = "data.failing names what does not")))]
-pub async fn readyz(storage: web::Data<Storage>, auth: web::Data<Auth>) -> HttpResponse {
+pub async fn readyz(service: web::Data<Service>) -> HttpResponse {
+    let (storage, auth) = (service.storage(), service.auth());
     let mut checks = serde_json::Map::new();
     let mut failing = Vec::new();
     for (name, result) in storage.check().await {

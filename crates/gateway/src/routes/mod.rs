@@ -1,7 +1,7 @@
 //! Route modules, one per resource, each with `configure`; this module puts them together and
 //! holds what every route shares: extractor error handling and the 404/405 answers.
 
-mod access;
+mod admin;
 mod auth;
 mod buckets;
 pub mod compat;
@@ -11,9 +11,10 @@ mod health;
 mod objects;
 mod paths;
 mod serve;
+mod tokens;
 mod upload;
 
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, Resource, web};
 
 use crate::error::{ApiError, Code};
@@ -29,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .configure(auth::configure)
+                .configure(tokens::configure)
+                .configure(admin::configure)
                 .configure(buckets::configure)
                 .configure(objects::configure),
         )
@@ -52,28 +55,6 @@ async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> 
         Code::MethodNotAllowed,
         format!("{} is not allowed on {}", req.method(), req.path()),
     ))
-}
-
-pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(|err, _req| {
-            let api = match &err {
-                JsonPayloadError::Overflow { limit }
-                | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
-                    Code::PayloadTooLarge,
-                    format!("JSON bodies are limited to {limit} bytes"),
-                ),
-                JsonPayloadError::ContentType => ApiError::new(
-                    Code::MalformedJson,
-                    "expected Content-Type: application/json",
-                ),
-                other => {
-                    ApiError::new(Code::MalformedJson, format!("malformed JSON body: {other}"))
-                }
-            };
-            api.into()
-        })
 }
 
 pub fn query_config() -> web::QueryConfig {

@@ -6,20 +6,16 @@ use actix_multipart::Multipart;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use storage::{Entry, ListQuery, PageNumber, Storage};
+use storage::{Entry, ListQuery, PageNumber};
 use utoipa::{IntoParams, ToSchema};
 
-use super::access::{ensure_bucket_exists, ensure_read};
 use super::serve::{self, Caching};
-use super::{BucketPath, ObjectPath, object_key, resource, upload};
+use super::{BucketPath, ObjectPath, resource, upload};
+use crate::body::Json;
 use crate::envelope;
 use crate::error::{ApiError, Code};
-use crate::identity::Authenticated;
-use crate::metrics::Metrics;
+use crate::service::{Caller, ListRequest, Listing, ReadGrant, Service};
 use crate::views::{DeletionView, Links, ListView, ObjectView, Shape, SignedLinkView, UploadView};
-
-/// Most keys one batch delete takes.
-pub const MAX_BATCH_KEYS: usize = 1000;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -57,14 +53,13 @@ pub struct ListParams {
     params(("bucket" = String, Path), ListParams),
     responses((status = 200, description = "{items, folders, nextCursor} or, with pageNum, {items, folders, total}")))]
 pub async fn list(
-    req: HttpRequest,
+    caller: Caller,
     BucketPath(bucket): BucketPath,
     params: web::Query<ListParams>,
-    storage: web::Data<Storage>,
+    service: web::Data<Service>,
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    ensure_read(&req, &storage, &bucket).await?;
     let params = params.into_inner();
     let delimiter = match params.delimiter.as_deref() {
         None | Some("") => false,
@@ -78,39 +73,44 @@ pub async fn list(
     };
     let prefix = params.prefix.unwrap_or_default();
     let page_size = shape.page_size(params.page_size);
-    let view = if let Some(number) = params.page_num {
-        let page = PageNumber::Page {
-            size: page_size,
-            number: number.max(1),
-        };
-        let numbered = storage
-            .list_numbered(&bucket, &prefix, delimiter, page)
-            .await?;
-        let (items, folders) = split_entries(&bucket, numbered.entries, &links);
-        ListView {
-            items: shape.many(&items)?,
-            folders,
-            next_cursor: None,
-            total: Some(numbered.total),
-        }
-    } else {
-        let query = ListQuery {
+    let request = match params.page_num {
+        Some(number) => ListRequest::Numbered {
+            prefix,
+            delimiter,
+            page: PageNumber::Page {
+                size: page_size,
+                number: number.max(1),
+            },
+        },
+        None => ListRequest::Cursor(ListQuery {
             prefix,
             delimiter,
             page_size,
             cursor: params.cursor,
-        };
-        let page = storage.list(&bucket, &query).await?;
-        let items: Vec<ObjectView> = page
-            .items
-            .iter()
-            .map(|m| ObjectView::new(&bucket, m, &links))
-            .collect();
-        ListView {
-            items: shape.many(&items)?,
-            folders: page.folders,
-            next_cursor: page.next_cursor,
-            total: None,
+        }),
+    };
+    let view = match service.list(&caller, &bucket, request).await? {
+        Listing::Numbered(numbered) => {
+            let (items, folders) = split_entries(&bucket, numbered.entries, &links);
+            ListView {
+                items: shape.many(&items)?,
+                folders,
+                next_cursor: None,
+                total: Some(numbered.total),
+            }
+        }
+        Listing::Cursor(page) => {
+            let items: Vec<ObjectView> = page
+                .items
+                .iter()
+                .map(|m| ObjectView::new(&bucket, m, &links))
+                .collect();
+            ListView {
+                items: shape.many(&items)?,
+                folders: page.folders,
+                next_cursor: page.next_cursor,
+                total: None,
+            }
         }
     };
     Ok(envelope::ok(view))
@@ -143,26 +143,17 @@ pub struct UploadParams {
     request_body(content_type = "multipart/form-data", description = "one or more `file` fields, optional `folder`"),
     responses((status = 201, description = "the stored object with url, markdown and html (several: {items})"),
               (status = 413, description = "payload_too_large"), (status = 415, description = "unsupported_media_type")))]
-#[allow(clippy::too_many_arguments)]
 pub async fn upload_multipart(
-    _caller: Authenticated,
+    caller: Caller,
     BucketPath(bucket): BucketPath,
     params: web::Query<UploadParams>,
     payload: Multipart,
-    storage: web::Data<Storage>,
-    metrics: web::Data<Metrics>,
+    service: web::Data<Service>,
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    ensure_bucket_exists(&storage, &bucket)?;
-    let stored = upload::multipart(
-        &storage,
-        &metrics,
-        &bucket,
-        params.into_inner().folder,
-        payload,
-    )
-    .await?;
+    let mut files = upload::MultipartFiles::new(payload, params.into_inner().folder);
+    let stored = service.upload(&caller, &bucket, &mut files).await?;
     let views: Vec<UploadView> = stored
         .iter()
         .map(|m| UploadView::new(&bucket, m, &links))
@@ -181,21 +172,19 @@ pub async fn upload_multipart(
 #[allow(clippy::too_many_arguments)]
 pub async fn put_object(
     req: HttpRequest,
-    _caller: Authenticated,
+    caller: Caller,
     ObjectPath { bucket, key }: ObjectPath,
     body: web::Payload,
-    storage: web::Data<Storage>,
-    metrics: web::Data<Metrics>,
+    service: web::Data<Service>,
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    ensure_bucket_exists(&storage, &bucket)?;
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let meta = upload::raw(&storage, &metrics, &bucket, &key, declared, body).await?;
+    let meta = service.put(&caller, &bucket, &key, body, declared).await?;
     Ok(envelope::created(
         shape.one(&UploadView::new(&bucket, &meta, &links))?,
     ))
@@ -207,22 +196,23 @@ pub async fn put_object(
               (status = 304, description = "not modified"), (status = 404, description = "object_not_found")))]
 pub async fn get_object(
     req: HttpRequest,
+    caller: Caller,
     ObjectPath { bucket, key }: ObjectPath,
-    storage: web::Data<Storage>,
+    service: web::Data<Service>,
 ) -> Result<HttpResponse, ApiError> {
-    ensure_read(&req, &storage, &bucket).await?;
-    serve::object(&req, &storage, &bucket, &key, Caching::Private).await
+    let served = serve::read(&req, &service, ReadGrant::Caller(&caller), &bucket, &key).await?;
+    Ok(serve::respond(&req, served, Caching::Private))
 }
 
 #[utoipa::path(delete, path = "/api/v1/buckets/{bucket}/objects/{key}", tag = "objects",
     params(("bucket" = String, Path), ("key" = String, Path)),
     responses((status = 200, description = "deleted"), (status = 404, description = "object_not_found")))]
 pub async fn delete_object(
-    _caller: Authenticated,
+    caller: Caller,
     ObjectPath { bucket, key }: ObjectPath,
-    storage: web::Data<Storage>,
+    service: web::Data<Service>,
 ) -> Result<HttpResponse, ApiError> {
-    storage.delete(&bucket, &key).await?;
+    service.delete(&caller, &bucket, &key).await?;
     Ok(envelope::ok(
         serde_json::json!({ "key": key.to_string(), "deleted": true }),
     ))
@@ -237,34 +227,19 @@ pub struct DeleteManyForm {
     params(("bucket" = String, Path)),
     responses((status = 200, description = "{items: [{key, deleted, code?, msg?}]}")))]
 pub async fn delete_many(
-    _caller: Authenticated,
+    caller: Caller,
     BucketPath(bucket): BucketPath,
-    form: web::Json<DeleteManyForm>,
-    storage: web::Data<Storage>,
+    form: Json<DeleteManyForm>,
+    service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    ensure_bucket_exists(&storage, &bucket)?;
-    let raw = form.into_inner().keys;
-    if raw.is_empty() || raw.len() > MAX_BATCH_KEYS {
-        return Err(ApiError::new(
-            Code::BadRequest,
-            format!("keys must hold 1 to {MAX_BATCH_KEYS} keys"),
-        ));
-    }
-    let mut items = Vec::with_capacity(raw.len());
-    let mut valid = Vec::new();
-    for key in raw {
-        match object_key(key.clone()) {
-            Ok(k) => valid.push(k),
-            Err(e) => items.push(DeletionView::new(&key, Err(e))),
-        }
-    }
-    for (key, result) in storage.delete_many(&bucket, valid).await? {
-        items.push(DeletionView::new(
-            key.as_ref(),
-            result.map_err(ApiError::from),
-        ));
-    }
+    let results = service
+        .delete_many(&caller, &bucket, form.into_inner().keys)
+        .await?;
+    let items: Vec<DeletionView> = results
+        .into_iter()
+        .map(|(key, result)| DeletionView::new(&key, result))
+        .collect();
     Ok(envelope::ok(
         serde_json::json!({ "items": shape.many(&items)? }),
     ))
@@ -274,14 +249,13 @@ pub async fn delete_many(
     params(("bucket" = String, Path), ("key" = String, Path)),
     responses((status = 200, description = "size, contentType, etag, lastModified, url")))]
 pub async fn info(
-    req: HttpRequest,
+    caller: Caller,
     ObjectPath { bucket, key }: ObjectPath,
-    storage: web::Data<Storage>,
+    service: web::Data<Service>,
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    ensure_read(&req, &storage, &bucket).await?;
-    let meta = storage.stat(&bucket, &key).await?;
+    let meta = service.stat(&caller, &bucket, &key).await?;
     Ok(envelope::ok(
         shape.one(&ObjectView::new(&bucket, &meta, &links))?,
     ))
@@ -301,16 +275,16 @@ pub const DEFAULT_SIGN_SECS: u64 = 3600;
     params(("bucket" = String, Path), ("key" = String, Path)),
     responses((status = 200, description = "{url, expiresAt}"), (status = 404, description = "object_not_found")))]
 pub async fn sign(
-    _caller: Authenticated,
+    caller: Caller,
     ObjectPath { bucket, key }: ObjectPath,
-    form: web::Json<SignForm>,
-    storage: web::Data<Storage>,
+    form: Json<SignForm>,
+    service: web::Data<Service>,
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
     let expires_in = form.expires_in.unwrap_or(DEFAULT_SIGN_SECS);
-    let signed = storage
-        .signed_link(&bucket, &key, Duration::from_secs(expires_in))
+    let signed = service
+        .sign(&caller, &bucket, &key, Duration::from_secs(expires_in))
         .await?;
     let view = SignedLinkView::new(&links, &bucket, &key, &signed)?;
     Ok(envelope::ok(shape.one(&view)?))

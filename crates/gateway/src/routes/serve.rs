@@ -8,9 +8,10 @@ use actix_web::http::header::{
 };
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
-use storage::{BucketName, ByteRange, ObjectKey, ObjectMeta, Storage};
+use storage::{BucketName, ByteRange, ObjectKey, ObjectMeta};
 
 use crate::error::ApiError;
+use crate::service::{Found, ReadGrant, Served, Service};
 
 /// How long caches may keep what they got.
 #[derive(Debug, Clone, Copy)]
@@ -19,46 +20,55 @@ pub enum Caching {
     Private,
 }
 
-pub async fn object(
+/// Reads what a GET or HEAD asks for (the `Range` of a GET) through the service.
+pub async fn read(
     req: &HttpRequest,
-    storage: &Storage,
+    service: &Service,
+    grant: ReadGrant<'_>,
     bucket: &BucketName,
     key: &ObjectKey,
-    caching: Caching,
-) -> Result<HttpResponse, ApiError> {
-    if req.method() == Method::HEAD {
-        let meta = storage.stat(bucket, key).await?;
-        if let Some(not_modified) = not_modified(req, &meta, caching) {
-            return Ok(not_modified);
+) -> Result<Served, ApiError> {
+    let head = req.method() == Method::HEAD;
+    let range = if head { None } else { requested_range(req) };
+    service.read(grant, bucket, key, range, head).await
+}
+
+/// The answer for what [`read`] found: 200, 206 with `Content-Range`, or 304 when the client's
+/// copy is fresh (RFC 9110 §13.1); a HEAD announces the length and sends no body.
+pub fn respond(req: &HttpRequest, served: Served, caching: Caching) -> HttpResponse {
+    match served.object {
+        Found::Meta(meta) => {
+            if let Some(not_modified) = not_modified(req, &meta, caching) {
+                return not_modified;
+            }
+            let nothing = futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>();
+            base(StatusCode::OK, &meta, caching)
+                .no_chunking(meta.size)
+                .streaming(nothing)
         }
-        // The length is announced; a HEAD body is never sent.
-        let nothing = futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>();
-        return Ok(base(StatusCode::OK, &meta, caching)
-            .no_chunking(meta.size)
-            .streaming(nothing));
+        Found::Body(body) => {
+            if let Some(not_modified) = not_modified(req, &body.meta, caching) {
+                return not_modified;
+            }
+            let (status, len) = match &body.range {
+                Some(r) => (StatusCode::PARTIAL_CONTENT, r.end - r.start),
+                None => (StatusCode::OK, body.meta.size),
+            };
+            let mut res = base(status, &body.meta, caching);
+            if let Some(r) = &body.range {
+                res.insert_header((
+                    header::CONTENT_RANGE,
+                    format!(
+                        "bytes {}-{}/{}",
+                        r.start,
+                        r.end.saturating_sub(1),
+                        body.meta.size
+                    ),
+                ));
+            }
+            res.no_chunking(len).streaming(body.stream)
+        }
     }
-    let range = requested_range(req);
-    let body = storage.read(bucket, key, range).await?;
-    if let Some(not_modified) = not_modified(req, &body.meta, caching) {
-        return Ok(not_modified);
-    }
-    let (status, len) = match &body.range {
-        Some(r) => (StatusCode::PARTIAL_CONTENT, r.end - r.start),
-        None => (StatusCode::OK, body.meta.size),
-    };
-    let mut res = base(status, &body.meta, caching);
-    if let Some(r) = &body.range {
-        res.insert_header((
-            header::CONTENT_RANGE,
-            format!(
-                "bytes {}-{}/{}",
-                r.start,
-                r.end.saturating_sub(1),
-                body.meta.size
-            ),
-        ));
-    }
-    Ok(res.no_chunking(len).streaming(body.stream))
 }
 
 fn base(status: StatusCode, meta: &ObjectMeta, caching: Caching) -> actix_web::HttpResponseBuilder {

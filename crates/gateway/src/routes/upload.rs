@@ -1,97 +1,74 @@
-//! Streams uploads from the socket to storage: multipart `file` fields or a raw body. Nothing
-//! is buffered beyond what storage needs to sniff the type; limits are enforced while streaming.
+//! Reads the files of a multipart upload one after the other: each `file` field (its file name,
+//! under the `folder` given before it or in the query, is its key), skipping other fields.
+//! Nothing is buffered: each field's body goes to storage as it arrives.
 
-use actix_multipart::{Field, Multipart};
+use actix_multipart::{Field, Multipart, MultipartError};
 use futures::StreamExt;
-use storage::{BucketName, ObjectKey, ObjectMeta, Storage};
+use storage::ObjectKey;
 
 use crate::error::{ApiError, Code};
-use crate::metrics::Metrics;
+use crate::service::{Incoming, IncomingFiles};
 
+/// Longest `folder` field, in bytes.
 const MAX_FOLDER_BYTES: usize = 1024;
 
-/// Stores every `file` field of a multipart body under `folder`. A `folder` field counts for
-/// the files after it. If one file fails, the failure is answered and the objects this request
-/// created are removed again; an object it replaced keeps its new, complete content (the old
-/// bytes are gone once the replacement is written).
-pub async fn multipart(
-    storage: &Storage,
-    metrics: &Metrics,
-    bucket: &BucketName,
-    mut folder: Option<String>,
-    mut payload: Multipart,
-) -> Result<Vec<ObjectMeta>, ApiError> {
-    let mut stored: Vec<ObjectMeta> = Vec::new();
-    let mut created: Vec<ObjectKey> = Vec::new();
-    let result = async {
-        while let Some(field) = payload.next().await {
-            let field = field.map_err(bad_multipart)?;
+/// The `file` fields of a multipart body, as [`IncomingFiles`].
+pub struct MultipartFiles {
+    payload: Multipart,
+    folder: Option<String>,
+}
+
+impl MultipartFiles {
+    /// `folder` is the default folder (query or header); a `folder` field overrides it for the
+    /// files after it.
+    pub fn new(payload: Multipart, folder: Option<String>) -> Self {
+        Self { payload, folder }
+    }
+}
+
+impl IncomingFiles for MultipartFiles {
+    type Body = Field;
+    type BodyError = MultipartError;
+
+    async fn next_file(&mut self) -> Option<Result<Incoming<Field>, ApiError>> {
+        loop {
+            let field = match self.payload.next().await? {
+                Ok(field) => field,
+                Err(e) => return Some(Err(bad_multipart(e))),
+            };
             match field.name() {
                 Some("file") => {
-                    let key = key_for(&field, folder.as_deref())?;
-                    let existed = storage.stat(bucket, &key).await.is_ok();
-                    let meta = storage.write(bucket, &key, field, None).await?;
-                    if !existed {
-                        created.push(key);
-                    }
-                    metrics.record_upload(bucket.as_ref(), meta.size);
-                    stored.push(meta);
+                    return Some(
+                        key_for(&field, self.folder.as_deref())
+                            .map(|key| Incoming { key, body: field }),
+                    );
                 }
-                Some("folder") => folder = Some(read_text(field).await?),
-                _ => drain(field).await?,
+                Some("folder") => match read_text(field).await {
+                    Ok(folder) => self.folder = Some(folder),
+                    Err(e) => return Some(Err(e)),
+                },
+                _ => {
+                    if let Err(e) = drain(field).await {
+                        return Some(Err(e));
+                    }
+                }
             }
         }
-        if stored.is_empty() {
-            return Err(ApiError::new(
-                Code::InvalidMultipart,
-                "the multipart body has no `file` field",
-            ));
-        }
-        Ok(())
     }
-    .await;
-    if let Err(err) = result {
-        for key in &created {
-            if let Err(cleanup) = storage.delete(bucket, key).await {
-                tracing::warn!(%key, error = %cleanup, "could not remove a partial batch upload");
-            }
-        }
-        return Err(err);
-    }
-    Ok(stored)
 }
 
-/// Stores a raw request body at `key`.
-pub async fn raw(
-    storage: &Storage,
-    metrics: &Metrics,
-    bucket: &BucketName,
-    key: &ObjectKey,
-    declared_len: Option<u64>,
-    body: actix_web::web::Payload,
-) -> Result<ObjectMeta, ApiError> {
-    let meta = storage.write(bucket, key, body, declared_len).await?;
-    metrics.record_upload(bucket.as_ref(), meta.size);
-    Ok(meta)
-}
-
+/// The key of a `file` field: its file name (the client's path stripped by actix) under the
+/// folder.
 fn key_for(field: &Field, folder: Option<&str>) -> Result<ObjectKey, ApiError> {
     let name = field
         .content_disposition()
         .and_then(|cd| cd.get_filename())
-        .map(str::to_owned)
         .filter(|n| !n.is_empty())
         .ok_or_else(|| {
             ApiError::new(Code::InvalidMultipart, "the `file` field needs a filename")
         })?;
-    let key = match folder
-        .map(|f| f.trim_matches('/'))
-        .filter(|f| !f.is_empty())
-    {
-        Some(folder) => format!("{folder}/{name}"),
-        None => name,
-    };
-    super::object_key(key)
+    let folder = folder.map(|f| f.trim_matches('/')).unwrap_or_default();
+    ObjectKey::join(folder, name).map_err(|e| storage::Error::from(e).into())
 }
 
 async fn read_text(mut field: Field) -> Result<String, ApiError> {
@@ -117,7 +94,7 @@ async fn drain(mut field: Field) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn bad_multipart(err: actix_multipart::MultipartError) -> ApiError {
+fn bad_multipart(err: MultipartError) -> ApiError {
     ApiError::new(
         Code::InvalidMultipart,
         format!("malformed multipart body: {err}"),

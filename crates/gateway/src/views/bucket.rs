@@ -11,6 +11,8 @@ pub struct BucketView {
     pub policy: String,
     pub max_object_bytes: u64,
     pub allowed_types: Vec<String>,
+    /// `owner` or `shared`: who may replace and delete objects.
+    pub write: &'static str,
     pub backend: String,
 }
 
@@ -21,6 +23,7 @@ impl View for BucketView {
         "policy",
         "maxObjectBytes",
         "allowedTypes",
+        "write",
         "backend",
     ];
 }
@@ -32,6 +35,7 @@ impl From<&BucketInfo> for BucketView {
             policy: b.policy.to_string(),
             max_object_bytes: b.max_object_bytes,
             allowed_types: b.allowed_types.clone(),
+            write: b.write.as_str(),
             backend: b.backend.to_owned(),
         }
     }

@@ -9,6 +9,7 @@ mod object;
 mod outcome;
 mod session;
 mod shape;
+mod token;
 mod user;
 
 pub use bucket::BucketView;
@@ -18,6 +19,7 @@ pub use object::{ListView, ObjectView, UploadView};
 pub use outcome::{DeletionView, PolicyView};
 pub use session::{SessionView, TokenView};
 pub use shape::Shape;
+pub use token::{ApiTokenView, InvitationView};
 pub use user::UserView;
 
 use serde::Serialize;
@@ -39,6 +41,8 @@ pub fn fields_of(resource: &str) -> Option<&'static [&'static str]> {
         SignedLinkView::RESOURCE => Some(SignedLinkView::FIELDS),
         DeletionView::RESOURCE => Some(DeletionView::FIELDS),
         PolicyView::RESOURCE => Some(PolicyView::FIELDS),
+        ApiTokenView::RESOURCE => Some(ApiTokenView::FIELDS),
+        InvitationView::RESOURCE => Some(InvitationView::FIELDS),
         _ => None,
     }
 }

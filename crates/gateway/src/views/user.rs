@@ -13,13 +13,22 @@ pub struct UserView {
     pub phone: String,
     pub email: String,
     pub role: String,
+    pub disabled: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
 
 impl View for UserView {
     const RESOURCE: &'static str = "user";
-    const FIELDS: &'static [&'static str] = &["id", "name", "phone", "email", "role", "createdAt"];
+    const FIELDS: &'static [&'static str] = &[
+        "id",
+        "name",
+        "phone",
+        "email",
+        "role",
+        "disabled",
+        "createdAt",
+    ];
 }
 
 impl From<&User> for UserView {
@@ -30,6 +39,7 @@ impl From<&User> for UserView {
             phone: u.phone.clone(),
             email: u.email.clone(),
             role: role_name(u.role).to_owned(),
+            disabled: u.disabled,
             created_at: u.created_at,
         }
     }

@@ -10,7 +10,7 @@ use futures::{StreamExt, TryStreamExt};
 use secrecy::SecretString;
 use storage::{
     BackendSettings, BucketName, BucketSettings, ObjectBody, ObjectKey, ObjectMeta, Policy, Remote,
-    Settings, Storage,
+    Settings, Storage, WriteMode,
 };
 use tempfile::TempDir;
 pub use testkit::{Backend, S3Server};
@@ -58,6 +58,7 @@ pub fn bucket_table() -> BTreeMap<String, BucketSettings> {
             policy: Policy::PublicRead,
             max_object_bytes: IMAGE_LIMIT,
             allowed_types: vec!["image/*".to_owned()],
+            write: WriteMode::default(),
             backend: BackendSettings::Fs { root: None },
         },
     );
@@ -67,6 +68,7 @@ pub fn bucket_table() -> BTreeMap<String, BucketSettings> {
             policy: Policy::Private,
             max_object_bytes: FILE_LIMIT,
             allowed_types: vec!["*/*".to_owned()],
+            write: WriteMode::default(),
             backend: BackendSettings::Fs { root: None },
         },
     );
@@ -214,30 +216,57 @@ impl TestStorage {
             .expect("upload succeeds")
     }
 
+    /// Like [`TestStorage::put`], recording `owner` as the object's owner.
+    pub async fn put_as(
+        &self,
+        bucket: &BucketName,
+        key: &str,
+        owner: &str,
+        bytes: Vec<u8>,
+    ) -> ObjectMeta {
+        self.storage
+            .write_as(
+                bucket,
+                &self.key(key),
+                Some(owner),
+                chunks(vec![bytes]),
+                None,
+            )
+            .await
+            .expect("upload succeeds")
+    }
+
     /// Stores `bytes` under `name` behind picgate's back, as another tool would: a file on
-    /// disk, or an object put by another S3 client. No key or type rules apply.
+    /// disk (rewritten in place if it exists), or an object put by another S3 client. No key
+    /// or type rules apply.
     pub async fn put_foreign(&self, bucket: &BucketName, name: &str, bytes: Vec<u8>) {
         match &self.s3 {
             None => std::fs::write(self.root(bucket).join(name), bytes).expect("writable"),
-            Some(s3) => {
-                let r = remote(s3, s3_place(bucket));
-                let mut builder = opendal::services::S3::default()
-                    .endpoint(&s3.endpoint())
-                    .region("us-east-1")
-                    .bucket(&r.bucket)
-                    .access_key_id(s3.access_key())
-                    .secret_access_key(s3.secret_key())
-                    .disable_config_load()
-                    .disable_ec2_metadata();
-                if let Some(root) = &r.root {
-                    builder = builder.root(root);
-                }
-                let op = opendal::Operator::new(builder).expect("an S3 operator");
-                op.write(name, bytes)
+            Some(_) => {
+                self.foreign_client(bucket)
+                    .write(name, bytes)
                     .await
                     .expect("stored by another client");
             }
         }
+    }
+
+    /// Another S3 client's view of `bucket` (S3 only): raw keys, raw metadata.
+    pub fn foreign_client(&self, bucket: &BucketName) -> opendal::Operator {
+        let s3 = self.s3();
+        let r = remote(s3, s3_place(bucket));
+        let mut builder = opendal::services::S3::default()
+            .endpoint(&s3.endpoint())
+            .region("us-east-1")
+            .bucket(&r.bucket)
+            .access_key_id(s3.access_key())
+            .secret_access_key(s3.secret_key())
+            .disable_config_load()
+            .disable_ec2_metadata();
+        if let Some(root) = &r.root {
+            builder = builder.root(root);
+        }
+        opendal::Operator::new(builder).expect("an S3 operator")
     }
 
     pub async fn get(&self, bucket: &BucketName, key: &str) -> Vec<u8> {

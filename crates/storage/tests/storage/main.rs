@@ -6,6 +6,7 @@ mod delete;
 mod helpers;
 mod list;
 mod outage;
+mod owner;
 mod policy;
 mod read;
 mod sign;

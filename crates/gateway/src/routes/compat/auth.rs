@@ -1,12 +1,11 @@
 //! `/imagepic/auth/{register,login,change}`.
 
-use actix_web::{HttpRequest, HttpResponse, web};
-use auth::{Auth, NewAccount, Role};
+use actix_web::web;
+use auth::{NewAccount, Role};
 use serde::Deserialize;
 
-use super::{CompatTokenTtl, body, reply};
-use crate::error::ApiError;
-use crate::identity::device;
+use super::{CompatTokenTtl, Seed, SeedJson, SeedResult};
+use crate::service::{Caller, Service};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/register", web::post().to(register))
@@ -15,7 +14,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(Deserialize)]
-struct RegisterForm {
+pub struct RegisterForm {
     name: Option<String>,
     tfs: Option<String>,
     #[serde(default)]
@@ -24,35 +23,33 @@ struct RegisterForm {
     phone: String,
     #[serde(default)]
     upwd: String,
+    /// An invitation code, when `auth.registration = "invite"` (a field the seed did not have).
+    invitation: Option<String>,
 }
 
 #[utoipa::path(post, path = "/imagepic/auth/register", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{name, tfs, email, phone, upwd}"),
     responses((status = 200, description = "code \"0\" with data: {}, or code \"-1\" with data.err and data.errCode")))]
 pub async fn register(
-    req: HttpRequest,
-    payload: web::Payload,
-    auth: web::Data<Auth>,
-) -> HttpResponse {
-    reply(
-        async {
-            let form: RegisterForm = body(&req, payload).await?;
-            auth.sign_up(NewAccount {
-                phone: form.phone,
-                email: form.email,
-                password: form.upwd,
-                name: form.name,
-                tfs: form.tfs,
-                role: Role::User,
-            })
-            .await?;
-            Ok::<_, ApiError>(serde_json::json!({}))
-        }
-        .await,
-    )
+    caller: Caller,
+    SeedJson(form): SeedJson<RegisterForm>,
+    service: web::Data<Service>,
+) -> SeedResult<serde_json::Value> {
+    let account = NewAccount {
+        phone: form.phone,
+        email: form.email,
+        password: form.upwd,
+        name: form.name,
+        tfs: form.tfs,
+        role: Role::User,
+    };
+    service
+        .register(&caller, account, form.invitation.as_deref())
+        .await?;
+    Ok(Seed(serde_json::json!({})))
 }
 
 #[derive(Deserialize)]
-struct LoginForm {
+pub struct LoginForm {
     #[serde(default)]
     phone: String,
     #[serde(default)]
@@ -62,25 +59,19 @@ struct LoginForm {
 #[utoipa::path(post, path = "/imagepic/auth/login", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{phone, upwd}"),
     responses((status = 200, description = "code \"0\" with data: {token}, or code \"-1\" with data.err and data.errCode")))]
 pub async fn login(
-    req: HttpRequest,
-    payload: web::Payload,
-    auth: web::Data<Auth>,
+    caller: Caller,
+    SeedJson(form): SeedJson<LoginForm>,
+    service: web::Data<Service>,
     ttl: web::Data<CompatTokenTtl>,
-) -> HttpResponse {
-    reply(
-        async {
-            let form: LoginForm = body(&req, payload).await?;
-            let (_, pair) = auth
-                .login(&form.phone, &form.upwd, device(&req), Some(ttl.0))
-                .await?;
-            Ok::<_, ApiError>(serde_json::json!({ "token": pair.access_token }))
-        }
-        .await,
-    )
+) -> SeedResult<serde_json::Value> {
+    let (_, pair) = service
+        .login(&caller, &form.phone, &form.upwd, Some(ttl.0))
+        .await?;
+    Ok(Seed(serde_json::json!({ "token": pair.access_token })))
 }
 
 #[derive(Deserialize)]
-struct ChangeForm {
+pub struct ChangeForm {
     #[serde(default)]
     phone: String,
     #[serde(default)]
@@ -92,17 +83,12 @@ struct ChangeForm {
 #[utoipa::path(post, path = "/imagepic/auth/change", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{phone, opwd, npwd}"),
     responses((status = 200, description = "code \"0\" with data: {}; every session of the user ends, or code \"-1\" with data.err and data.errCode")))]
 pub async fn change(
-    req: HttpRequest,
-    payload: web::Payload,
-    auth: web::Data<Auth>,
-) -> HttpResponse {
-    reply(
-        async {
-            let form: ChangeForm = body(&req, payload).await?;
-            auth.change_password_by_login(&form.phone, &form.opwd, &form.npwd)
-                .await?;
-            Ok::<_, ApiError>(serde_json::json!({}))
-        }
-        .await,
-    )
+    caller: Caller,
+    SeedJson(form): SeedJson<ChangeForm>,
+    service: web::Data<Service>,
+) -> SeedResult<serde_json::Value> {
+    service
+        .change_password_by_login(&caller, &form.phone, &form.opwd, &form.npwd)
+        .await?;
+    Ok(Seed(serde_json::json!({})))
 }

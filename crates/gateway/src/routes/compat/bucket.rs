@@ -1,12 +1,11 @@
 //! `/imagepic/bucket/listBuckets`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use serde::Deserialize;
-use storage::Storage;
 
-use super::{loose, reply};
-use crate::error::ApiError;
+use super::{Seed, SeedResult, loose};
 use crate::routes::page_of;
+use crate::service::Service;
 use crate::views::compat::MinioBucket;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -27,15 +26,15 @@ pub struct PageQuery {
     responses((status = 200, description = "code \"0\" with data: [{name, creationDate, policy}]; query pageSize & pageNum, or code \"-1\" with data.err and data.errCode")))]
 pub async fn list_buckets(
     query: web::Query<PageQuery>,
-    storage: web::Data<Storage>,
-) -> HttpResponse {
-    let all: Vec<MinioBucket> = storage.buckets().iter().map(MinioBucket::from).collect();
+    service: web::Data<Service>,
+) -> SeedResult<Vec<MinioBucket>> {
+    let all: Vec<MinioBucket> = service.buckets().iter().map(MinioBucket::from).collect();
     let page = match (query.page_size, query.page_num) {
         (None, None) => all,
         (Some(size), Some(num)) => paginate(all, size, num),
         _ => Vec::new(),
     };
-    reply(Ok::<_, ApiError>(page))
+    Ok(Seed(page))
 }
 
 /// The seed's `pagination(list, pageSize, pageNum)`: 1-based pages; out of range is empty.

@@ -10,12 +10,15 @@ pub mod policy;
 
 use std::time::Duration;
 
-use actix_web::error::InternalError;
-use actix_web::{HttpRequest, HttpResponse, web};
-use futures::StreamExt;
+use actix_web::body::BoxBody;
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, Responder, ResponseError, web};
+use futures::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::body::{self, MediaType};
 use crate::error::{ApiError, Code};
 use crate::request_id;
 
@@ -51,17 +54,62 @@ struct SeedEnvelope<T: Serialize> {
     request_id: Option<String>,
 }
 
-/// Renders a handler's outcome the way the seed did.
-pub fn reply<T: Serialize>(result: Result<T, ApiError>) -> HttpResponse {
-    match result {
-        Ok(data) => HttpResponse::Ok().json(SeedEnvelope {
+/// A success in the seed's envelope: HTTP 200, `{code: "0", data, msg: "成功", success: true}`.
+pub struct Seed<T>(pub T);
+
+impl<T: Serialize> Responder for Seed<T> {
+    type Body = BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse {
+        HttpResponse::Ok().json(SeedEnvelope {
             code: "0",
-            data,
+            data: self.0,
             msg: "成功",
             success: true,
             request_id: None,
-        }),
-        Err(err) => failure(&err),
+        })
+    }
+}
+
+/// A failure in the seed's envelope: HTTP 200, `{code: "-1", data: {err, errCode}, msg:
+/// "失败", success: false, requestId}`, where `errCode` is the native code.
+#[derive(Debug)]
+pub struct SeedError(pub ApiError);
+
+/// What a seed route answers.
+pub type SeedResult<T> = Result<Seed<T>, SeedError>;
+
+impl From<ApiError> for SeedError {
+    fn from(e: ApiError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<storage::Error> for SeedError {
+    fn from(e: storage::Error) -> Self {
+        Self(e.into())
+    }
+}
+
+impl From<::auth::Error> for SeedError {
+    fn from(e: ::auth::Error) -> Self {
+        Self(e.into())
+    }
+}
+
+impl std::fmt::Display for SeedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl ResponseError for SeedError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::OK
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        failure(&self.0)
     }
 }
 
@@ -81,57 +129,35 @@ fn failure(err: &ApiError) -> HttpResponse {
 
 /// An extractor failure, answered the seed's way.
 fn seed_error(err: ApiError) -> actix_web::Error {
-    let response = failure(&err);
-    InternalError::from_response(err, response).into()
+    SeedError(err).into()
 }
 
-async fn unknown_route(req: HttpRequest) -> HttpResponse {
-    failure(&ApiError::new(
+async fn unknown_route(req: HttpRequest) -> SeedResult<()> {
+    Err(ApiError::new(
         Code::RouteNotFound,
         format!("no route for {} {}", req.method(), req.path()),
-    ))
+    )
+    .into())
 }
 
-/// The largest JSON body the seed routes read, as `server.json_limit`.
-#[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+/// A JSON body as the seed's `express.json()` took it: any `Content-Type`, empty means `{}`;
+/// the limits of [`crate::body`] apply.
+pub struct SeedJson<T>(pub T);
 
-/// Reads and parses a JSON body the seed's express.json() would have taken (empty = `{}`).
-pub async fn body<T: DeserializeOwned>(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-) -> Result<T, ApiError> {
-    let limit = req
-        .app_data::<web::Data<BodyLimit>>()
-        .map_or(DEFAULT_BODY_LIMIT, |l| l.0);
-    let mut raw = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(Code::MalformedJson, format!("cannot read the body: {e}"))
-        })?;
-        if raw.len() + chunk.len() > limit {
-            return Err(ApiError::new(
-                Code::PayloadTooLarge,
-                format!("JSON bodies are limited to {limit} bytes"),
-            ));
-        }
-        raw.extend_from_slice(&chunk);
+impl<T: DeserializeOwned + 'static> FromRequest for SeedJson<T> {
+    type Error = SeedError;
+    type Future = LocalBoxFuture<'static, Result<Self, SeedError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            body::read(&req, payload, MediaType::Lenient)
+                .await
+                .map(SeedJson)
+                .map_err(SeedError)
+        })
     }
-    let raw: &[u8] = if raw.is_empty() { b"{}" } else { &raw };
-    serde_json::from_slice(raw)
-        .map_err(|e| ApiError::new(Code::MalformedJson, format!("malformed JSON body: {e}")))
-}
-
-const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
-
-/// The caller's session (token bare or with `Bearer `); required.
-pub async fn required(req: &HttpRequest) -> Result<::auth::Principal, ApiError> {
-    crate::identity::principal(req).await?.ok_or_else(|| {
-        ApiError::new(
-            Code::MissingToken,
-            "未满足权限: the authorization header needs a token",
-        )
-    })
 }
 
 /// Numbers the seed's clients send as numbers or strings.

@@ -1,18 +1,18 @@
 //! `/imagepic/object/*`: listObjects, getObject, statObject, presignedGetObject, putObject,
 //! removeObject — the seed's MinIO-shaped answers over the native services.
 
-use actix_multipart::Multipart;
-use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
 use std::time::Duration;
 
-use storage::{ObjectMeta, PageNumber, Storage};
+use actix_multipart::Multipart;
+use actix_web::{HttpRequest, web};
+use serde::Deserialize;
+use storage::{ObjectMeta, PageNumber};
 
-use super::{body, loose, reply, required};
+use super::{Seed, SeedJson, SeedResult, loose};
 use crate::error::{ApiError, Code};
-use crate::metrics::Metrics;
-use crate::routes::access::ensure_read;
-use crate::routes::{bucket_name, object_key, upload};
+use crate::routes::upload::MultipartFiles;
+use crate::routes::{bucket_name, object_key};
+use crate::service::{Caller, ListRequest, Listing, Service};
 use crate::views::compat::{MinioItem, MinioStat, bare_etag};
 use crate::views::{Links, SignedLinkView};
 
@@ -35,7 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ListForm {
+pub struct ListForm {
     #[serde(default)]
     bucket_name: String,
     #[serde(default)]
@@ -49,31 +49,33 @@ struct ListForm {
 #[utoipa::path(post, path = "/imagepic/object/listObjects", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, prefix, pageSize, pageNum} (pageNum -1 = all)"),
     responses((status = 200, description = "code \"0\" with data: {total, lists}, or code \"-1\" with data.err and data.errCode")))]
 pub async fn list_objects(
-    req: HttpRequest,
-    payload: web::Payload,
-    storage: web::Data<Storage>,
-) -> HttpResponse {
-    reply(
-        async {
-            let form: ListForm = body(&req, payload).await?;
-            let bucket = bucket_name(form.bucket_name)?;
-            ensure_read(&req, &storage, &bucket).await?;
-            // As the seed: `pageSize || 10`, `pageNum || 1`, and -1 for everything.
-            let page = match form.page_num {
-                Some(-1) => PageNumber::All,
-                num => PageNumber::Page {
-                    size: positive(or_default(form.page_size, DEFAULT_PAGE_SIZE), "pageSize")?,
-                    number: positive(or_default(num, 1), "pageNum")?,
-                },
-            };
-            let listed = storage
-                .list_numbered(&bucket, &form.prefix, true, page)
-                .await?;
-            let lists: Vec<MinioItem> = listed.entries.iter().map(MinioItem::from).collect();
-            Ok::<_, ApiError>(serde_json::json!({ "total": listed.total, "lists": lists }))
-        }
-        .await,
-    )
+    caller: Caller,
+    SeedJson(form): SeedJson<ListForm>,
+    service: web::Data<Service>,
+) -> SeedResult<serde_json::Value> {
+    let bucket = bucket_name(form.bucket_name)?;
+    // As the seed: `pageSize || 10`, `pageNum || 1`, and -1 for everything.
+    let page = match form.page_num {
+        Some(-1) => PageNumber::All,
+        num => PageNumber::Page {
+            size: positive(or_default(form.page_size, DEFAULT_PAGE_SIZE), "pageSize")?,
+            number: positive(or_default(num, 1), "pageNum")?,
+        },
+    };
+    let request = ListRequest::Numbered {
+        prefix: form.prefix,
+        delimiter: true,
+        page,
+    };
+    let Listing::Numbered(listed) = service.list(&caller, &bucket, request).await? else {
+        return Err(
+            ApiError::internal(anyhow::anyhow!("a numbered listing came back as cursor")).into(),
+        );
+    };
+    let lists: Vec<MinioItem> = listed.entries.iter().map(MinioItem::from).collect();
+    Ok(Seed(
+        serde_json::json!({ "total": listed.total, "lists": lists }),
+    ))
 }
 
 /// JavaScript's `n || default`: absent and 0 take the default.
@@ -92,7 +94,7 @@ fn positive(n: i64, name: &str) -> Result<usize, ApiError> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ObjectForm {
+pub struct ObjectForm {
     #[serde(default)]
     bucket_name: String,
     #[serde(default)]
@@ -102,66 +104,56 @@ struct ObjectForm {
 }
 
 async fn stat(
-    req: &HttpRequest,
-    payload: web::Payload,
-    storage: &Storage,
+    caller: &Caller,
+    form: ObjectForm,
+    service: &Service,
 ) -> Result<ObjectMeta, ApiError> {
-    let form: ObjectForm = body(req, payload).await?;
     let bucket = bucket_name(form.bucket_name)?;
     let key = object_key(form.object_name)?;
-    ensure_read(req, storage, &bucket).await?;
-    Ok(storage.stat(&bucket, &key).await?)
+    service.stat(caller, &bucket, &key).await
 }
 
 /// The seed read the whole object to count its bytes; the size comes from stat here.
 #[utoipa::path(post, path = "/imagepic/object/getObject", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, objectName}"),
     responses((status = 200, description = "code \"0\" with data: size in bytes, or code \"-1\" with data.err and data.errCode")))]
 pub async fn get_object(
-    req: HttpRequest,
-    payload: web::Payload,
-    storage: web::Data<Storage>,
-) -> HttpResponse {
-    reply(stat(&req, payload, &storage).await.map(|meta| meta.size))
+    caller: Caller,
+    SeedJson(form): SeedJson<ObjectForm>,
+    service: web::Data<Service>,
+) -> SeedResult<u64> {
+    Ok(Seed(stat(&caller, form, &service).await?.size))
 }
 
 #[utoipa::path(post, path = "/imagepic/object/statObject", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, objectName}"),
     responses((status = 200, description = "code \"0\" with data: {size, metaData, lastModified, versionId, etag}, or code \"-1\" with data.err and data.errCode")))]
 pub async fn stat_object(
-    req: HttpRequest,
-    payload: web::Payload,
-    storage: web::Data<Storage>,
-) -> HttpResponse {
-    reply(
-        stat(&req, payload, &storage)
-            .await
-            .map(|meta| MinioStat::from(&meta)),
-    )
+    caller: Caller,
+    SeedJson(form): SeedJson<ObjectForm>,
+    service: web::Data<Service>,
+) -> SeedResult<MinioStat> {
+    let meta = stat(&caller, form, &service).await?;
+    Ok(Seed(MinioStat::from(&meta)))
 }
 
 #[utoipa::path(post, path = "/imagepic/object/presignedGetObject", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, objectName, expiry}"),
     responses((status = 200, description = "code \"0\" with data: a time-limited URL, or code \"-1\" with data.err and data.errCode")))]
 pub async fn presigned_get_object(
-    req: HttpRequest,
-    payload: web::Payload,
-    storage: web::Data<Storage>,
+    caller: Caller,
+    SeedJson(form): SeedJson<ObjectForm>,
+    service: web::Data<Service>,
     links: Links,
-) -> HttpResponse {
-    reply(
-        async {
-            let form: ObjectForm = body(&req, payload).await?;
-            let bucket = bucket_name(form.bucket_name)?;
-            let key = object_key(form.object_name)?;
-            ensure_read(&req, &storage, &bucket).await?;
-            let expiry = form.expiry.unwrap_or(DEFAULT_EXPIRY_SECS);
-            let expiry = u64::try_from(expiry)
-                .map_err(|_| ApiError::new(Code::InvalidExpiry, "expiry must be positive"))?;
-            let signed = storage
-                .signed_link(&bucket, &key, Duration::from_secs(expiry))
-                .await?;
-            Ok::<_, ApiError>(SignedLinkView::new(&links, &bucket, &key, &signed)?.url)
-        }
-        .await,
-    )
+) -> SeedResult<String> {
+    let bucket = bucket_name(form.bucket_name)?;
+    let key = object_key(form.object_name)?;
+    let expiry = form.expiry.unwrap_or(DEFAULT_EXPIRY_SECS);
+    let expiry = u64::try_from(expiry)
+        .map_err(|_| ApiError::new(Code::InvalidExpiry, "expiry must be positive"))?;
+    let signed = service
+        .sign(&caller, &bucket, &key, Duration::from_secs(expiry))
+        .await?;
+    Ok(Seed(
+        SignedLinkView::new(&links, &bucket, &key, &signed)?.url,
+    ))
 }
 
 /// Multipart `file`, with the token in `authorization` and the target in the `bucket` and
@@ -170,46 +162,32 @@ pub async fn presigned_get_object(
     responses((status = 200, description = "code \"0\" with data: etag, or code \"-1\" with data.err and data.errCode")))]
 pub async fn put_object(
     req: HttpRequest,
+    caller: Caller,
     payload: web::Payload,
-    storage: web::Data<Storage>,
-    metrics: web::Data<Metrics>,
-) -> HttpResponse {
-    reply(
-        async {
-            required(&req).await?;
-            let header = |name: &str| {
-                req.headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            };
-            let bucket = bucket_name(header("bucket").unwrap_or_default())?;
-            storage.bucket(&bucket)?;
-            let payload = Multipart::new(req.headers(), payload);
-            let stored =
-                upload::multipart(&storage, &metrics, &bucket, header("folder"), payload).await?;
-            Ok::<_, ApiError>(stored.first().map(bare_etag).unwrap_or_default())
-        }
-        .await,
-    )
+    service: web::Data<Service>,
+) -> SeedResult<String> {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let bucket = bucket_name(header("bucket").unwrap_or_default())?;
+    let payload = Multipart::new(req.headers(), payload);
+    let mut files = MultipartFiles::new(payload, header("folder"));
+    let stored = service.upload(&caller, &bucket, &mut files).await?;
+    Ok(Seed(stored.first().map(bare_etag).unwrap_or_default()))
 }
 
 #[utoipa::path(post, path = "/imagepic/object/removeObject", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, objectName} + authorization header"),
     responses((status = 200, description = "code \"0\" with data: {}, or code \"-1\" with data.err and data.errCode")))]
 pub async fn remove_object(
-    req: HttpRequest,
-    payload: web::Payload,
-    storage: web::Data<Storage>,
-) -> HttpResponse {
-    reply(
-        async {
-            required(&req).await?;
-            let form: ObjectForm = body(&req, payload).await?;
-            let bucket = bucket_name(form.bucket_name)?;
-            let key = object_key(form.object_name)?;
-            storage.delete(&bucket, &key).await?;
-            Ok::<_, ApiError>(serde_json::json!({}))
-        }
-        .await,
-    )
+    caller: Caller,
+    SeedJson(form): SeedJson<ObjectForm>,
+    service: web::Data<Service>,
+) -> SeedResult<serde_json::Value> {
+    let bucket = bucket_name(form.bucket_name)?;
+    let key = object_key(form.object_name)?;
+    service.delete(&caller, &bucket, &key).await?;
+    Ok(Seed(serde_json::json!({})))
 }

@@ -1,0 +1,156 @@
+//! `/api/v1/admin/*`: users and invitations, for administrators.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use auth::Role;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::resource;
+use crate::body::Json;
+use crate::envelope;
+use crate::error::{ApiError, Code};
+use crate::service::{Caller, Service, UserUpdate};
+use crate::views::{InvitationView, Shape, UserView};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/admin/users").route(web::get().to(list_users)))
+        .service(
+            resource("/admin/users/{id}")
+                .route(web::patch().to(update_user))
+                .route(web::delete().to(delete_user)),
+        )
+        .service(
+            resource("/admin/invitations")
+                .route(web::get().to(list_invitations))
+                .route(web::post().to(create_invitation)),
+        )
+        .service(resource("/admin/invitations/{code}").route(web::delete().to(revoke_invitation)));
+}
+
+fn user_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw)
+        .map_err(|_| ApiError::new(Code::UserNotFound, format!("no user has the id '{raw}'")))
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin",
+    responses((status = 200, description = "{items}: every user, oldest first"), (status = 403, description = "admin_required")))]
+pub async fn list_users(
+    caller: Caller,
+    service: web::Data<Service>,
+    shape: Shape,
+) -> Result<HttpResponse, ApiError> {
+    let users = service.users(&caller).await?;
+    let views: Vec<UserView> = users.iter().map(UserView::from).collect();
+    Ok(envelope::ok(
+        serde_json::json!({ "items": shape.many(&views)? }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserForm {
+    /// `true` ends every session and API token of the user at once.
+    disabled: Option<bool>,
+    /// `user` or `admin`.
+    role: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "admin", request_body = UserForm,
+    params(("id" = String, Path, description = "user id")),
+    responses((status = 200, description = "the user as changed"), (status = 404, description = "user_not_found")))]
+pub async fn update_user(
+    caller: Caller,
+    id: web::Path<String>,
+    form: Json<UserForm>,
+    service: web::Data<Service>,
+    shape: Shape,
+) -> Result<HttpResponse, ApiError> {
+    let id = user_id(&id)?;
+    let form = form.into_inner();
+    let role = match form.role.as_deref() {
+        None => None,
+        Some("user") => Some(Role::User),
+        Some("admin") => Some(Role::Admin),
+        Some(other) => {
+            return Err(auth::Error::Validation(vec![auth::FieldError::new(
+                "role",
+                format!("'{other}' is not a role: use user or admin"),
+            )])
+            .into());
+        }
+    };
+    let update = UserUpdate {
+        disabled: form.disabled,
+        role,
+    };
+    let user = service.update_user(&caller, id, update).await?;
+    Ok(envelope::ok(shape.one(&UserView::from(&user))?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/admin/users/{id}", tag = "admin",
+    params(("id" = String, Path, description = "user id")),
+    responses((status = 200, description = "deleted; sessions and tokens ended"), (status = 404, description = "user_not_found")))]
+pub async fn delete_user(
+    caller: Caller,
+    id: web::Path<String>,
+    service: web::Data<Service>,
+) -> Result<HttpResponse, ApiError> {
+    let id = user_id(&id)?;
+    service.delete_user(&caller, id).await?;
+    Ok(envelope::ok(
+        serde_json::json!({ "id": id.to_string(), "deleted": true }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationForm {
+    /// Seconds the code stays valid (default `auth.invitation_ttl_secs`, at most 30 days).
+    expires_in: Option<u64>,
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/invitations", tag = "admin", request_body = InvitationForm,
+    responses((status = 201, description = "a single-use invitation code"), (status = 403, description = "admin_required")))]
+pub async fn create_invitation(
+    caller: Caller,
+    form: Json<InvitationForm>,
+    service: web::Data<Service>,
+    shape: Shape,
+) -> Result<HttpResponse, ApiError> {
+    let expires_in = form.expires_in.map(Duration::from_secs);
+    let invitation = service.create_invitation(&caller, expires_in).await?;
+    Ok(envelope::created(
+        shape.one(&InvitationView::from(&invitation))?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/invitations", tag = "admin",
+    responses((status = 200, description = "{items}: open invitations, newest first")))]
+pub async fn list_invitations(
+    caller: Caller,
+    service: web::Data<Service>,
+    shape: Shape,
+) -> Result<HttpResponse, ApiError> {
+    let invitations = service.invitations(&caller).await?;
+    let views: Vec<InvitationView> = invitations.iter().map(InvitationView::from).collect();
+    Ok(envelope::ok(
+        serde_json::json!({ "items": shape.many(&views)? }),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/admin/invitations/{code}", tag = "admin",
+    params(("code" = String, Path, description = "invitation code")),
+    responses((status = 200, description = "withdrawn"), (status = 404, description = "invitation_not_found")))]
+pub async fn revoke_invitation(
+    caller: Caller,
+    code: web::Path<String>,
+    service: web::Data<Service>,
+) -> Result<HttpResponse, ApiError> {
+    service.revoke_invitation(&caller, &code).await?;
+    Ok(envelope::ok(
+        serde_json::json!({ "code": code.into_inner() }),
+    ))
+}

@@ -1,0 +1,88 @@
+//! `/api/v1/auth/tokens`: the caller's long-lived API tokens for upload tools and CI.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use auth::Scope;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::resource;
+use crate::body::Json;
+use crate::envelope;
+use crate::error::ApiError;
+use crate::service::{Caller, Service};
+use crate::views::{ApiTokenView, Shape};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/auth/tokens")
+            .route(web::get().to(list_tokens))
+            .route(web::post().to(create_token)),
+    )
+    .service(resource("/auth/tokens/{id}").route(web::delete().to(revoke_token)));
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenForm {
+    /// What the token is for, e.g. "PicGo on my laptop" (1–64 characters).
+    name: String,
+    /// Any of `read`, `upload`, `delete`, `admin` (admins only).
+    scopes: Vec<String>,
+    /// Seconds until the token expires; absent: never.
+    expires_in: Option<u64>,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/tokens", tag = "auth", request_body = TokenForm,
+    responses((status = 201, description = "the token with `token`, shown this once"),
+              (status = 403, description = "session_required, admin_required"), (status = 422, description = "validation_failed")))]
+pub async fn create_token(
+    caller: Caller,
+    form: Json<TokenForm>,
+    service: web::Data<Service>,
+    shape: Shape,
+) -> Result<HttpResponse, ApiError> {
+    let form = form.into_inner();
+    let scopes = form
+        .scopes
+        .iter()
+        .map(|s| s.parse::<Scope>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|reason| {
+            ApiError::from(auth::Error::Validation(vec![auth::FieldError::new(
+                "scopes", reason,
+            )]))
+        })?;
+    let expires_in = form.expires_in.map(Duration::from_secs);
+    let token = service
+        .create_token(&caller, &form.name, scopes, expires_in)
+        .await?;
+    Ok(envelope::created(shape.one(&ApiTokenView::from(&token))?))
+}
+
+#[utoipa::path(get, path = "/api/v1/auth/tokens", tag = "auth",
+    responses((status = 200, description = "{items}: id, name, scopes, createdAt, lastUsed, expiresAt")))]
+pub async fn list_tokens(
+    caller: Caller,
+    service: web::Data<Service>,
+    shape: Shape,
+) -> Result<HttpResponse, ApiError> {
+    let tokens = service.tokens(&caller).await?;
+    let views: Vec<ApiTokenView> = tokens.iter().map(ApiTokenView::from).collect();
+    Ok(envelope::ok(
+        serde_json::json!({ "items": shape.many(&views)? }),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/auth/tokens/{id}", tag = "auth",
+    params(("id" = String, Path, description = "token id")),
+    responses((status = 200, description = "revoked at once"), (status = 404, description = "token_not_found")))]
+pub async fn revoke_token(
+    caller: Caller,
+    id: web::Path<String>,
+    service: web::Data<Service>,
+) -> Result<HttpResponse, ApiError> {
+    service.revoke_token(&caller, &id).await?;
+    Ok(envelope::ok(serde_json::json!({ "id": id.into_inner() })))
+}

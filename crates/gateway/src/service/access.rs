@@ -1,0 +1,170 @@
+//! The access model, decided here and nowhere else (README, "Who may do what"):
+//!
+//! | operation | anonymous | user | owner | admin | API token scope |
+//! |---|---|---|---|---|---|
+//! | list buckets, read a bucket's policy | yes | yes | | yes | none |
+//! | list, stat, read a `public-read` bucket; sign a link to it | yes | yes | | yes | none |
+//! | list, stat, read a `private` bucket; sign a link to it | 401 | yes | | yes | `read` |
+//! | upload a new key | 401 | yes | | yes | `upload` |
+//! | replace an existing key | 401 | 403 `not_owner` (`shared` bucket: yes) | yes | yes | `upload` |
+//! | delete an object | 401 | 403 `not_owner` (`shared` bucket: yes) | yes | yes | `delete` |
+//! | set a bucket policy, manage users and invitations | 401 | 403 `admin_required` | | yes | `admin` |
+//! | `/me` | 401 | yes | | yes | any |
+//! | password, sessions, logout, API tokens | 401 | yes (login session only) | | yes | 403 `session_required` |
+//! | mint a token with `admin` scope | | 403 `admin_required` | | yes | |
+//!
+//! An object with no recorded owner (put there behind picgate's back) is changed by admins
+//! only. A token acts for its user, narrowed by its scopes; its user's role and `disabled` flag
+//! apply at once.
+
+use auth::{Principal, Role, Scope, Via};
+use storage::{BucketName, Policy, WriteMode};
+
+use super::{Caller, Service};
+use crate::error::{ApiError, Code};
+
+/// What an operation asks of its caller before any object is looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Reading a private bucket (list, stat, get) or signing a link: a signed-in user; an API
+    /// token needs `read`.
+    Read,
+    /// Uploading or replacing: a signed-in user; a token needs `upload`.
+    Upload,
+    /// Deleting: a signed-in user; a token needs `delete`.
+    Delete,
+    /// An administrator; a token needs `admin` as well.
+    Admin,
+    /// Any signed-in user, by session or by a token of any scope.
+    Account,
+    /// A signed-in user with a login session: API tokens cannot manage the account.
+    Session,
+}
+
+impl Need {
+    /// The token scope this need asks for, if any.
+    fn scope(self) -> Option<Scope> {
+        match self {
+            Need::Read => Some(Scope::Read),
+            Need::Upload => Some(Scope::Upload),
+            Need::Delete => Some(Scope::Delete),
+            Need::Admin => Some(Scope::Admin),
+            Need::Account | Need::Session => None,
+        }
+    }
+}
+
+impl Service {
+    /// The caller's principal if it meets `need`. Errors: 401 `missing_token` without a
+    /// credential (or the token's own 401), 403 `admin_required`, `insufficient_scope`
+    /// (naming the scope) or `session_required`.
+    pub(crate) async fn require<'c>(
+        &self,
+        caller: &'c Caller,
+        need: Need,
+    ) -> Result<&'c Principal, ApiError> {
+        let principal = caller.principal(&self.auth).await?.ok_or_else(|| {
+            ApiError::new(
+                Code::MissingToken,
+                "this needs `Authorization: Bearer <token>`",
+            )
+        })?;
+        if need == Need::Admin && principal.role != Role::Admin {
+            return Err(ApiError::new(
+                Code::AdminRequired,
+                "only an administrator may do this",
+            ));
+        }
+        match &principal.via {
+            Via::Session { .. } => Ok(principal),
+            Via::Token { .. } if need == Need::Session => Err(ApiError::new(
+                Code::SessionRequired,
+                "this needs a login session: API tokens cannot manage the account",
+            )),
+            Via::Token { scopes, .. } => match need.scope() {
+                Some(scope) if !scopes.contains(&scope) => Err(ApiError::MissingScope(scope)),
+                _ => Ok(principal),
+            },
+        }
+    }
+
+    /// Lets the caller read `bucket`: anyone for `public-read` (decided before the credential
+    /// is even looked at, so public reads never need the session store), else [`Need::Read`].
+    pub(crate) async fn require_read(
+        &self,
+        caller: &Caller,
+        bucket: &BucketName,
+    ) -> Result<(), ApiError> {
+        if self.storage.policy(bucket).await? == Policy::PublicRead {
+            return Ok(());
+        }
+        self.require(caller, Need::Read).await.map(drop)
+    }
+}
+
+/// Whether `principal` may replace or delete an object whose recorded owner is `owner` in a
+/// bucket with `write` mode: admins always; everyone in a `shared` bucket; else only the owner.
+/// Errors: 403 `not_owner`.
+pub(crate) fn may_change(
+    principal: &Principal,
+    write: WriteMode,
+    owner: Option<&str>,
+) -> Result<(), ApiError> {
+    let own = owner.is_some_and(|o| o == principal.user_id.to_string());
+    if principal.role == Role::Admin || write == WriteMode::Shared || own {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        Code::NotOwner,
+        match owner {
+            Some(_) => "this object belongs to another user",
+            None => "this object has no recorded owner: only an administrator may change it",
+        },
+    ))
+}
+
+/// Whether `principal` may mint a token with `scopes`: `admin` only by an administrator.
+pub(crate) fn may_mint(principal: &Principal, scopes: &[Scope]) -> Result<(), ApiError> {
+    if scopes.contains(&Scope::Admin) && principal.role != Role::Admin {
+        return Err(ApiError::new(
+            Code::AdminRequired,
+            "only an administrator may mint a token with the `admin` scope",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn user(role: Role) -> Principal {
+        Principal {
+            user_id: Uuid::now_v7(),
+            role,
+            via: Via::Session { id: "s".into() },
+        }
+    }
+
+    #[test]
+    fn only_owners_admins_and_shared_buckets_may_change_an_object() {
+        let alice = user(Role::User);
+        let admin = user(Role::Admin);
+        let alices = alice.user_id.to_string();
+        let bobs = Uuid::now_v7().to_string();
+        assert!(may_change(&alice, WriteMode::Owner, Some(&alices)).is_ok());
+        assert!(may_change(&alice, WriteMode::Owner, Some(&bobs)).is_err());
+        assert!(may_change(&alice, WriteMode::Owner, None).is_err());
+        assert!(may_change(&alice, WriteMode::Shared, Some(&bobs)).is_ok());
+        assert!(may_change(&admin, WriteMode::Owner, Some(&bobs)).is_ok());
+        assert!(may_change(&admin, WriteMode::Owner, None).is_ok());
+    }
+
+    #[test]
+    fn only_admins_mint_admin_tokens() {
+        assert!(may_mint(&user(Role::User), &[Scope::Read, Scope::Upload]).is_ok());
+        assert!(may_mint(&user(Role::User), &[Scope::Admin]).is_err());
+        assert!(may_mint(&user(Role::Admin), &[Scope::Admin]).is_ok());
+    }
+}

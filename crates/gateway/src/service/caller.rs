@@ -1,0 +1,102 @@
+//! Who is calling: the credential a request carried, resolved into a [`Principal`] only when an
+//! operation needs one, so that reading a public bucket never depends on the session store.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{AUTHORIZATION, USER_AGENT};
+use actix_web::{FromRequest, HttpRequest};
+use auth::{Auth, Device, Principal};
+use tokio::sync::OnceCell;
+
+use crate::error::ApiError;
+
+/// Longest `User-Agent` kept for the session list.
+const MAX_AGENT_CHARS: usize = 256;
+
+/// The caller of one request: its credential (a login access token or an API token, sent as
+/// `Authorization: Bearer <t>` or bare, as upload tools and the seed's clients do) and the
+/// device it calls from. Extracting it does no I/O.
+pub struct Caller {
+    credential: Option<String>,
+    device: Device,
+    principal: OnceCell<Principal>,
+}
+
+impl Caller {
+    /// A caller with no credential (tests, CLI).
+    pub fn anonymous(device: Device) -> Self {
+        Self {
+            credential: None,
+            device,
+            principal: OnceCell::new(),
+        }
+    }
+
+    /// Where the caller calls from: client IP (behind trusted proxies, the forwarded one) and
+    /// user agent.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The client IP, as text, for throttling.
+    pub fn ip(&self) -> Option<&str> {
+        self.device.ip.as_deref()
+    }
+
+    /// Whether the request carried a credential at all.
+    pub fn has_credential(&self) -> bool {
+        self.credential.is_some()
+    }
+
+    /// The principal behind the credential, checked against the session store once per
+    /// request; `None` without a credential. A bad credential is an error (401), a session
+    /// store that cannot be reached a 503: callers fail closed.
+    pub async fn principal(&self, auth: &Auth) -> Result<Option<&Principal>, ApiError> {
+        let Some(credential) = &self.credential else {
+            return Ok(None);
+        };
+        let principal = self
+            .principal
+            .get_or_try_init(|| auth.authenticate(credential))
+            .await?;
+        Ok(Some(principal))
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self {
+            credential: credential(req),
+            device: device(req),
+            principal: OnceCell::new(),
+        }))
+    }
+}
+
+/// The token in `Authorization`, with or without the `Bearer ` scheme (RFC 6750 §2.1; the
+/// seed's clients and some upload tools send it bare). Another scheme (`Basic …`) is no token.
+pub fn credential(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let token = match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        Some(_) => return None,
+        None => value,
+    };
+    (!token.is_empty()).then(|| token.to_owned())
+}
+
+/// The device a request comes from, as shown in the session list and used for throttling.
+pub fn device(req: &HttpRequest) -> Device {
+    Device {
+        user_agent: req
+            .headers()
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(MAX_AGENT_CHARS).collect()),
+        ip: crate::proxies::client_ip(req).map(|ip| ip.to_string()),
+    }
+}

@@ -1,0 +1,58 @@
+//! The service layer: one method per operation, called by every API surface (`/api/v1`,
+//! `/imagepic`, the file links). Each method takes the [`Caller`] and values already parsed into
+//! newtypes, decides whether the caller may do it (the rules are in [`access`], and nowhere
+//! else), then does it with `storage` and `auth`, undoing what it started when a later step
+//! fails. Handlers only parse, call one method, and shape the answer.
+
+pub mod access;
+mod accounts;
+mod admin;
+mod buckets;
+mod caller;
+mod objects;
+mod tokens;
+mod uploads;
+
+use auth::Auth;
+use storage::Storage;
+
+use crate::metrics::Metrics;
+
+pub use access::Need;
+pub use admin::UserUpdate;
+pub use caller::Caller;
+pub use objects::{Found, ListRequest, Listing, MAX_BATCH_KEYS, ReadGrant, Served};
+pub use uploads::{Incoming, IncomingFiles};
+
+/// The services every handler calls, built once per process. Cheap to clone.
+#[derive(Clone)]
+pub struct Service {
+    storage: Storage,
+    auth: Auth,
+    metrics: Metrics,
+}
+
+impl Service {
+    pub fn new(storage: Storage, auth: Auth, metrics: Metrics) -> Self {
+        Self {
+            storage,
+            auth,
+            metrics,
+        }
+    }
+
+    /// For readiness checks and start-up tasks.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// For readiness checks and the CLI's `user create`.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// The metrics registry, for `/metrics` and the request middleware.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+}

@@ -1,0 +1,210 @@
+//! Reading, listing, signing and deleting objects.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures::{StreamExt, stream};
+
+use storage::{
+    BucketName, ByteRange, ListPage, ListQuery, NumberedPage, ObjectBody, ObjectKey, ObjectMeta,
+    PageNumber, Policy, SignedLink,
+};
+
+use super::access::may_change;
+use super::{Caller, Need, Service};
+use crate::error::{ApiError, Code};
+
+/// Most keys one batch delete takes.
+pub const MAX_BATCH_KEYS: usize = 1000;
+
+/// A listing as asked: keyset paging with a cursor, or the seed's numbered pages.
+pub enum ListRequest {
+    Cursor(ListQuery),
+    Numbered {
+        prefix: String,
+        delimiter: bool,
+        page: PageNumber,
+    },
+}
+
+/// A listing as answered, in the shape that was asked for.
+pub enum Listing {
+    Cursor(ListPage),
+    Numbered(NumberedPage),
+}
+
+/// What lets a request read an object at `/f/…`.
+pub enum ReadGrant<'a> {
+    /// The caller's credential (or none, for a public bucket).
+    Caller(&'a Caller),
+    /// A signed link's `expires` (unix seconds) and `signature`; for a private bucket it
+    /// replaces the credential.
+    Signature { expires: i64, signature: &'a str },
+}
+
+/// What a read found: only the metadata (HEAD) or the bytes, and whether the bucket is public
+/// (so that shared caches may keep it).
+pub struct Served {
+    pub public: bool,
+    pub object: Found,
+}
+
+/// The metadata alone (HEAD) or the body.
+pub enum Found {
+    Meta(ObjectMeta),
+    Body(ObjectBody),
+}
+
+impl Service {
+    /// A page of `bucket`. Errors: as [`Service::require_read`], `invalid_cursor`,
+    /// `invalid_object_key` (a bad prefix), `bucket_not_found`.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        bucket: &BucketName,
+        request: ListRequest,
+    ) -> Result<Listing, ApiError> {
+        self.require_read(caller, bucket).await?;
+        Ok(match request {
+            ListRequest::Cursor(query) => Listing::Cursor(self.storage.list(bucket, &query).await?),
+            ListRequest::Numbered {
+                prefix,
+                delimiter,
+                page,
+            } => Listing::Numbered(
+                self.storage
+                    .list_numbered(bucket, &prefix, delimiter, page)
+                    .await?,
+            ),
+        })
+    }
+
+    /// An object's metadata. Errors: as [`Service::require_read`], `object_not_found`.
+    pub async fn stat(
+        &self,
+        caller: &Caller,
+        bucket: &BucketName,
+        key: &ObjectKey,
+    ) -> Result<ObjectMeta, ApiError> {
+        self.require_read(caller, bucket).await?;
+        Ok(self.storage.stat(bucket, key).await?)
+    }
+
+    /// An object's bytes (`range` of them) or, for a HEAD (`head`), its metadata. A private
+    /// bucket needs a credential with `read` or a valid signature. Errors: as
+    /// [`Service::require_read`], `invalid_signature`, `signature_expired`,
+    /// `object_not_found`, `range_not_satisfiable`.
+    pub async fn read(
+        &self,
+        grant: ReadGrant<'_>,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        range: Option<ByteRange>,
+        head: bool,
+    ) -> Result<Served, ApiError> {
+        let public = self.storage.policy(bucket).await? == Policy::PublicRead;
+        if !public {
+            match grant {
+                ReadGrant::Signature { expires, signature } => {
+                    self.storage.verify(bucket, key, expires, signature)?
+                }
+                ReadGrant::Caller(caller) => self.require(caller, Need::Read).await.map(drop)?,
+            }
+        }
+        let object = if head {
+            Found::Meta(self.storage.stat(bucket, key).await?)
+        } else {
+            Found::Body(self.storage.read(bucket, key, range).await?)
+        };
+        Ok(Served { public, object })
+    }
+
+    /// A time-limited read link (`expires_in` seconds, 1 s to 7 days): the backend's own
+    /// presigned URL on S3/COS, a gateway-signed `/f` link on fs. Whoever may read the bucket
+    /// may sign (as the seed's `presignedGetObject`): anyone for `public-read`, else
+    /// [`Need::Read`]. Errors: `invalid_expiry`, `object_not_found`.
+    pub async fn sign(
+        &self,
+        caller: &Caller,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        expires_in: Duration,
+    ) -> Result<SignedLink, ApiError> {
+        self.require_read(caller, bucket).await?;
+        Ok(self.storage.signed_link(bucket, key, expires_in).await?)
+    }
+
+    /// Deletes one object: its owner, an admin, or anyone in a `shared` bucket. Errors:
+    /// `object_not_found`, `not_owner`, and those of [`Need::Delete`].
+    pub async fn delete(
+        &self,
+        caller: &Caller,
+        bucket: &BucketName,
+        key: &ObjectKey,
+    ) -> Result<(), ApiError> {
+        let principal = self.require(caller, Need::Delete).await?;
+        let write = self.storage.bucket(bucket)?.write;
+        let meta = self.storage.stat(bucket, key).await?;
+        may_change(principal, write, meta.owner.as_deref())?;
+        self.storage.delete(bucket, key).await?;
+        tracing::info!(user_id = %principal.user_id, %bucket, %key, "object deleted");
+        Ok(())
+    }
+
+    /// Deletes each of `keys` (1 to [`MAX_BATCH_KEYS`]) that the caller may delete; one result
+    /// per key, in order: a bad key, a missing object or another user's object fails alone.
+    /// Owners are checked with up to [`STAT_CONCURRENCY`] stats at a time, then the allowed keys
+    /// go to storage in one batch.
+    pub async fn delete_many(
+        &self,
+        caller: &Caller,
+        bucket: &BucketName,
+        keys: Vec<String>,
+    ) -> Result<Vec<(String, Result<(), ApiError>)>, ApiError> {
+        let principal = self.require(caller, Need::Delete).await?;
+        let write = self.storage.bucket(bucket)?.write;
+        if keys.is_empty() || keys.len() > MAX_BATCH_KEYS {
+            return Err(ApiError::new(
+                Code::BadRequest,
+                format!("keys must hold 1 to {MAX_BATCH_KEYS} keys"),
+            ));
+        }
+        let checked: Vec<(String, Result<ObjectKey, ApiError>)> = stream::iter(keys)
+            .map(|raw| async move {
+                let outcome = async {
+                    let key = ObjectKey::parse(raw.clone()).map_err(storage::Error::from)?;
+                    let meta = self.storage.stat(bucket, &key).await?;
+                    may_change(principal, write, meta.owner.as_deref())?;
+                    Ok(key)
+                }
+                .await;
+                (raw, outcome)
+            })
+            .buffered(STAT_CONCURRENCY)
+            .collect()
+            .await;
+        let allowed: Vec<ObjectKey> = checked
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok().cloned())
+            .collect();
+        let mut deleted: HashMap<ObjectKey, Result<(), storage::Error>> = self
+            .storage
+            .delete_many(bucket, allowed)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(checked
+            .into_iter()
+            .map(|(raw, checked)| {
+                let outcome = checked.and_then(|key| match deleted.remove(&key) {
+                    Some(result) => result.map_err(ApiError::from),
+                    None => Ok(()),
+                });
+                (raw, outcome)
+            })
+            .collect())
+    }
+}
+
+/// Stats one batch delete runs at a time.
+const STAT_CONCURRENCY: usize = 8;

@@ -1,0 +1,119 @@
+//! Uploads: the access check, the owner check on replace, the streaming write, and undoing a
+//! batch that fails midway.
+
+use bytes::Bytes;
+use futures::Stream;
+use storage::{BucketName, ObjectKey, ObjectMeta};
+
+use super::access::may_change;
+use super::{Caller, Need, Service};
+use crate::error::ApiError;
+
+/// One file of an upload: its key and its body, still on the socket.
+pub struct Incoming<B> {
+    pub key: ObjectKey,
+    pub body: B,
+}
+
+/// The files of one upload request, read one after the other (a multipart body). Each body
+/// must be consumed before the next file is asked for.
+#[allow(async_fn_in_trait)]
+pub trait IncomingFiles {
+    type Body: Stream<Item = Result<Bytes, Self::BodyError>> + Unpin;
+    type BodyError: std::error::Error;
+
+    /// The next file, or `None` at the end. A malformed request is an error.
+    async fn next_file(&mut self) -> Option<Result<Incoming<Self::Body>, ApiError>>;
+}
+
+impl Service {
+    /// Stores every file of `files` in `bucket`, recording the caller as owner. A key that
+    /// exists must be the caller's to replace (see [`may_change`]). If one file fails, the
+    /// failure is answered and the objects this request created are removed again; an object
+    /// it replaced keeps its new, complete content. Errors: those of [`Need::Upload`],
+    /// `bucket_not_found` (before any body is read), `not_owner`, `payload_too_large`,
+    /// `unsupported_media_type`, `upload_interrupted`, `invalid_multipart` (no file at all).
+    pub async fn upload(
+        &self,
+        caller: &Caller,
+        bucket: &BucketName,
+        files: &mut impl IncomingFiles,
+    ) -> Result<Vec<ObjectMeta>, ApiError> {
+        let principal = self.require(caller, Need::Upload).await?;
+        let write = self.storage.bucket(bucket)?.write;
+        let owner = principal.user_id.to_string();
+        let mut stored: Vec<ObjectMeta> = Vec::new();
+        let mut created: Vec<ObjectKey> = Vec::new();
+        let result = async {
+            while let Some(file) = files.next_file().await {
+                let Incoming { key, body } = file?;
+                let existed = match self.storage.stat(bucket, &key).await {
+                    Ok(meta) => {
+                        may_change(principal, write, meta.owner.as_deref())?;
+                        true
+                    }
+                    Err(storage::Error::NotFound { .. }) => false,
+                    Err(e) => return Err(e.into()),
+                };
+                let meta = self
+                    .storage
+                    .write_as(bucket, &key, Some(&owner), body, None)
+                    .await?;
+                if !existed {
+                    created.push(key);
+                }
+                self.metrics.record_upload(bucket.as_ref(), meta.size);
+                stored.push(meta);
+            }
+            if stored.is_empty() {
+                return Err(ApiError::new(
+                    crate::error::Code::InvalidMultipart,
+                    "the multipart body has no `file` field",
+                ));
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(err) = result {
+            for key in &created {
+                if let Err(cleanup) = self.storage.delete(bucket, key).await {
+                    tracing::warn!(%key, error = %cleanup, "could not remove a partial batch upload");
+                }
+            }
+            return Err(err);
+        }
+        tracing::info!(user_id = %principal.user_id, %bucket, files = stored.len(), "uploaded");
+        Ok(stored)
+    }
+
+    /// Stores one raw body at `key` (`declared_len` from `Content-Length` lets an oversized
+    /// body fail before it is read). Replacing needs ownership as in [`Service::upload`].
+    pub async fn put<S, E>(
+        &self,
+        caller: &Caller,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        body: S,
+        declared_len: Option<u64>,
+    ) -> Result<ObjectMeta, ApiError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::error::Error,
+    {
+        let principal = self.require(caller, Need::Upload).await?;
+        let write = self.storage.bucket(bucket)?.write;
+        match self.storage.stat(bucket, key).await {
+            Ok(meta) => may_change(principal, write, meta.owner.as_deref())?,
+            Err(storage::Error::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let owner = principal.user_id.to_string();
+        let meta = self
+            .storage
+            .write_as(bucket, key, Some(&owner), body, declared_len)
+            .await?;
+        self.metrics.record_upload(bucket.as_ref(), meta.size);
+        tracing::info!(user_id = %principal.user_id, %bucket, %key, "uploaded");
+        Ok(meta)
+    }
+}
