@@ -22,6 +22,12 @@ async fn info_reports_size_type_etag_date_and_url(
     assert!(d["etag"].as_str().unwrap().len() > 2);
     assert!(d["lastModified"].as_str().unwrap().contains('T'));
     assert_eq!(d["url"], app.url("/f/images/i.png"));
+    let me = app.get_auth("/api/v1/me", &user.access).await;
+    assert_eq!(
+        d["owner"],
+        me.data()["id"],
+        "the uploader is recorded as owner"
+    );
 }
 
 #[rstest]

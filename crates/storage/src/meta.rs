@@ -36,30 +36,69 @@ pub struct ObjectMeta {
 impl ObjectMeta {
     /// Combines a backend's metadata with a content type; no owner yet.
     pub(crate) fn new(key: ObjectKey, m: &Metadata, content_type: String) -> Result<Self, Error> {
-        let size = m.content_length();
-        let (last_modified, nanos) = match m.last_modified() {
-            Some(ts) => {
-                let nanos = ts.into_inner().as_nanosecond();
-                let at = OffsetDateTime::from_unix_timestamp_nanos(nanos)
-                    .map_err(|e| Error::internal("last-modified time out of range", e))?;
-                (at, nanos)
-            }
-            None => (OffsetDateTime::UNIX_EPOCH, 0),
-        };
-        let etag = match m.etag() {
-            Some(tag) if tag.starts_with('"') || tag.starts_with("W/") => tag.to_owned(),
-            Some(tag) => format!("\"{tag}\""),
-            None => format!("\"{size:x}-{nanos:x}\""),
-        };
+        let (last_modified, etag) = times_and_etag(m)?;
         Ok(Self {
             key,
-            size,
+            size: m.content_length(),
             content_type,
             etag,
             last_modified,
             owner: None,
         })
     }
+}
+
+/// The modification time and the (quoted) ETag of an object stat'ed as `m`: the backend's
+/// ETag, else size and mtime in nanoseconds.
+fn times_and_etag(m: &Metadata) -> Result<(OffsetDateTime, String), Error> {
+    let size = m.content_length();
+    let (last_modified, nanos) = match m.last_modified() {
+        Some(ts) => {
+            let nanos = ts.into_inner().as_nanosecond();
+            let at = OffsetDateTime::from_unix_timestamp_nanos(nanos)
+                .map_err(|e| Error::internal("last-modified time out of range", e))?;
+            (at, nanos)
+        }
+        None => (OffsetDateTime::UNIX_EPOCH, 0),
+    };
+    let etag = match m.etag() {
+        Some(tag) if tag.starts_with('"') || tag.starts_with("W/") => tag.to_owned(),
+        Some(tag) => format!("\"{tag}\""),
+        None => format!("\"{size:x}-{nanos:x}\""),
+    };
+    Ok((last_modified, etag))
+}
+
+/// Stats `key` as a file: a folder (fs directory) under that name is `NotFound`, like a
+/// missing object.
+pub(crate) async fn stat_file(
+    b: &Bucket,
+    bucket: &BucketName,
+    key: &ObjectKey,
+) -> Result<Metadata, Error> {
+    let m = b
+        .backend
+        .op
+        .stat(key.as_str())
+        .await
+        .map_err(|e| from_opendal(e, bucket.as_str(), key.as_str()))?;
+    if !m.is_file() {
+        return Err(Error::NotFound {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+        });
+    }
+    Ok(m)
+}
+
+/// The recorded owner of the object stat'ed as `m` (no read of its bytes).
+pub(crate) async fn owner_of(
+    b: &Bucket,
+    key: &ObjectKey,
+    m: &Metadata,
+) -> Result<Option<String>, Error> {
+    let (_, etag) = times_and_etag(m)?;
+    b.owners.owner_of(key, m, &etag).await
 }
 
 /// Stats `key` and finds its content type (the stored one, or sniffed from its first bytes)
@@ -71,13 +110,7 @@ pub(crate) async fn stat_object(
 ) -> Result<ObjectMeta, Error> {
     let op = &b.backend.op;
     let oops = |e| from_opendal(e, bucket.as_str(), key.as_str());
-    let m = op.stat(key.as_str()).await.map_err(oops)?;
-    if !m.is_file() {
-        return Err(Error::NotFound {
-            bucket: bucket.to_string(),
-            key: key.to_string(),
-        });
-    }
+    let m = stat_file(b, bucket, key).await?;
     let content_type = match m.content_type() {
         Some(ct) => ct.to_owned(),
         None => {

@@ -7,7 +7,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 
 use crate::error::from_opendal;
-use crate::meta::stat_object;
+use crate::meta::{owner_of, stat_file, stat_object};
 use crate::{BucketName, Error, ObjectKey, ObjectMeta, Storage};
 
 /// How many deletes of a `delete_many` run at once.
@@ -92,20 +92,43 @@ impl Storage {
         })
     }
 
+    /// The recorded owner of `key` (`None`: no record), without reading the object: one
+    /// `HEAD` on S3/COS, a stat and a small record read on fs. `NotFound` if there is no object.
+    pub async fn owner(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+    ) -> Result<Option<String>, Error> {
+        let b = self.bucket_entry(bucket)?;
+        let m = stat_file(b, bucket, key).await?;
+        owner_of(b, key, &m).await
+    }
+
     /// Deletes the object, then (fs) its owner record; `NotFound` if there is no object
     /// (backends themselves report success). A record that cannot be removed is logged, not
     /// returned: the object is gone, and the record matches no later object.
     pub async fn delete(&self, bucket: &BucketName, key: &ObjectKey) -> Result<(), Error> {
+        self.delete_checked(bucket, key, |_| Ok::<(), Error>(()))
+            .await
+    }
+
+    /// Like [`Storage::delete`], but first hands the object's recorded owner to `check`, from
+    /// the same stat that finds the object (no extra request), and deletes only if it agrees.
+    /// This is how the gateway applies its ownership rule without a second `HEAD`.
+    pub async fn delete_checked<E: From<Error>>(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        check: impl FnOnce(Option<&str>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let b = self.bucket_entry(bucket)?;
-        let oops = |e| from_opendal(e, bucket.as_str(), key.as_str());
-        let m = b.backend.op.stat(key.as_str()).await.map_err(oops)?;
-        if !m.is_file() {
-            return Err(Error::NotFound {
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-            });
-        }
-        b.backend.op.delete(key.as_str()).await.map_err(oops)?;
+        let m = stat_file(b, bucket, key).await?;
+        check(owner_of(b, key, &m).await?.as_deref())?;
+        b.backend
+            .op
+            .delete(key.as_str())
+            .await
+            .map_err(|e| from_opendal(e, bucket.as_str(), key.as_str()))?;
         b.owners.forget(key).await;
         Ok(())
     }

@@ -1,6 +1,5 @@
 //! Reading, listing, signing and deleting objects.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::{StreamExt, stream};
@@ -144,17 +143,16 @@ impl Service {
     ) -> Result<(), ApiError> {
         let principal = self.require(caller, Need::Delete).await?;
         let write = self.storage.bucket(bucket)?.write;
-        let meta = self.storage.stat(bucket, key).await?;
-        may_change(principal, write, meta.owner.as_deref())?;
-        self.storage.delete(bucket, key).await?;
+        self.storage
+            .delete_checked(bucket, key, |owner| may_change(principal, write, owner))
+            .await?;
         tracing::info!(user_id = %principal.user_id, %bucket, %key, "object deleted");
         Ok(())
     }
 
     /// Deletes each of `keys` (1 to [`MAX_BATCH_KEYS`]) that the caller may delete; one result
     /// per key, in order: a bad key, a missing object or another user's object fails alone.
-    /// Owners are checked with up to [`STAT_CONCURRENCY`] stats at a time, then the allowed keys
-    /// go to storage in one batch.
+    /// Up to [`DELETE_CONCURRENCY`] keys are handled at a time.
     pub async fn delete_many(
         &self,
         caller: &Caller,
@@ -169,42 +167,24 @@ impl Service {
                 format!("keys must hold 1 to {MAX_BATCH_KEYS} keys"),
             ));
         }
-        let checked: Vec<(String, Result<ObjectKey, ApiError>)> = stream::iter(keys)
+        let results = stream::iter(keys)
             .map(|raw| async move {
                 let outcome = async {
                     let key = ObjectKey::parse(raw.clone()).map_err(storage::Error::from)?;
-                    let meta = self.storage.stat(bucket, &key).await?;
-                    may_change(principal, write, meta.owner.as_deref())?;
-                    Ok(key)
+                    self.storage
+                        .delete_checked(bucket, &key, |owner| may_change(principal, write, owner))
+                        .await
                 }
                 .await;
                 (raw, outcome)
             })
-            .buffered(STAT_CONCURRENCY)
+            .buffered(DELETE_CONCURRENCY)
             .collect()
             .await;
-        let allowed: Vec<ObjectKey> = checked
-            .iter()
-            .filter_map(|(_, r)| r.as_ref().ok().cloned())
-            .collect();
-        let mut deleted: HashMap<ObjectKey, Result<(), storage::Error>> = self
-            .storage
-            .delete_many(bucket, allowed)
-            .await?
-            .into_iter()
-            .collect();
-        Ok(checked
-            .into_iter()
-            .map(|(raw, checked)| {
-                let outcome = checked.and_then(|key| match deleted.remove(&key) {
-                    Some(result) => result.map_err(ApiError::from),
-                    None => Ok(()),
-                });
-                (raw, outcome)
-            })
-            .collect())
+        tracing::info!(user_id = %principal.user_id, %bucket, "batch delete");
+        Ok(results)
     }
 }
 
-/// Stats one batch delete runs at a time.
-const STAT_CONCURRENCY: usize = 8;
+/// Keys one batch delete handles at a time.
+const DELETE_CONCURRENCY: usize = 8;

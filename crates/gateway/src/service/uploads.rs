@@ -47,9 +47,9 @@ impl Service {
         let result = async {
             while let Some(file) = files.next_file().await {
                 let Incoming { key, body } = file?;
-                let existed = match self.storage.stat(bucket, &key).await {
-                    Ok(meta) => {
-                        may_change(principal, write, meta.owner.as_deref())?;
+                let existed = match self.storage.owner(bucket, &key).await {
+                    Ok(owner) => {
+                        may_change(principal, write, owner.as_deref())?;
                         true
                     }
                     Err(storage::Error::NotFound { .. }) => false,
@@ -102,8 +102,8 @@ impl Service {
     {
         let principal = self.require(caller, Need::Upload).await?;
         let write = self.storage.bucket(bucket)?.write;
-        match self.storage.stat(bucket, key).await {
-            Ok(meta) => may_change(principal, write, meta.owner.as_deref())?,
+        match self.storage.owner(bucket, key).await {
+            Ok(owner) => may_change(principal, write, owner.as_deref())?,
             Err(storage::Error::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }

@@ -17,6 +17,8 @@ pub struct ObjectView {
     pub etag: String,
     #[serde(with = "time::serde::rfc3339")]
     pub last_modified: OffsetDateTime,
+    /// The id of the user who wrote it; `null` when none is recorded (admins only may change it).
+    pub owner: Option<String>,
     pub url: String,
 }
 
@@ -30,6 +32,7 @@ impl View for ObjectView {
         "contentType",
         "etag",
         "lastModified",
+        "owner",
         "url",
     ];
 }
@@ -44,6 +47,7 @@ impl ObjectView {
             content_type: meta.content_type.clone(),
             etag: meta.etag.clone(),
             last_modified: meta.last_modified,
+            owner: meta.owner.clone(),
             url: links.file(bucket, &meta.key),
         }
     }

@@ -347,3 +347,51 @@ async fn on_fs_an_owner_that_cannot_be_recorded_fails_the_upload_and_the_object_
     assert!(matches!(result, Err(Error::Internal(_))), "{result:?}");
     assert_eq!(owner(&t, &t.images, "cat.png").await, None);
 }
+
+#[rstest]
+#[tokio::test]
+async fn a_checked_delete_sees_the_owner_and_a_refusal_leaves_object_and_owner(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let t = spawn(backend);
+    t.put_as(&t.images, "mine.png", ALICE, png(50)).await;
+    let key = t.key("mine.png");
+    assert_eq!(
+        t.storage
+            .owner(&t.images, &key)
+            .await
+            .expect("exists")
+            .as_deref(),
+        Some(ALICE)
+    );
+
+    let refused = t
+        .storage
+        .delete_checked(&t.images, &key, |owner| match owner {
+            Some(BOB) => Ok(()),
+            _ => Err(Error::InvalidSignature),
+        })
+        .await;
+
+    assert!(
+        matches!(refused, Err(Error::InvalidSignature)),
+        "{refused:?}"
+    );
+    assert_eq!(
+        owner(&t, &t.images, "mine.png").await.as_deref(),
+        Some(ALICE)
+    );
+    let mut seen = None;
+    t.storage
+        .delete_checked(&t.images, &key, |owner| {
+            seen = owner.map(str::to_owned);
+            Ok::<(), Error>(())
+        })
+        .await
+        .expect("deleted");
+    assert_eq!(seen.as_deref(), Some(ALICE));
+    assert!(matches!(
+        t.storage.owner(&t.images, &key).await,
+        Err(Error::NotFound { .. })
+    ));
+}
