@@ -93,6 +93,13 @@ pub enum ApiError {
     Auth(#[from] auth::Error),
     #[error("{message}")]
     Request { code: Code, message: String },
+    /// A dependency does not answer (`/readyz`): `failing` names it, `checks` has every check.
+    #[error("not ready: {}", failing.join(", "))]
+    NotReady {
+        code: Code,
+        failing: Vec<String>,
+        checks: serde_json::Map<String, serde_json::Value>,
+    },
     /// An API token without the scope an operation needs.
     #[error("this needs an API token with the `{0}` scope")]
     MissingScope(auth::Scope),
@@ -124,6 +131,7 @@ impl ApiError {
             Self::Auth(e) => auth_code(e),
             Self::Request { code, .. } => *code,
             Self::MissingScope(_) => Code::InsufficientScope,
+            Self::NotReady { code, .. } => *code,
             Self::Internal(_) => Code::InternalError,
         }
     }
@@ -150,6 +158,9 @@ impl ApiError {
                 Some(serde_json::json!({"retryAfter": retry_after_secs}))
             }
             Self::MissingScope(scope) => Some(serde_json::json!({"scope": scope.as_str()})),
+            Self::NotReady {
+                failing, checks, ..
+            } => Some(serde_json::json!({"failing": failing, "checks": checks})),
             _ => None,
         }
     }

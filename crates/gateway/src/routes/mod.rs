@@ -9,6 +9,7 @@ mod docs;
 mod files;
 mod health;
 mod objects;
+mod parse;
 mod paths;
 mod serve;
 mod tokens;
@@ -20,6 +21,7 @@ use actix_web::{HttpRequest, HttpResponse, Resource, web};
 use crate::error::{ApiError, Code};
 
 pub use docs::ApiDoc;
+pub use parse::{bucket_name, object_key, page_of};
 pub use paths::{BucketPath, ObjectPath};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -67,23 +69,4 @@ pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err: PathError, _req| {
         ApiError::new(Code::BadRequest, format!("bad path: {err}")).into()
     })
-}
-
-/// Page `number` (1-based) of `size` items.
-pub fn page_of<T>(items: impl IntoIterator<Item = T>, size: usize, number: usize) -> Vec<T> {
-    items
-        .into_iter()
-        .skip(number.saturating_sub(1).saturating_mul(size))
-        .take(size)
-        .collect()
-}
-
-/// Parses a bucket name from the path.
-pub fn bucket_name(raw: impl Into<String>) -> Result<storage::BucketName, ApiError> {
-    storage::BucketName::parse(raw).map_err(|e| storage::Error::from(e).into())
-}
-
-/// Parses an object key from the path or body.
-pub fn object_key(raw: impl Into<String>) -> Result<storage::ObjectKey, ApiError> {
-    storage::ObjectKey::parse(raw).map_err(|e| storage::Error::from(e).into())
 }

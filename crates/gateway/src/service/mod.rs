@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod buckets;
 mod caller;
+mod health;
 mod objects;
 mod tokens;
 mod uploads;
