@@ -14,7 +14,7 @@ use super::{BucketPath, ObjectPath, resource, upload};
 use crate::body::Json;
 use crate::envelope;
 use crate::error::{ApiError, Code};
-use crate::service::{Caller, ListRequest, Listing, ReadGrant, Service};
+use crate::service::{Caller, ReadGrant, Service};
 use crate::views::{DeletionView, Links, ListView, ObjectView, Shape, SignedLinkView, UploadView};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -73,24 +73,15 @@ pub async fn list(
     };
     let prefix = params.prefix.unwrap_or_default();
     let page_size = shape.page_size(params.page_size);
-    let request = match params.page_num {
-        Some(number) => ListRequest::Numbered {
-            prefix,
-            delimiter,
-            page: PageNumber::Page {
+    let view = match params.page_num {
+        Some(number) => {
+            let page = PageNumber::Page {
                 size: page_size,
                 number: number.max(1),
-            },
-        },
-        None => ListRequest::Cursor(ListQuery {
-            prefix,
-            delimiter,
-            page_size,
-            cursor: params.cursor,
-        }),
-    };
-    let view = match service.list(&caller, &bucket, request).await? {
-        Listing::Numbered(numbered) => {
+            };
+            let numbered = service
+                .list_numbered(&caller, &bucket, &prefix, delimiter, page)
+                .await?;
             let (items, folders) = split_entries(&bucket, numbered.entries, &links);
             ListView {
                 items: shape.many(&items)?,
@@ -99,7 +90,14 @@ pub async fn list(
                 total: Some(numbered.total),
             }
         }
-        Listing::Cursor(page) => {
+        None => {
+            let query = ListQuery {
+                prefix,
+                delimiter,
+                page_size,
+                cursor: params.cursor,
+            };
+            let page = service.list(&caller, &bucket, &query).await?;
             let items: Vec<ObjectView> = page
                 .items
                 .iter()

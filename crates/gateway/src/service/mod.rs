@@ -22,7 +22,7 @@ use crate::metrics::Metrics;
 pub use access::Need;
 pub use admin::UserUpdate;
 pub use caller::Caller;
-pub use objects::{Found, ListRequest, Listing, MAX_BATCH_KEYS, ReadGrant, Served};
+pub use objects::{Found, MAX_BATCH_KEYS, ReadGrant, Served};
 pub use uploads::{Incoming, IncomingFiles};
 
 /// The services every handler calls, built once per process. Cheap to clone.

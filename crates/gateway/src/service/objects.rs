@@ -16,22 +16,6 @@ use crate::error::{ApiError, Code};
 /// Most keys one batch delete takes.
 pub const MAX_BATCH_KEYS: usize = 1000;
 
-/// A listing as asked: keyset paging with a cursor, or the seed's numbered pages.
-pub enum ListRequest {
-    Cursor(ListQuery),
-    Numbered {
-        prefix: String,
-        delimiter: bool,
-        page: PageNumber,
-    },
-}
-
-/// A listing as answered, in the shape that was asked for.
-pub enum Listing {
-    Cursor(ListPage),
-    Numbered(NumberedPage),
-}
-
 /// What lets a request read an object at `/f/…`.
 pub enum ReadGrant<'a> {
     /// The caller's credential (or none, for a public bucket).
@@ -55,27 +39,34 @@ pub enum Found {
 }
 
 impl Service {
-    /// A page of `bucket`. Errors: as [`Service::require_read`], `invalid_cursor`,
-    /// `invalid_object_key` (a bad prefix), `bucket_not_found`.
+    /// A page of `bucket` by keyset paging (`query.cursor` from the previous page). Errors: as
+    /// [`Service::require_read`], `invalid_cursor`, `invalid_object_key` (a bad prefix),
+    /// `bucket_not_found`.
     pub async fn list(
         &self,
         caller: &Caller,
         bucket: &BucketName,
-        request: ListRequest,
-    ) -> Result<Listing, ApiError> {
+        query: &ListQuery,
+    ) -> Result<ListPage, ApiError> {
         self.require_read(caller, bucket).await?;
-        Ok(match request {
-            ListRequest::Cursor(query) => Listing::Cursor(self.storage.list(bucket, &query).await?),
-            ListRequest::Numbered {
-                prefix,
-                delimiter,
-                page,
-            } => Listing::Numbered(
-                self.storage
-                    .list_numbered(bucket, &prefix, delimiter, page)
-                    .await?,
-            ),
-        })
+        Ok(self.storage.list(bucket, query).await?)
+    }
+
+    /// A numbered page of `bucket` with the total count, as the seed listed (`delimiter`:
+    /// folders under `prefix` stay folders). Errors: as [`Service::list`].
+    pub async fn list_numbered(
+        &self,
+        caller: &Caller,
+        bucket: &BucketName,
+        prefix: &str,
+        delimiter: bool,
+        page: PageNumber,
+    ) -> Result<NumberedPage, ApiError> {
+        self.require_read(caller, bucket).await?;
+        Ok(self
+            .storage
+            .list_numbered(bucket, prefix, delimiter, page)
+            .await?)
     }
 
     /// An object's metadata. Errors: as [`Service::require_read`], `object_not_found`.

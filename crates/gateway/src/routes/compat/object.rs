@@ -12,7 +12,7 @@ use super::{Seed, SeedJson, SeedResult, loose};
 use crate::error::{ApiError, Code};
 use crate::routes::upload::MultipartFiles;
 use crate::routes::{bucket_name, object_key};
-use crate::service::{Caller, ListRequest, Listing, Service};
+use crate::service::{Caller, Service};
 use crate::views::compat::{MinioItem, MinioStat, bare_etag};
 use crate::views::{Links, SignedLinkView};
 
@@ -62,16 +62,9 @@ pub async fn list_objects(
             number: positive(or_default(num, 1), "pageNum")?,
         },
     };
-    let request = ListRequest::Numbered {
-        prefix: form.prefix,
-        delimiter: true,
-        page,
-    };
-    let Listing::Numbered(listed) = service.list(&caller, &bucket, request).await? else {
-        return Err(
-            ApiError::internal(anyhow::anyhow!("a numbered listing came back as cursor")).into(),
-        );
-    };
+    let listed = service
+        .list_numbered(&caller, &bucket, &form.prefix, true, page)
+        .await?;
     let lists: Vec<MinioItem> = listed.entries.iter().map(MinioItem::from).collect();
     Ok(Seed(
         serde_json::json!({ "total": listed.total, "lists": lists }),
