@@ -2,6 +2,7 @@
 //! API surfaces: every operation, for a stranger, the owner, another user, an administrator and
 //! API tokens of each scope.
 
+use futures::StreamExt;
 use rstest::rstest;
 use serde_json::{Value, json};
 
@@ -438,4 +439,48 @@ async fn in_a_shared_bucket_every_member_may_replace_and_delete() {
         .cloned()
         .unwrap();
     assert_eq!(team["write"], "shared");
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_slow_upload_cannot_take_over_a_key_another_user_created_meanwhile(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
+    let alice = app.user().await;
+    let bob = app.user().await;
+    let (open, gate) = tokio::sync::oneshot::channel::<()>();
+    let held = futures::stream::once(async { Ok::<_, std::io::Error>(vec![b'B'; 9000]) }).chain(
+        futures::stream::once(async move {
+            let _ = gate.await;
+            Ok(vec![b'B'; 100])
+        }),
+    );
+    let slow = app
+        .client
+        .put(app.url("/api/v1/buckets/files/objects/race/k.txt"))
+        .bearer_auth(&bob.access)
+        .body(reqwest::Body::wrap_stream(held))
+        .send();
+    let meanwhile = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        app.put(&alice.access, "files", "race/k.txt", b"alice's".to_vec())
+            .await
+            .assert_ok(201);
+        let _ = open.send(());
+    };
+
+    let (slow, ()) = tokio::join!(slow, meanwhile);
+
+    crate::helpers::Answer::from(slow.unwrap())
+        .await
+        .assert_error(409, "object_exists");
+    let res = app
+        .client
+        .get(app.url("/f/files/race/k.txt"))
+        .bearer_auth(&alice.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"alice's");
 }

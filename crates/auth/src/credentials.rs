@@ -106,7 +106,8 @@ impl Auth {
     }
 
     /// The seed's `/auth/change`: identified by login and old password; ends every session.
-    /// Same errors as [`Auth::change_password`].
+    /// Same errors as [`Auth::change_password`], and `AccountDisabled` for a disabled account
+    /// (it cannot log in, so it cannot change its password either).
     pub async fn change_password_by_login(
         &self,
         login: &str,
@@ -127,6 +128,13 @@ impl Auth {
             None => None,
         };
         let stored = self.verified(&attempt, stored, old).await?;
+        let disabled = self
+            .current_state(stored.user.id)
+            .await?
+            .is_some_and(|s| s.disabled);
+        if disabled || stored.user.disabled {
+            return Err(self.disabled_login(&attempt));
+        }
         self.set_password(stored.user.id, &new, None, ip).await
     }
 

@@ -101,13 +101,28 @@ impl Attempt {
     fn new(account: String, user_id: Option<Uuid>, ip: Option<&str>) -> Self {
         let ip = ip.map(|ip| ip.chars().take(MAX_IP_CHARS).collect::<String>());
         Self {
-            ip: ip
-                .as_ref()
-                .map(|ip| (format!("pair:{account}:{ip}"), format!("ip:{ip}"))),
+            ip: ip.as_ref().map(|ip| {
+                let client = client_key(ip);
+                (format!("pair:{account}:{client}"), format!("ip:{client}"))
+            }),
             account,
             user_id,
             client_ip: ip,
         }
+    }
+}
+
+/// The throttling identity of a client address: an IPv4 address as it is, an IPv6 address by
+/// its /64 network, since one subscriber usually gets a whole /64 (RFC 6177) and could
+/// otherwise take a fresh address for every guess.
+fn client_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6.to_canonical().to_string(),
+        _ => ip.to_owned(),
     }
 }
 
@@ -219,6 +234,17 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_are_throttled_by_their_64_network() {
+        assert_eq!(
+            client_key("2001:db8:1:2::1"),
+            client_key("2001:db8:1:2:ffff::9")
+        );
+        assert_ne!(client_key("2001:db8:1:2::1"), client_key("2001:db8:1:3::1"));
+        assert_eq!(client_key("::ffff:10.0.0.1"), "10.0.0.1");
+        assert_eq!(client_key("10.0.0.1"), "10.0.0.1");
+    }
 
     #[test]
     fn unknown_logins_are_keyed_by_their_canonical_form() {

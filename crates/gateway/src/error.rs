@@ -72,6 +72,7 @@ error_codes! {
     RequestTimeout => (REQUEST_TIMEOUT, "request_timeout", "the request body did not arrive in time"),
     AccountExists => (CONFLICT, "account_exists", "an account with this phone or email exists"),
     ObjectExists => (CONFLICT, "object_exists", "an object with this key exists"),
+    ObjectChanged => (CONFLICT, "object_changed", "the object was replaced or deleted while this upload ran; nothing was stored"),
     PayloadTooLarge => (PAYLOAD_TOO_LARGE, "payload_too_large", "the body is larger than the bucket or route allows"),
     UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "the content (sniffed from its bytes) is not a type the bucket takes"),
     UnsupportedEncoding => (UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding", "the body's Content-Encoding is not gzip, deflate, br or identity"),
@@ -172,6 +173,7 @@ fn storage_code(e: &storage::Error) -> Code {
         E::NoSuchBucket(_) => Code::BucketNotFound,
         E::NotFound { .. } => Code::ObjectNotFound,
         E::AlreadyExists { .. } => Code::ObjectExists,
+        E::Changed { .. } => Code::ObjectChanged,
         E::InvalidKey(_) => Code::InvalidObjectKey,
         E::InvalidBucketName(_) => Code::InvalidBucketName,
         E::TooLarge { .. } => Code::PayloadTooLarge,
@@ -295,6 +297,16 @@ mod tests {
                 code.name()
             );
         }
+    }
+
+    #[test]
+    fn the_log_gets_the_whole_cause_chain_of_a_crate_error() {
+        let cause = std::io::Error::other("users/42.json: expected value at line 1");
+        let err = ApiError::from(auth::Error::Internal(Box::new(cause)));
+        let logged = format!("{err:?}");
+        assert!(logged.contains("Caused by"), "{logged}");
+        assert!(logged.contains("expected value at line 1"), "{logged}");
+        assert!(!err.public_message().contains("line 1"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use tracing::Instrument;
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 const MAX_LEN: usize = 128;
@@ -44,7 +45,14 @@ pub async fn middleware(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut res = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
+    // Every event logged while the request runs (security events of `auth` included) carries
+    // its id and client IP.
+    let ip = crate::proxies::client_ip(req.request()).map(|ip| ip.to_string());
+    let span = tracing::info_span!("request", request_id = %id, ip = ip.as_deref());
+    let mut res = REQUEST_ID
+        .scope(id.clone(), next.call(req))
+        .instrument(span)
+        .await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HEADER, value);
     }

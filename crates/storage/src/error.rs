@@ -15,6 +15,10 @@ pub enum Error {
     /// object as if it were a folder.
     #[error("'{key}' in bucket '{bucket}' conflicts with an existing object or folder")]
     AlreadyExists { bucket: String, key: String },
+    /// A conditional write found the object changed (replaced or deleted) since its
+    /// precondition was taken; nothing was stored.
+    #[error("'{key}' in bucket '{bucket}' changed while it was being written")]
+    Changed { bucket: String, key: String },
     #[error(transparent)]
     InvalidKey(#[from] ObjectKeyError),
     #[error(transparent)]

@@ -7,6 +7,7 @@ mod backend;
 mod bucket_name;
 mod document;
 mod error;
+mod key_lock;
 mod listing;
 mod meta;
 mod object_key;
@@ -28,7 +29,7 @@ pub use error::{Error, is_unavailable};
 pub use listing::{Entry, ListPage, ListQuery, MAX_PAGE_SIZE, NumberedPage, PageNumber};
 pub use meta::ObjectMeta;
 pub use object_key::{MAX_KEY_BYTES, MAX_SEGMENT_BYTES, ObjectKey, ObjectKeyError};
-pub use objects::{ByteRange, ObjectBody};
+pub use objects::{ByteRange, Current, ObjectBody};
 pub use owner::{MAX_OWNER_BYTES, is_valid_owner};
 pub use policy::POLICY_CACHE_TTL;
 pub use settings::{
@@ -37,3 +38,4 @@ pub use settings::{
 pub use signing::{MAX_SIGN_SECS, SignedUrl};
 pub use sniff::renders_inline;
 pub use storage::{BucketInfo, SignedLink, Storage};
+pub use upload::Precondition;

@@ -91,14 +91,16 @@ pub(crate) async fn stat_file(
     Ok(m)
 }
 
-/// The recorded owner of the object stat'ed as `m` (no read of its bytes).
-pub(crate) async fn owner_of(
+/// The (quoted) ETag and the recorded owner of the object stat'ed as `m` (no read of its
+/// bytes).
+pub(crate) async fn etag_and_owner(
     b: &Bucket,
     key: &ObjectKey,
     m: &Metadata,
-) -> Result<Option<String>, Error> {
+) -> Result<(String, Option<String>), Error> {
     let (_, etag) = times_and_etag(m)?;
-    b.owners.owner_of(key, m, &etag).await
+    let owner = b.owners.owner_of(key, m, &etag).await?;
+    Ok((etag, owner))
 }
 
 /// Stats `key` and finds its content type (the stored one, or sniffed from its first bytes)

@@ -7,11 +7,37 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 
 use crate::error::from_opendal;
-use crate::meta::{owner_of, stat_file, stat_object};
+use crate::meta::{etag_and_owner, stat_file, stat_object};
+use crate::storage::Bucket;
 use crate::{BucketName, Error, ObjectKey, ObjectMeta, Storage};
 
 /// How many deletes of a `delete_many` run at once.
 const DELETE_CONCURRENCY: usize = 8;
+
+/// What is stored under a key at one moment: see [`Storage::current`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Current {
+    /// Quoted, as [`ObjectMeta::etag`].
+    pub etag: String,
+    /// As [`ObjectMeta::owner`].
+    pub owner: Option<String>,
+}
+
+/// [`Storage::current`] in bucket `b`.
+pub(crate) async fn current_in(
+    b: &Bucket,
+    bucket: &BucketName,
+    key: &ObjectKey,
+) -> Result<Option<Current>, Error> {
+    match stat_file(b, bucket, key).await {
+        Ok(m) => {
+            let (etag, owner) = etag_and_owner(b, key, &m).await?;
+            Ok(Some(Current { etag, owner }))
+        }
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
 
 /// A requested byte range (HTTP `Range: bytes=…` semantics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,16 +118,18 @@ impl Storage {
         })
     }
 
-    /// The recorded owner of `key` (`None`: no record), without reading the object: one
-    /// `HEAD` on S3/COS, a stat and a small record read on fs. `NotFound` if there is no object.
-    pub async fn owner(
+    /// What is stored under `key` right now (its ETag and recorded owner), without reading the
+    /// object: one `HEAD` on S3/COS, a stat and a small record read on fs. `None` if there is
+    /// no object. Pass the ETag to [`Precondition::Unchanged`] to write only over this version.
+    ///
+    /// [`Precondition::Unchanged`]: crate::Precondition::Unchanged
+    pub async fn current(
         &self,
         bucket: &BucketName,
         key: &ObjectKey,
-    ) -> Result<Option<String>, Error> {
+    ) -> Result<Option<Current>, Error> {
         let b = self.bucket_entry(bucket)?;
-        let m = stat_file(b, bucket, key).await?;
-        owner_of(b, key, &m).await
+        current_in(b, bucket, key).await
     }
 
     /// Deletes the object, then (fs) its owner record; `NotFound` if there is no object
@@ -122,8 +150,10 @@ impl Storage {
         check: impl FnOnce(Option<&str>) -> Result<(), E>,
     ) -> Result<(), E> {
         let b = self.bucket_entry(bucket)?;
+        let _held = b.locks.lock(key.as_str()).await;
         let m = stat_file(b, bucket, key).await?;
-        check(owner_of(b, key, &m).await?.as_deref())?;
+        let (_, owner) = etag_and_owner(b, key, &m).await?;
+        check(owner.as_deref())?;
         b.backend
             .op
             .delete(key.as_str())

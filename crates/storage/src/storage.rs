@@ -14,6 +14,7 @@ use crate::backend::{
     Backend, Layout, Placement, bucket_backend, check_disjoint, presign, system_backend,
 };
 use crate::error::from_opendal;
+use crate::key_lock::KeyLocks;
 use crate::owner::Owners;
 use crate::policy::PolicyCache;
 use crate::signing::{SignedUrl, Signer};
@@ -70,6 +71,8 @@ pub(crate) struct Bucket {
     pub(crate) settings: BucketSettings,
     pub(crate) backend: Backend,
     pub(crate) owners: Owners,
+    /// Held while a write commits or a delete runs (see `key_lock.rs`).
+    pub(crate) locks: KeyLocks,
 }
 
 impl Storage {
@@ -118,6 +121,7 @@ impl Storage {
                         settings,
                         backend,
                         owners,
+                        locks: KeyLocks::default(),
                     },
                 ))
             })

@@ -8,8 +8,10 @@ use opendal::{Metadata, Operator};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::from_opendal;
+use crate::objects::current_in;
 use crate::owner::check_owner;
 use crate::sniff::{SNIFF_BYTES, is_allowed, sniff};
+use crate::storage::Bucket;
 use crate::{BucketName, Error, ObjectKey, ObjectMeta, Storage};
 
 impl Storage {
@@ -26,6 +28,23 @@ impl Storage {
         E: std::error::Error,
     {
         self.write_as(bucket, key, None, body, declared_len).await
+    }
+
+    /// [`Storage::write_if`] with no precondition: replaces whatever is there.
+    pub async fn write_as<S, E>(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        owner: Option<&str>,
+        body: S,
+        declared_len: Option<u64>,
+    ) -> Result<ObjectMeta, Error>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::error::Error,
+    {
+        self.write_if(bucket, key, owner, Precondition::Any, body, declared_len)
+            .await
     }
 
     /// Streams `body` into `key` (the stream need not be `Send`: actix payloads are not) and
@@ -46,12 +65,20 @@ impl Storage {
     /// is complete, a body error (`Error::Body`) or a dropped future included, the writer is
     /// aborted: no object, no temporary file, and an object already under `key` stays as it was.
     ///
+    /// `precondition` is checked again when the write commits, under this instance's lock of
+    /// the key (which every write and delete of it takes): if it no longer holds — another
+    /// upload created the key meanwhile (`AlreadyExists`), or the object was replaced or
+    /// deleted (`Changed`) — the writer is aborted and nothing changes. Across instances, a
+    /// write through another instance in the few milliseconds between that check and the
+    /// commit is not seen.
+    ///
     /// [`MAX_OWNER_BYTES`]: crate::MAX_OWNER_BYTES
-    pub async fn write_as<S, E>(
+    pub async fn write_if<S, E>(
         &self,
         bucket: &BucketName,
         key: &ObjectKey,
         owner: Option<&str>,
+        precondition: Precondition,
         body: S,
         declared_len: Option<u64>,
     ) -> Result<ObjectMeta, Error>
@@ -107,8 +134,15 @@ impl Storage {
             Ok::<_, WriteFailed>(())
         }
         .await;
+        let _held = b.locks.lock(key.as_str()).await;
         let m = match sent {
-            Ok(()) => writer.finish().await.map_err(oops)?,
+            Ok(()) => {
+                if let Err(e) = precondition.check(b, bucket, key).await {
+                    writer.abandon().await;
+                    return Err(e);
+                }
+                writer.finish().await.map_err(oops)?
+            }
             Err(WriteFailed::Caller(e)) => {
                 writer.abandon().await;
                 return Err(e);
@@ -123,6 +157,33 @@ impl Storage {
         b.owners.record(key, owner, &meta.etag).await?;
         meta.owner = owner.map(str::to_owned);
         Ok(meta)
+    }
+}
+
+/// What must still be true of a key when a write commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// Nothing: replace whatever is there.
+    Any,
+    /// No object under the key (S3's `If-None-Match: *` in spirit); else `AlreadyExists`.
+    Absent,
+    /// The object under the key still has this ETag (S3's `If-Match`); else `Changed`.
+    Unchanged { etag: String },
+}
+
+impl Precondition {
+    async fn check(&self, b: &Bucket, bucket: &BucketName, key: &ObjectKey) -> Result<(), Error> {
+        let now = match self {
+            Precondition::Any => return Ok(()),
+            _ => current_in(b, bucket, key).await?,
+        };
+        let (bucket, key) = (bucket.to_string(), key.to_string());
+        match (self, now) {
+            (Precondition::Absent, Some(_)) => Err(Error::AlreadyExists { bucket, key }),
+            (Precondition::Unchanged { etag }, Some(now)) if now.etag == *etag => Ok(()),
+            (Precondition::Unchanged { .. }, _) => Err(Error::Changed { bucket, key }),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -41,6 +41,11 @@ async fn disabling_ends_sessions_and_tokens_at_once_and_refuses_logins(b: Backen
         .try_login("alice@example.com", "wrong password", None)
         .await;
     assert!(matches!(wrong, Err(Error::InvalidCredentials)), "{wrong:?}");
+    let change = t
+        .auth
+        .change_password_by_login("alice@example.com", PASSWORD, "a new passphrase", None)
+        .await;
+    assert!(matches!(change, Err(Error::AccountDisabled)), "{change:?}");
 }
 
 async fn re_enabling_allows_login_again_but_old_sessions_and_tokens_stay_dead(b: Backend) {

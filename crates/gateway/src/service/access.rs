@@ -18,7 +18,7 @@
 //! apply at once.
 
 use auth::{Principal, Role, Scope, Via};
-use storage::{BucketName, Policy, WriteMode};
+use storage::{BucketName, Current, Policy, Precondition, WriteMode};
 
 use super::{Caller, Service};
 use crate::error::{ApiError, Code};
@@ -121,6 +121,26 @@ pub(crate) fn may_change(
             None => "this object has no recorded owner: only an administrator may change it",
         },
     ))
+}
+
+/// Under which precondition `principal` may write over `current` (what the key holds now, if
+/// anything), so that the decision still holds when the write commits: a new key must still be
+/// free (`Absent`); an object changed by its owner must still be the version checked
+/// (`Unchanged`); admins and `shared` buckets overwrite whatever is there (`Any`). Errors: 403
+/// `not_owner`, as [`may_change`].
+pub(crate) fn write_precondition(
+    principal: &Principal,
+    write: WriteMode,
+    current: Option<Current>,
+) -> Result<Precondition, ApiError> {
+    let Some(current) = current else {
+        return Ok(Precondition::Absent);
+    };
+    may_change(principal, write, current.owner.as_deref())?;
+    if principal.role == Role::Admin || write == WriteMode::Shared {
+        return Ok(Precondition::Any);
+    }
+    Ok(Precondition::Unchanged { etag: current.etag })
 }
 
 /// Whether `principal` may mint a token with `scopes`: `admin` only by an administrator.

@@ -46,7 +46,15 @@ impl Service {
         if let Some(disabled) = update.disabled {
             user = self.auth.set_disabled(id, disabled).await?;
         }
-        tracing::info!(target: "security", event = "user_updated", admin_id = %principal.user_id, user_id = %id, ?update, "user updated");
+        tracing::info!(
+            target: "security",
+            event = "user_updated",
+            admin_id = %principal.user_id,
+            user_id = %id,
+            disabled = update.disabled,
+            role = update.role.map(|r| r.as_str()),
+            "user updated"
+        );
         Ok(user)
     }
 

@@ -3,9 +3,9 @@
 
 use bytes::Bytes;
 use futures::Stream;
-use storage::{BucketName, ObjectKey, ObjectMeta};
+use storage::{BucketName, ObjectKey, ObjectMeta, Precondition};
 
-use super::access::may_change;
+use super::access::write_precondition;
 use super::{Caller, Need, Service};
 use crate::error::ApiError;
 
@@ -28,7 +28,8 @@ pub trait IncomingFiles {
 
 impl Service {
     /// Stores every file of `files` in `bucket`, recording the caller as owner. A key that
-    /// exists must be the caller's to replace (see [`may_change`]). If one file fails, the
+    /// exists must be the caller's to replace, and still the version checked when the write
+    /// commits (see [`write_precondition`]). If one file fails, the
     /// failure is answered and the objects this request created are removed again; an object
     /// it replaced keeps its new, complete content. Errors: those of [`Need::Upload`],
     /// `bucket_not_found` (before any body is read), `not_owner`, `payload_too_large`,
@@ -47,19 +48,17 @@ impl Service {
         let result = async {
             while let Some(file) = files.next_file().await {
                 let Incoming { key, body } = file?;
-                let existed = match self.storage.owner(bucket, &key).await {
-                    Ok(owner) => {
-                        may_change(principal, write, owner.as_deref())?;
-                        true
-                    }
-                    Err(storage::Error::NotFound { .. }) => false,
-                    Err(e) => return Err(e.into()),
-                };
+                let precondition = write_precondition(
+                    principal,
+                    write,
+                    self.storage.current(bucket, &key).await?,
+                )?;
+                let created_new = precondition == Precondition::Absent;
                 let meta = self
                     .storage
-                    .write_as(bucket, &key, Some(&owner), body, None)
+                    .write_if(bucket, &key, Some(&owner), precondition, body, None)
                     .await?;
-                if !existed {
+                if created_new {
                     created.push(key);
                 }
                 self.metrics.record_upload(bucket.as_ref(), meta.size);
@@ -87,7 +86,9 @@ impl Service {
     }
 
     /// Stores one raw body at `key` (`declared_len` from `Content-Length` lets an oversized
-    /// body fail before it is read). Replacing needs ownership as in [`Service::upload`].
+    /// body fail before it is read). Replacing needs ownership as in [`Service::upload`]; a key
+    /// created or changed by someone else while the body streamed is a 409 (`object_exists`,
+    /// `object_changed`) and nothing changes.
     pub async fn put<S, E>(
         &self,
         caller: &Caller,
@@ -102,15 +103,12 @@ impl Service {
     {
         let principal = self.require(caller, Need::Upload).await?;
         let write = self.storage.bucket(bucket)?.write;
-        match self.storage.owner(bucket, key).await {
-            Ok(owner) => may_change(principal, write, owner.as_deref())?,
-            Err(storage::Error::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
+        let precondition =
+            write_precondition(principal, write, self.storage.current(bucket, key).await?)?;
         let owner = principal.user_id.to_string();
         let meta = self
             .storage
-            .write_as(bucket, key, Some(&owner), body, declared_len)
+            .write_if(bucket, key, Some(&owner), precondition, body, declared_len)
             .await?;
         self.metrics.record_upload(bucket.as_ref(), meta.size);
         tracing::info!(user_id = %principal.user_id, %bucket, %key, "uploaded");

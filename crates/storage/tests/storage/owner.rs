@@ -356,14 +356,8 @@ async fn a_checked_delete_sees_the_owner_and_a_refusal_leaves_object_and_owner(
     let t = spawn(backend);
     t.put_as(&t.images, "mine.png", ALICE, png(50)).await;
     let key = t.key("mine.png");
-    assert_eq!(
-        t.storage
-            .owner(&t.images, &key)
-            .await
-            .expect("exists")
-            .as_deref(),
-        Some(ALICE)
-    );
+    let current = t.storage.current(&t.images, &key).await.expect("readable");
+    assert_eq!(current.and_then(|c| c.owner).as_deref(), Some(ALICE));
 
     let refused = t
         .storage
@@ -390,8 +384,102 @@ async fn a_checked_delete_sees_the_owner_and_a_refusal_leaves_object_and_owner(
         .await
         .expect("deleted");
     assert_eq!(seen.as_deref(), Some(ALICE));
-    assert!(matches!(
-        t.storage.owner(&t.images, &key).await,
-        Err(Error::NotFound { .. })
-    ));
+    assert_eq!(
+        t.storage.current(&t.images, &key).await.expect("readable"),
+        None
+    );
+}
+
+/// A body that sends `first`, waits until `gate` opens, then sends `rest`: a slow client.
+fn held_body(
+    first: Vec<u8>,
+    rest: Vec<u8>,
+    gate: tokio::sync::oneshot::Receiver<()>,
+) -> impl futures::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Unpin {
+    use futures::StreamExt;
+    let tail = futures::stream::once(async move {
+        let _ = gate.await;
+        Ok(bytes::Bytes::from(rest))
+    });
+    futures::stream::once(async move { Ok(bytes::Bytes::from(first)) })
+        .chain(tail)
+        .boxed()
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_slow_create_does_not_overwrite_a_key_someone_else_created_meanwhile(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let t = spawn(backend);
+    let key = t.key("race.png");
+    let (open, gate) = tokio::sync::oneshot::channel();
+    let slow = t.storage.write_if(
+        &t.images,
+        &key,
+        Some(BOB),
+        storage::Precondition::Absent,
+        held_body(png(9000), vec![0; 100], gate),
+        None,
+    );
+    let fast = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let written = t.put_as(&t.images, "race.png", ALICE, png(300)).await;
+        let _ = open.send(());
+        written
+    };
+
+    let (slow, fast) = tokio::join!(slow, fast);
+
+    assert!(matches!(slow, Err(Error::AlreadyExists { .. })), "{slow:?}");
+    assert_eq!(
+        owner(&t, &t.images, "race.png").await.as_deref(),
+        Some(ALICE)
+    );
+    assert_eq!(t.get(&t.images, "race.png").await, png(300));
+    assert_eq!(fast.size, 300);
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_replace_of_a_version_that_changed_meanwhile_stores_nothing(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let t = spawn(backend);
+    let key = t.key("doc.png");
+    let first = t.put_as(&t.images, "doc.png", ALICE, png(100)).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    t.put_as(&t.images, "doc.png", ALICE, png(200)).await;
+
+    let stale = storage::Precondition::Unchanged { etag: first.etag };
+    let late = t
+        .storage
+        .write_if(
+            &t.images,
+            &key,
+            Some(BOB),
+            stale,
+            chunks(vec![png(50)]),
+            None,
+        )
+        .await;
+
+    assert!(matches!(late, Err(Error::Changed { .. })), "{late:?}");
+    assert_eq!(t.get(&t.images, "doc.png").await, png(200));
+    let now = t.storage.current(&t.images, &key).await.expect("readable");
+    let fresh = storage::Precondition::Unchanged {
+        etag: now.expect("exists").etag,
+    };
+    t.storage
+        .write_if(
+            &t.images,
+            &key,
+            Some(ALICE),
+            fresh,
+            chunks(vec![png(60)]),
+            None,
+        )
+        .await
+        .expect("the checked version is still there");
+    assert_eq!(t.get(&t.images, "doc.png").await, png(60));
 }

@@ -115,15 +115,16 @@ impl ResponseError for SeedError {
 
 fn failure(err: &ApiError) -> HttpResponse {
     let code = err.code();
+    let request_id = request_id::current();
     if code.status().is_server_error() {
-        tracing::error!(code = code.name(), error = ?err, "compat request failed");
+        tracing::error!(code = code.name(), request_id = %request_id, error = ?err, "compat request failed");
     }
     HttpResponse::Ok().json(SeedEnvelope {
         code: "-1",
         data: serde_json::json!({ "err": err.public_message(), "errCode": code.name() }),
         msg: "失败",
         success: false,
-        request_id: Some(request_id::current()),
+        request_id: Some(request_id),
     })
 }
 
