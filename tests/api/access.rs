@@ -484,3 +484,60 @@ async fn a_slow_upload_cannot_take_over_a_key_another_user_created_meanwhile(
         .unwrap();
     assert_eq!(res.bytes().await.unwrap().as_ref(), b"alice's");
 }
+
+#[rstest]
+#[tokio::test]
+async fn a_failed_batch_upload_never_removes_what_someone_else_stored_under_its_keys(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
+    let alice = app.user().await;
+    let bob = app.user().await;
+    let (open, gate) = tokio::sync::oneshot::channel::<()>();
+    let head = b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"k.txt\"\r\n\r\nalice's k\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.txt\"\r\n\r\n".to_vec();
+    let body = futures::stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(
+        futures::stream::once(async move {
+            let _ = gate.await;
+            Err(std::io::Error::other("the client goes away"))
+        }),
+    );
+    let batch = app
+        .client
+        .post(app.url("/api/v1/buckets/files/objects"))
+        .bearer_auth(&alice.access)
+        .header("content-type", "multipart/form-data; boundary=B")
+        .body(reqwest::Body::wrap_stream(body))
+        .send();
+    let meanwhile = async {
+        let info = "/api/v1/buckets/files/info/k.txt";
+        while app.get_auth(info, &alice.access).await.status != 200 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let res = app
+            .client
+            .delete(app.url("/api/v1/buckets/files/objects/k.txt"))
+            .bearer_auth(&alice.access)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        app.put(&bob.access, "files", "k.txt", b"bob's k".to_vec())
+            .await
+            .assert_ok(201);
+        let _ = open.send(());
+    };
+
+    let (batch, ()) = tokio::join!(batch, meanwhile);
+    assert!(batch.map_or(true, |r| r.status() != 201));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let res = app
+        .client
+        .get(app.url("/f/files/k.txt"))
+        .bearer_auth(&bob.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "bob's object was removed");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"bob's k");
+}

@@ -72,6 +72,9 @@ pub(crate) struct Backend {
     /// Keeps user metadata with each object and returns it from a stat (S3, COS), so the
     /// owner can travel with the object (`owner.rs`).
     pub(crate) user_metadata: bool,
+    /// Holds a write's precondition itself when the write commits (S3, COS: `If-None-Match`,
+    /// `If-Match`); fs checks `if_not_exists` only when a writer opens, not at the rename.
+    pub(crate) conditional_writes: bool,
 }
 
 /// The operator for one bucket.
@@ -126,6 +129,7 @@ fn fs_backend(op: Operator) -> Backend {
         // owner for a moment, and left so if setting them fails), survive a rewrite of the file
         // in place, and are silently absent on file systems without `user.` xattrs.
         user_metadata: false,
+        conditional_writes: false,
     }
 }
 
@@ -223,6 +227,7 @@ fn remote_backend(
         native_presign: capability.presign_read,
         write_chunk: REMOTE_WRITE_CHUNK,
         user_metadata: capability.write_with_user_metadata,
+        conditional_writes: true,
         op,
     })
 }

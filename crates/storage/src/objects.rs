@@ -140,20 +140,21 @@ impl Storage {
             .await
     }
 
-    /// Like [`Storage::delete`], but first hands the object's recorded owner to `check`, from
-    /// the same stat that finds the object (no extra request), and deletes only if it agrees.
-    /// This is how the gateway applies its ownership rule without a second `HEAD`.
+    /// Like [`Storage::delete`], but first hands what is stored (ETag and recorded owner) to
+    /// `check`, from the same stat that finds the object (no extra request), and deletes only
+    /// if it agrees. This is how the gateway applies its ownership rule without a second
+    /// `HEAD`, and how it removes only the very version it wrote itself.
     pub async fn delete_checked<E: From<Error>>(
         &self,
         bucket: &BucketName,
         key: &ObjectKey,
-        check: impl FnOnce(Option<&str>) -> Result<(), E>,
+        check: impl FnOnce(&Current) -> Result<(), E>,
     ) -> Result<(), E> {
         let b = self.bucket_entry(bucket)?;
         let _held = b.locks.lock(key.as_str()).await;
         let m = stat_file(b, bucket, key).await?;
-        let (_, owner) = etag_and_owner(b, key, &m).await?;
-        check(owner.as_deref())?;
+        let (etag, owner) = etag_and_owner(b, key, &m).await?;
+        check(&Current { etag, owner })?;
         b.backend
             .op
             .delete(key.as_str())

@@ -118,6 +118,8 @@ impl Storage {
             options.content_type = Some(content_type.to_owned());
         }
         options.user_metadata = b.owners.user_metadata(owner);
+        let native = b.backend.conditional_writes
+            && precondition.apply(&mut options, b.backend.op.info().capability());
         let mut writer =
             DetachedWriter::spawn(b.backend.op.clone(), key.as_str().to_owned(), options);
         let sent = async {
@@ -137,11 +139,14 @@ impl Storage {
         let _held = b.locks.lock(key.as_str()).await;
         let m = match sent {
             Ok(()) => {
-                if let Err(e) = precondition.check(b, bucket, key).await {
+                if !native && let Err(e) = precondition.check(b, bucket, key).await {
                     writer.abandon().await;
                     return Err(e);
                 }
-                writer.finish().await.map_err(oops)?
+                writer
+                    .finish()
+                    .await
+                    .map_err(|e| precondition.failed(oops(e)))?
             }
             Err(WriteFailed::Caller(e)) => {
                 writer.abandon().await;
@@ -172,6 +177,37 @@ pub enum Precondition {
 }
 
 impl Precondition {
+    /// Hands the precondition to a backend that can hold it itself, atomically with the write
+    /// and across instances: S3's `If-None-Match: *` and `If-Match` on `PutObject` and
+    /// `CompleteMultipartUpload` (S3 API reference, "Conditional writes"); COS's
+    /// `If-None-Match`. Returns whether the backend holds it; where it cannot, the write
+    /// rechecks it under the key's lock ([`Self::check`]).
+    fn apply(&self, options: &mut WriteOptions, capability: opendal::Capability) -> bool {
+        match self {
+            Precondition::Absent if capability.write_with_if_not_exists => {
+                options.if_not_exists = true;
+                true
+            }
+            Precondition::Unchanged { etag } if capability.write_with_if_match => {
+                options.if_match = Some(etag.clone());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A write refused by the backend's own check (412, seen as `AlreadyExists`, or a missing
+    /// object for `If-Match`) reads as this precondition's failure.
+    fn failed(&self, e: Error) -> Error {
+        match (self, e) {
+            (
+                Precondition::Unchanged { .. },
+                Error::AlreadyExists { bucket, key } | Error::NotFound { bucket, key },
+            ) => Error::Changed { bucket, key },
+            (_, e) => e,
+        }
+    }
+
     async fn check(&self, b: &Bucket, bucket: &BucketName, key: &ObjectKey) -> Result<(), Error> {
         let now = match self {
             Precondition::Any => return Ok(()),

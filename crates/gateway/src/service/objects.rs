@@ -135,7 +135,9 @@ impl Service {
         let principal = self.require(caller, Need::Delete).await?;
         let write = self.storage.bucket(bucket)?.write;
         self.storage
-            .delete_checked(bucket, key, |owner| may_change(principal, write, owner))
+            .delete_checked(bucket, key, |now| {
+                may_change(principal, write, now.owner.as_deref())
+            })
             .await?;
         tracing::info!(user_id = %principal.user_id, %bucket, %key, "object deleted");
         Ok(())
@@ -163,7 +165,9 @@ impl Service {
                 let outcome = async {
                     let key = ObjectKey::parse(raw.clone()).map_err(storage::Error::from)?;
                     self.storage
-                        .delete_checked(bucket, &key, |owner| may_change(principal, write, owner))
+                        .delete_checked(bucket, &key, |now| {
+                            may_change(principal, write, now.owner.as_deref())
+                        })
                         .await
                 }
                 .await;

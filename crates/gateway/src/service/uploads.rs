@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use futures::Stream;
-use storage::{BucketName, ObjectKey, ObjectMeta, Precondition};
+use storage::{BucketName, Current, ObjectKey, ObjectMeta, Precondition};
 
 use super::access::write_precondition;
 use super::{Caller, Need, Service};
@@ -44,7 +44,8 @@ impl Service {
         let write = self.storage.bucket(bucket)?.write;
         let owner = principal.user_id.to_string();
         let mut stored: Vec<ObjectMeta> = Vec::new();
-        let mut created: Vec<ObjectKey> = Vec::new();
+        // What this request created, with the version it wrote: undone only while unchanged.
+        let mut created: Vec<(ObjectKey, String)> = Vec::new();
         let result = async {
             while let Some(file) = files.next_file().await {
                 let Incoming { key, body } = file?;
@@ -59,7 +60,7 @@ impl Service {
                     .write_if(bucket, &key, Some(&owner), precondition, body, None)
                     .await?;
                 if created_new {
-                    created.push(key);
+                    created.push((key, meta.etag.clone()));
                 }
                 self.metrics.record_upload(bucket.as_ref(), meta.size);
                 stored.push(meta);
@@ -74,15 +75,29 @@ impl Service {
         }
         .await;
         if let Err(err) = result {
-            for key in &created {
-                if let Err(cleanup) = self.storage.delete(bucket, key).await {
-                    tracing::warn!(%key, error = %cleanup, "could not remove a partial batch upload");
-                }
+            for (key, etag) in &created {
+                self.undo_create(bucket, key, etag).await;
             }
             return Err(err);
         }
         tracing::info!(user_id = %principal.user_id, %bucket, files = stored.len(), "uploaded");
         Ok(stored)
+    }
+
+    /// Removes an object this request created, if it is still the version written (`etag`):
+    /// what someone stored under the key since is never touched.
+    async fn undo_create(&self, bucket: &BucketName, key: &ObjectKey, etag: &str) {
+        let unchanged = |now: &Current| match now.etag == etag {
+            true => Ok(()),
+            false => Err(storage::Error::Changed {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+            }),
+        };
+        match self.storage.delete_checked(bucket, key, unchanged).await {
+            Ok(()) | Err(storage::Error::NotFound { .. } | storage::Error::Changed { .. }) => {}
+            Err(e) => tracing::warn!(%key, error = %e, "could not remove a partial batch upload"),
+        }
     }
 
     /// Stores one raw body at `key` (`declared_len` from `Content-Length` lets an oversized

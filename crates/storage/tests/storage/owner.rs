@@ -361,7 +361,7 @@ async fn a_checked_delete_sees_the_owner_and_a_refusal_leaves_object_and_owner(
 
     let refused = t
         .storage
-        .delete_checked(&t.images, &key, |owner| match owner {
+        .delete_checked(&t.images, &key, |now| match now.owner.as_deref() {
             Some(BOB) => Ok(()),
             _ => Err(Error::InvalidSignature),
         })
@@ -377,8 +377,8 @@ async fn a_checked_delete_sees_the_owner_and_a_refusal_leaves_object_and_owner(
     );
     let mut seen = None;
     t.storage
-        .delete_checked(&t.images, &key, |owner| {
-            seen = owner.map(str::to_owned);
+        .delete_checked(&t.images, &key, |now| {
+            seen = now.owner.clone();
             Ok::<(), Error>(())
         })
         .await
