@@ -28,8 +28,13 @@ async fn alice(t: &TestAuth) -> Principal {
 }
 
 /// The part of a token after `pgt_<id>_`.
+/// The secret of `pgt_<id>_<secret>`: the id is hex, the secret base64url (which may itself
+/// hold `_`), so it is everything after the second `_`.
 fn secret_part(token: &str) -> &str {
-    token.rsplit_once('_').map_or(token, |(_, s)| s)
+    token
+        .strip_prefix("pgt_")
+        .and_then(|rest| rest.split_once('_'))
+        .map_or(token, |(_, s)| s)
 }
 
 async fn a_new_token_works_at_once_and_its_secret_is_stored_nowhere(b: Backend) {
