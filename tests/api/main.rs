@@ -6,6 +6,7 @@ mod accounts;
 mod auth;
 mod cli;
 mod compat;
+mod conditional;
 mod config;
 mod errors;
 mod files;

@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use actix_web::http::header::{
-    self, ContentEncoding, EntityTag, HeaderValue, HttpDate, IfModifiedSince, IfNoneMatch,
+    self, ContentEncoding, EntityTag, HeaderValue, HttpDate, IfModifiedSince, IfNoneMatch, IfRange,
 };
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
@@ -20,7 +20,11 @@ pub enum Caching {
     Private,
 }
 
-/// Reads what a GET or HEAD asks for (the `Range` of a GET) through the service.
+/// Reads what a GET or HEAD asks for through the service, evaluating its conditions in the
+/// order of RFC 9110 §13.2.2: a request with `If-None-Match`, `If-Modified-Since` or
+/// `If-Range` is answered from a stat first, so a fresh copy gets 304 before any `Range` is
+/// looked at (never 416), and a `Range` whose `If-Range` does not match the current object is
+/// ignored (§13.1.5): the whole current body, never new bytes spliced onto an old download.
 pub async fn read(
     req: &HttpRequest,
     service: &Service,
@@ -29,8 +33,55 @@ pub async fn read(
     key: &ObjectKey,
 ) -> Result<Served, ApiError> {
     let head = req.method() == Method::HEAD;
-    let range = if head { None } else { requested_range(req) };
-    service.read(grant, bucket, key, range, head).await
+    let conditional = [
+        header::IF_NONE_MATCH,
+        header::IF_MODIFIED_SINCE,
+        header::IF_RANGE,
+    ]
+    .iter()
+    .any(|h| req.headers().contains_key(h));
+    if head || !conditional {
+        let range = if head { None } else { requested_range(req) };
+        return service.read(grant, bucket, key, range, head).await;
+    }
+    let stat = service.read(grant, bucket, key, None, true).await?;
+    let Found::Meta(meta) = &stat.object else {
+        return Ok(stat);
+    };
+    if is_fresh(req, meta) {
+        return Ok(stat);
+    }
+    let range = requested_range(req).filter(|_| if_range_holds(req, meta));
+    let served = service.read(grant, bucket, key, range, false).await?;
+    // Replaced between the stat and the read: the range no longer belongs to what If-Range
+    // named, so the whole current body goes out instead.
+    match &served.object {
+        Found::Body(body) if body.range.is_some() && body.meta.etag != meta.etag => {
+            service.read(grant, bucket, key, None, false).await
+        }
+        _ => Ok(served),
+    }
+}
+
+/// Whether an `If-Range` (an entity tag, compared strongly, or a date equal to
+/// `Last-Modified`) allows the `Range`; true without one.
+fn if_range_holds(req: &HttpRequest, meta: &ObjectMeta) -> bool {
+    match req.get_header::<IfRange>() {
+        None => !req.headers().contains_key(header::IF_RANGE),
+        Some(IfRange::EntityTag(tag)) => parse_etag(&meta.etag).is_some_and(|e| e.strong_eq(&tag)),
+        Some(IfRange::Date(date)) => {
+            let since: SystemTime = date.into();
+            since == truncate_to_secs(SystemTime::from(meta.last_modified))
+        }
+    }
+}
+
+/// HTTP dates have whole seconds.
+fn truncate_to_secs(t: SystemTime) -> SystemTime {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(d.as_secs()),
+        Err(_) => t,
+    }
 }
 
 /// The answer for what [`read`] found: 200, 206 with `Content-Range`, or 304 when the client's
@@ -116,9 +167,13 @@ fn ascii_only(name: &str) -> String {
         .collect()
 }
 
-fn not_modified(req: &HttpRequest, meta: &ObjectMeta, caching: Caching) -> Option<HttpResponse> {
-    let etag = parse_etag(&meta.etag)?;
-    let fresh = match req.get_header::<IfNoneMatch>() {
+/// Whether the client's copy is current: `If-None-Match` (weak comparison), else
+/// `If-Modified-Since` (RFC 9110 §13.1.2, §13.1.3).
+fn is_fresh(req: &HttpRequest, meta: &ObjectMeta) -> bool {
+    let Some(etag) = parse_etag(&meta.etag) else {
+        return false;
+    };
+    match req.get_header::<IfNoneMatch>() {
         Some(IfNoneMatch::Any) => true,
         Some(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&etag)),
         None => match req.get_header::<IfModifiedSince>() {
@@ -132,8 +187,11 @@ fn not_modified(req: &HttpRequest, meta: &ObjectMeta, caching: Caching) -> Optio
             }
             None => false,
         },
-    };
-    fresh.then(|| {
+    }
+}
+
+fn not_modified(req: &HttpRequest, meta: &ObjectMeta, caching: Caching) -> Option<HttpResponse> {
+    is_fresh(req, meta).then(|| {
         HttpResponse::NotModified()
             .insert_header((header::ETAG, meta.etag.as_str()))
             .insert_header((header::CACHE_CONTROL, cache_control(caching)))

@@ -17,6 +17,7 @@ use crate::error::{ApiError, Code};
 pub const MAX_BATCH_KEYS: usize = 1000;
 
 /// What lets a request read an object at `/f/…`.
+#[derive(Clone, Copy)]
 pub enum ReadGrant<'a> {
     /// The caller's credential (or none, for a public bucket).
     Caller(&'a Caller),

@@ -1,0 +1,104 @@
+//! Conditional requests as RFC 9110 §13 orders them: `If-None-Match` before `Range`, and a
+//! `Range` that only holds while `If-Range` still names the current object.
+
+use rstest::rstest;
+
+use crate::helpers::{Backend, PNG, spawn_app_on};
+
+#[rstest]
+#[tokio::test]
+async fn a_range_whose_if_range_no_longer_matches_gets_the_whole_current_object(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
+    let user = app.user().await;
+    app.put(&user.access, "images", "r.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    let first = app
+        .client
+        .get(app.url("/f/images/r.png"))
+        .send()
+        .await
+        .unwrap();
+    let old_etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let old_date = first.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    // Still the same object: the range is served.
+    let same = app
+        .client
+        .get(app.url("/f/images/r.png"))
+        .header("range", "bytes=0-3")
+        .header("if-range", &old_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 206);
+    assert_eq!(same.bytes().await.unwrap().as_ref(), &PNG[..4]);
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let mut newer = PNG.to_vec();
+    newer.extend_from_slice(b"trailing bytes of a newer version");
+    app.put(&user.access, "images", "r.png", newer.clone())
+        .await
+        .assert_ok(201);
+
+    for validator in [&old_etag, &old_date] {
+        let res = app
+            .client
+            .get(app.url("/f/images/r.png"))
+            .header("range", "bytes=10-")
+            .header("if-range", validator)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "If-Range: {validator}");
+        assert!(res.headers().get("content-range").is_none());
+        assert_eq!(res.bytes().await.unwrap().as_ref(), newer.as_slice());
+    }
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_fresh_copy_is_304_even_when_its_range_is_unsatisfiable(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
+    let user = app.user().await;
+    app.put(&user.access, "images", "c.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    let etag = app
+        .client
+        .head(app.url("/f/images/c.png"))
+        .send()
+        .await
+        .unwrap()
+        .headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    let res = app
+        .client
+        .get(app.url("/f/images/c.png"))
+        .header("if-none-match", &etag)
+        .header("range", "bytes=5000-6000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304);
+
+    let stale = app
+        .client
+        .get(app.url("/f/images/c.png"))
+        .header("if-none-match", "\"something-else\"")
+        .header("range", "bytes=5000-6000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 416);
+}
