@@ -102,3 +102,55 @@ async fn a_fresh_copy_is_304_even_when_its_range_is_unsatisfiable(
         .unwrap();
     assert_eq!(stale.status(), 416);
 }
+
+#[rstest]
+#[tokio::test]
+async fn a_key_below_an_existing_object_is_not_found_everywhere(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
+    let user = app.user().await;
+    app.put(&user.access, "files", "r/a.txt", b"a".to_vec())
+        .await
+        .assert_ok(201);
+    let below = "r/a.txt/inner.txt";
+
+    app.get_auth(&format!("/api/v1/buckets/files/info/{below}"), &user.access)
+        .await
+        .assert_error(404, "object_not_found");
+    let file = app
+        .client
+        .get(app.url(&format!("/f/files/{below}")))
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::Answer::from(file)
+        .await
+        .assert_error(404, "object_not_found");
+    app.post_json(
+        &format!("/api/v1/buckets/files/sign/{below}"),
+        &serde_json::json!({}),
+        Some(&user.access),
+    )
+    .await
+    .assert_error(404, "object_not_found");
+    let deleted = app
+        .client
+        .delete(app.url(&format!("/api/v1/buckets/files/objects/{below}")))
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::Answer::from(deleted)
+        .await
+        .assert_error(404, "object_not_found");
+    let seed = app
+        .post_json(
+            "/imagepic/object/statObject",
+            &serde_json::json!({"bucketName": "files", "objectName": below}),
+            Some(&user.access),
+        )
+        .await;
+    assert_eq!(seed.body["data"]["errCode"], "object_not_found");
+}

@@ -70,23 +70,28 @@ fn times_and_etag(m: &Metadata) -> Result<(OffsetDateTime, String), Error> {
 }
 
 /// Stats `key` as a file: a folder (fs directory) under that name is `NotFound`, like a
-/// missing object.
+/// missing object, and so is a key below an object (`a.txt/inner.txt` when `a.txt` exists),
+/// which fs reports as "not a directory": nothing can be read there.
 pub(crate) async fn stat_file(
     b: &Bucket,
     bucket: &BucketName,
     key: &ObjectKey,
 ) -> Result<Metadata, Error> {
-    let m = b
-        .backend
-        .op
-        .stat(key.as_str())
-        .await
-        .map_err(|e| from_opendal(e, bucket.as_str(), key.as_str()))?;
+    let not_found = || Error::NotFound {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+    };
+    let m = match b.backend.op.stat(key.as_str()).await {
+        Ok(m) => m,
+        Err(e) => {
+            return Err(match from_opendal(e, bucket.as_str(), key.as_str()) {
+                Error::AlreadyExists { .. } => not_found(),
+                other => other,
+            });
+        }
+    };
     if !m.is_file() {
-        return Err(Error::NotFound {
-            bucket: bucket.to_string(),
-            key: key.to_string(),
-        });
+        return Err(not_found());
     }
     Ok(m)
 }
