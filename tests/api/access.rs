@@ -269,11 +269,12 @@ async fn run(app: &TestApp, op: Op, token: Option<&str>, key: &str) -> String {
         }
         Op::SeedPut => {
             let url = app.url("/imagepic/object/putObject");
+            let (folder, name) = key.rsplit_once('/').unwrap_or(("", key));
             let req = c
                 .post(url)
                 .header("bucket", "files")
-                .header("folder", "")
-                .multipart(file(key));
+                .header("folder", folder)
+                .multipart(file(name));
             seed(&send(req, token, true).await.1)
         }
         Op::SeedRemove => {

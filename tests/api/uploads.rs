@@ -231,12 +231,13 @@ async fn traversal_and_malformed_keys_are_400_and_write_nothing_outside(
         .send()
         .await
         .unwrap();
-    Answer::from(res)
-        .await
-        .assert_error(400, "invalid_object_key");
+    // A client path in the file name keeps only its last segment, inside the bucket.
+    let stored = Answer::from(res).await;
+    stored.assert_ok(201);
+    assert_eq!(stored.data()["key"], "escape.png");
     let root = app.data_dir.parent().unwrap();
     assert!(!root.join("escape.txt").exists() && !root.join("escape.png").exists());
-    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+    assert_eq!(app.stored_files(), ["images/escape.png"]);
 }
 
 /// The client announces 30 MB, sends 20 MB and drops the connection. The write was under way
@@ -339,4 +340,52 @@ async fn a_batch_that_fails_removes_what_it_created_and_keeps_what_existed(
     app.get("/f/images/bad.png")
         .await
         .assert_error(404, "object_not_found");
+}
+
+/// RFC 6266 names: `filename*` (UTF-8, percent-encoded) wins over `filename`; a Windows path
+/// keeps its last segment; the download names the file in UTF-8 again.
+#[rstest]
+#[tokio::test]
+async fn file_names_arrive_in_utf_8_and_without_client_paths(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
+    let user = app.user().await;
+    let pdf = "%PDF-1.4\n%%EOF\n";
+    let body = format!(
+        "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"fallback.pdf\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A%20%C3%A9.pdf\r\n\r\n{pdf}\r\n\
+         --B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"C:\\Users\\x\\shot.png\"\r\n\r\n{pdf}\r\n--B--\r\n"
+    );
+    let res = app
+        .client
+        .post(app.url("/api/v1/buckets/files/objects"))
+        .bearer_auth(&user.access)
+        .header("content-type", "multipart/form-data; boundary=B")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let stored = Answer::from(res).await;
+    stored.assert_ok(201);
+    let keys: Vec<&str> = stored.data()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["报告 é.pdf", "shot.png"]);
+
+    let download = app
+        .client
+        .get(app.url("/f/files/%E6%8A%A5%E5%91%8A%20%C3%A9.pdf"))
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    let disposition = download.headers()["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.ends_with("filename*=UTF-8''%E6%8A%A5%E5%91%8A%20%C3%A9.pdf"),
+        "{disposition}"
+    );
 }

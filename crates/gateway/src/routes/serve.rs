@@ -135,10 +135,9 @@ fn base(status: StatusCode, meta: &ObjectMeta, caching: Caching) -> actix_web::H
         .insert_header(ContentEncoding::Identity)
         .insert_header((header::CACHE_CONTROL, cache_control(caching)));
     if !storage::renders_inline(&meta.content_type) {
-        let name = meta.key.file_name().replace(['"', '\\'], "_");
         res.insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}\"", ascii_only(&name)),
+            attachment(meta.key.file_name()),
         ))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
@@ -155,16 +154,27 @@ fn cache_control(caching: Caching) -> &'static str {
     }
 }
 
-fn ascii_only(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '_'
-            }
+/// `attachment` with the file name twice (RFC 6266 §4.3): `filename` as ASCII for old clients
+/// (other characters, quotes and backslashes as `_`), and `filename*` in UTF-8, percent-encoded
+/// outside RFC 5987's `attr-char`, so non-ASCII names arrive intact.
+fn attachment(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' => '_',
+            c if c.is_ascii_graphic() || c == ' ' => c,
+            _ => '_',
         })
-        .collect()
+        .collect();
+    let mut encoded = String::with_capacity(name.len() * 3);
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 /// Whether the client's copy is current: `If-None-Match` (weak comparison), else
@@ -234,6 +244,18 @@ fn parse_range(raw: &str) -> Option<ByteRange> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attachments_name_the_file_in_ascii_and_in_utf_8() {
+        assert_eq!(
+            attachment("report.svg"),
+            "attachment; filename=\"report.svg\"; filename*=UTF-8''report.svg"
+        );
+        assert_eq!(
+            attachment("报告 \"1\".pdf"),
+            "attachment; filename=\"__ _1_.pdf\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A%20%221%22.pdf"
+        );
+    }
 
     #[test]
     fn ranges_parse_as_rfc_9110_says() {

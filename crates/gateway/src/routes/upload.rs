@@ -3,6 +3,7 @@
 //! Nothing is buffered: each field's body goes to storage as it arrives.
 
 use actix_multipart::{Field, Multipart, MultipartError};
+use actix_web::http::header::{Charset, ExtendedValue};
 use futures::StreamExt;
 use storage::ObjectKey;
 
@@ -57,18 +58,71 @@ impl IncomingFiles for MultipartFiles {
     }
 }
 
-/// The key of a `file` field: its file name (the client's path stripped by actix) under the
-/// folder.
+/// The key of a `file` field: its file name under the folder. The name is `filename*` (RFC 6266
+/// §4.3, RFC 5987: UTF-8 or ISO-8859-1, percent-encoded) when the client sent one, else
+/// `filename`; a path in it (`C:\Users\x\shot.png`, `photos/shot.png`) keeps only its last
+/// segment.
 fn key_for(field: &Field, folder: Option<&str>) -> Result<ObjectKey, ApiError> {
     let name = field
         .content_disposition()
-        .and_then(|cd| cd.get_filename())
-        .filter(|n| !n.is_empty())
+        .and_then(|cd| {
+            cd.get_filename_ext()
+                .and_then(decode_ext)
+                .or_else(|| raw_filename(field).map(str::to_owned))
+                .or_else(|| cd.get_filename().map(str::to_owned))
+        })
+        .and_then(|name| last_segment(&name).map(str::to_owned))
         .ok_or_else(|| {
             ApiError::new(Code::InvalidMultipart, "the `file` field needs a filename")
         })?;
     let folder = folder.map(|f| f.trim_matches('/')).unwrap_or_default();
-    ObjectKey::join(folder, name).map_err(|e| storage::Error::from(e).into())
+    ObjectKey::join(folder, &name).map_err(|e| storage::Error::from(e).into())
+}
+
+/// The quoted `filename` as the client wrote it. Browsers encode form data the HTML way (a `"`
+/// in a name becomes `%22`, a `\` stays as it is), so a backslash here is part of the name (a
+/// Windows path), not the quoted-string escape that a header parser would drop.
+fn raw_filename(field: &Field) -> Option<&str> {
+    let value = field
+        .headers()
+        .get(actix_web::http::header::CONTENT_DISPOSITION)?
+        .to_str()
+        .ok()?;
+    quoted_param(value, "filename")
+}
+
+/// The quoted value of parameter `name` in a header value, up to the next `"`; a `;` inside
+/// the quotes belongs to the value.
+fn quoted_param<'a>(value: &'a str, name: &str) -> Option<&'a str> {
+    let lower = value.to_ascii_lowercase();
+    let needle = format!("{name}=\"");
+    let mut from = 0;
+    while let Some(at) = lower[from..].find(&needle) {
+        let start = from + at;
+        let boundary = value[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c == ';' || c.is_whitespace());
+        let rest = &value[start + needle.len()..];
+        if boundary {
+            return rest.split('"').next();
+        }
+        from = start + needle.len();
+    }
+    None
+}
+
+/// An RFC 5987 value as text: UTF-8, or ISO-8859-1 (each byte one code point).
+fn decode_ext(value: &ExtendedValue) -> Option<String> {
+    match &value.charset {
+        Charset::Iso_8859_1 => Some(value.value.iter().map(|b| char::from(*b)).collect()),
+        _ => String::from_utf8(value.value.clone()).ok(),
+    }
+}
+
+/// The part of a client's file name after its last `/` or `\`; `None` if that is empty.
+fn last_segment(name: &str) -> Option<&str> {
+    name.rsplit(['/', '\\']).next().filter(|n| !n.is_empty())
 }
 
 async fn read_text(mut field: Field) -> Result<String, ApiError> {
@@ -99,4 +153,44 @@ fn bad_multipart(err: MultipartError) -> ApiError {
         Code::InvalidMultipart,
         format!("malformed multipart body: {err}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_path_keeps_only_its_file_name() {
+        assert_eq!(last_segment("C:\\Users\\x\\shot.png"), Some("shot.png"));
+        assert_eq!(last_segment("photos/2026/shot.png"), Some("shot.png"));
+        assert_eq!(last_segment("../../escape.png"), Some("escape.png"));
+        assert_eq!(last_segment("shot.png"), Some("shot.png"));
+        assert_eq!(last_segment("dir/"), None);
+    }
+
+    #[test]
+    fn quoted_file_names_keep_backslashes_and_semicolons() {
+        let cd = r#"form-data; name="file"; filename="C:\Users\x\a;b.png""#;
+        assert_eq!(quoted_param(cd, "filename"), Some(r"C:\Users\x\a;b.png"));
+        let ext_only = "form-data; name=\"file\"; filename*=UTF-8''a.png";
+        assert_eq!(quoted_param(ext_only, "filename"), None);
+        let other = "form-data; xfilename=\"no\"; filename=\"yes.png\"";
+        assert_eq!(quoted_param(other, "filename"), Some("yes.png"));
+    }
+
+    #[test]
+    fn extended_names_decode_in_their_charset() {
+        let utf8 = ExtendedValue {
+            charset: Charset::Ext("UTF-8".into()),
+            language_tag: None,
+            value: "截图 é.png".as_bytes().to_vec(),
+        };
+        assert_eq!(decode_ext(&utf8).as_deref(), Some("截图 é.png"));
+        let latin1 = ExtendedValue {
+            charset: Charset::Iso_8859_1,
+            language_tag: None,
+            value: vec![0x63, 0x61, 0x66, 0xE9],
+        };
+        assert_eq!(decode_ext(&latin1).as_deref(), Some("café"));
+    }
 }
