@@ -154,3 +154,48 @@ async fn a_key_below_an_existing_object_is_not_found_everywhere(
         .await;
     assert_eq!(seed.body["data"]["errCode"], "object_not_found");
 }
+
+/// A chunked upload refused while it streams (415 after the first 8 KiB) must not leave the
+/// keep-alive connection hanging: the refusal comes at once and says `Connection: close`, so
+/// the client stops sending and never reuses the connection.
+#[tokio::test]
+async fn an_upload_refused_midway_closes_its_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = crate::helpers::spawn_app().await;
+    let user = app.user().await;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    let head = format!(
+        "PUT /api/v1/buckets/images/objects/notes.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nTransfer-Encoding: chunked\r\n\r\n",
+        user.access
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b'a'; 16 * 1024];
+    // Text is not an image: refused once the first 8 KiB are sniffed; more chunks follow.
+    for _ in 0..4 {
+        let _ = stream
+            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+            .await;
+        let _ = stream.write_all(&chunk).await;
+        let _ = stream.write_all(b"\r\n").await;
+    }
+    // The whole refusal arrives at once, while the client still holds its body open.
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !String::from_utf8_lossy(&answer).contains("\"requestId\"") {
+        let n = tokio::time::timeout_at(deadline, stream.read(&mut buf))
+            .await
+            .expect("the refusal arrives while the body is still open")
+            .unwrap();
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let answer = String::from_utf8_lossy(&answer).to_lowercase();
+    assert!(answer.starts_with("http/1.1 415"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+}
