@@ -389,3 +389,35 @@ async fn file_names_arrive_in_utf_8_and_without_client_paths(
         "{disposition}"
     );
 }
+
+/// Uploaded file names are stored in NFC, so a decomposed name from macOS and a composed link
+/// find the same object; keys given explicitly (PUT) are taken byte for byte.
+#[tokio::test]
+async fn uploaded_names_are_composed_and_explicit_keys_are_kept_as_given() {
+    let app = crate::helpers::spawn_app().await;
+    let user = app.user().await;
+    let body = "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.txt\"; filename*=UTF-8''cafe%CC%81.txt\r\n\r\nbonjour\r\n--B--\r\n";
+    let res = app
+        .client
+        .post(app.url("/api/v1/buckets/files/objects"))
+        .bearer_auth(&user.access)
+        .header("content-type", "multipart/form-data; boundary=B")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let stored = Answer::from(res).await;
+    stored.assert_ok(201);
+    assert_eq!(stored.data()["key"], "caf\u{e9}.txt");
+    let composed = "/api/v1/buckets/files/info/caf%C3%A9.txt";
+    app.get_auth(composed, &user.access).await.assert_ok(200);
+
+    app.put(&user.access, "files", "cafe%CC%81-put.txt", b"x".to_vec())
+        .await
+        .assert_ok(201);
+    let decomposed = "/api/v1/buckets/files/info/cafe%CC%81-put.txt";
+    app.get_auth(decomposed, &user.access).await.assert_ok(200);
+    app.get_auth("/api/v1/buckets/files/info/caf%C3%A9-put.txt", &user.access)
+        .await
+        .assert_error(404, "object_not_found");
+}

@@ -7,6 +7,8 @@ use actix_web::http::header::{Charset, ExtendedValue};
 use futures::StreamExt;
 use storage::ObjectKey;
 
+use unicode_normalization::UnicodeNormalization;
+
 use crate::error::{ApiError, Code};
 use crate::service::{Incoming, IncomingFiles};
 
@@ -61,7 +63,9 @@ impl IncomingFiles for MultipartFiles {
 /// The key of a `file` field: its file name under the folder. The name is `filename*` (RFC 6266
 /// §4.3, RFC 5987: UTF-8 or ISO-8859-1, percent-encoded) when the client sent one, else
 /// `filename`; a path in it (`C:\Users\x\shot.png`, `photos/shot.png`) keeps only its last
-/// segment.
+/// segment. The name is brought to Unicode NFC (UAX #15): macOS sends decomposed names
+/// (`e` + U+0301), while links typed or pasted elsewhere are composed (`é`), so picgate names
+/// what it stores the composed way. Keys themselves are never rewritten.
 fn key_for(field: &Field, folder: Option<&str>) -> Result<ObjectKey, ApiError> {
     let name = field
         .content_disposition()
@@ -71,7 +75,7 @@ fn key_for(field: &Field, folder: Option<&str>) -> Result<ObjectKey, ApiError> {
                 .or_else(|| raw_filename(field).map(str::to_owned))
                 .or_else(|| cd.get_filename().map(str::to_owned))
         })
-        .and_then(|name| last_segment(&name).map(str::to_owned))
+        .and_then(|name| last_segment(&name).map(|n| n.nfc().collect::<String>()))
         .ok_or_else(|| {
             ApiError::new(Code::InvalidMultipart, "the `file` field needs a filename")
         })?;
