@@ -58,20 +58,16 @@ async fn disabling_a_user_ends_their_sessions_and_tokens_on_every_instance() {
         .await
         .assert_ok(200);
     twin.get_auth("/api/v1/me", &upload).await.assert_ok(200);
-    let id = app.get_auth("/api/v1/me", &alice.access).await.data()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.user_id(&alice.access).await;
 
     let res = app
-        .client
-        .patch(app.url(&format!("/api/v1/admin/users/{id}")))
-        .bearer_auth(&admin.access)
-        .json(&json!({"disabled": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+        .patch_auth(
+            &format!("/api/v1/admin/users/{id}"),
+            &json!({"disabled": true}),
+            &admin.access,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
 
     twin.get_auth("/api/v1/me", &alice.access)
         .await
@@ -83,14 +79,13 @@ async fn disabling_a_user_ends_their_sessions_and_tokens_on_every_instance() {
         .assert_error(403, "account_disabled");
 
     let res = app
-        .client
-        .patch(app.url(&format!("/api/v1/admin/users/{id}")))
-        .bearer_auth(&admin.access)
-        .json(&json!({"disabled": false}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+        .patch_auth(
+            &format!("/api/v1/admin/users/{id}"),
+            &json!({"disabled": false}),
+            &admin.access,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
     app.login(&alice.email, PASSWORD).await.assert_ok(200);
     assert_eq!(twin.get_auth("/api/v1/me", &upload).await.status, 401);
 }
@@ -101,10 +96,7 @@ async fn a_deleted_user_is_logged_out_everywhere_and_their_email_is_free() {
     let twin = spawn_twin(&app).await;
     let admin = app.admin().await;
     let alice = app.user().await;
-    let id = app.get_auth("/api/v1/me", &alice.access).await.data()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.user_id(&alice.access).await;
     let users = app.get_auth("/api/v1/admin/users", &admin.access).await;
     assert!(
         users.data()["items"]
@@ -115,13 +107,9 @@ async fn a_deleted_user_is_logged_out_everywhere_and_their_email_is_free() {
     );
 
     let res = app
-        .client
-        .delete(app.url(&format!("/api/v1/admin/users/{id}")))
-        .bearer_auth(&admin.access)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+        .delete_auth(&format!("/api/v1/admin/users/{id}"), &admin.access)
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
 
     assert_eq!(twin.get_auth("/api/v1/me", &alice.access).await.status, 401);
     app.login(&alice.email, PASSWORD)
@@ -137,39 +125,31 @@ async fn a_role_change_applies_to_a_live_session_and_admins_cannot_demote_themse
     let app = spawn_app().await;
     let admin = app.admin().await;
     let alice = app.user().await;
-    let id = app.get_auth("/api/v1/me", &alice.access).await.data()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.user_id(&alice.access).await;
     app.get_auth("/api/v1/admin/users", &alice.access)
         .await
         .assert_error(403, "admin_required");
     let res = app
-        .client
-        .patch(app.url(&format!("/api/v1/admin/users/{id}")))
-        .bearer_auth(&admin.access)
-        .json(&json!({"role": "admin"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+        .patch_auth(
+            &format!("/api/v1/admin/users/{id}"),
+            &json!({"role": "admin"}),
+            &admin.access,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
     app.get_auth("/api/v1/admin/users", &alice.access)
         .await
         .assert_ok(200);
 
-    let own = app.get_auth("/api/v1/me", &admin.access).await.data()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let own = app.user_id(&admin.access).await;
     let res = app
-        .client
-        .patch(app.url(&format!("/api/v1/admin/users/{own}")))
-        .bearer_auth(&admin.access)
-        .json(&json!({"role": "user"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
+        .patch_auth(
+            &format!("/api/v1/admin/users/{own}"),
+            &json!({"role": "user"}),
+            &admin.access,
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.body);
 }
 
 #[tokio::test]
@@ -220,14 +200,9 @@ async fn api_tokens_are_shown_once_listed_without_secret_and_revoked_at_once_eve
     assert!(item.get("token").is_none(), "{item}");
     assert!(!listed.body.to_string().contains(&secret));
 
-    let revoked = app
-        .client
-        .delete(app.url(&format!("/api/v1/auth/tokens/{id}")))
-        .bearer_auth(&alice.access)
-        .send()
+    app.delete_auth(&format!("/api/v1/auth/tokens/{id}"), &alice.access)
         .await
-        .unwrap();
-    assert_eq!(revoked.status(), 200);
+        .assert_ok(200);
     let refused = twin
         .upload(&secret, "images", "tool3.png", PNG.to_vec())
         .await;

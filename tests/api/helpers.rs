@@ -214,6 +214,26 @@ impl TestApp {
         Answer::from(res).await
     }
 
+    pub async fn patch_auth(&self, path: &str, body: &Value, token: &str) -> Answer {
+        let req = self
+            .client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body);
+        Answer::from(req.send().await.expect("request")).await
+    }
+
+    pub async fn delete_auth(&self, path: &str, token: &str) -> Answer {
+        let req = self.client.delete(self.url(path)).bearer_auth(token);
+        Answer::from(req.send().await.expect("request")).await
+    }
+
+    /// The id of the user behind `token`, from `/me`.
+    pub async fn user_id(&self, token: &str) -> String {
+        let me = self.get_auth("/api/v1/me", token).await;
+        me.data()["id"].as_str().expect("user id").to_owned()
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Answer {
         let mut req = self.client.post(self.url(path)).json(body);
         if let Some(token) = token {
