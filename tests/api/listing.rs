@@ -1,6 +1,6 @@
 use rstest::rstest;
 
-use crate::helpers::{Backend, TestApp, TestUser, spawn_app_on};
+use crate::helpers::{Backend, PNG, Sessions, TestApp, TestUser, spawn_app_on, spawn_app_on_with};
 
 async fn seed_objects(app: &TestApp, user: &TestUser, keys: &[String]) {
     for key in keys {
@@ -161,4 +161,79 @@ async fn listing_a_private_bucket_needs_a_session_and_a_public_one_does_not(
     app.get("/api/v1/buckets/images/objects")
         .await
         .assert_ok(200);
+}
+
+#[rstest]
+#[tokio::test]
+async fn listed_items_carry_what_the_listing_gives_and_stat_fields_only_when_named(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
+    let user = app.user().await;
+    app.put(&user.access, "files", "f/cat.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    let page = app
+        .get_auth("/api/v1/buckets/files/objects?prefix=f/", &user.access)
+        .await;
+    page.assert_ok(200);
+    let item = &page.data()["items"][0];
+    assert_eq!(item["key"], "f/cat.png");
+    assert_eq!(item["size"], PNG.len());
+    assert!(item["lastModified"].is_string() && item["url"].is_string());
+    assert!(item.get("contentType").is_none() && item.get("owner").is_none());
+
+    let named = app
+        .get_auth(
+            "/api/v1/buckets/files/objects?prefix=f/&fields=key,contentType,owner,etag",
+            &user.access,
+        )
+        .await;
+    named.assert_ok(200);
+    let item = &named.data()["items"][0];
+    assert_eq!(item["contentType"], "image/png");
+    assert_eq!(item["owner"], app.user_id(&user.access).await.as_str());
+    let stat = app
+        .get_auth("/api/v1/buckets/files/info/f/cat.png", &user.access)
+        .await;
+    assert_eq!(item["etag"], stat.data()["etag"]);
+}
+
+#[rstest]
+#[tokio::test]
+async fn every_listing_sees_a_write_or_delete_at_once_without_redis(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on_with(backend, Sessions::Embedded, "").await;
+    let user = app.user().await;
+    let keys = |res: &crate::helpers::Answer| -> Vec<String> {
+        res.data()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let list = "/api/v1/buckets/files/objects?prefix=w/";
+    let numbered = "/api/v1/buckets/files/objects?prefix=w/&pageNum=1";
+    for step in 0..3 {
+        let key = format!("w/{step}.txt");
+        app.put(&user.access, "files", &key, b"x".to_vec())
+            .await
+            .assert_ok(201);
+        assert!(keys(&app.get_auth(list, &user.access).await).contains(&key));
+        let page = app.get_auth(numbered, &user.access).await;
+        assert_eq!(page.data()["total"], step + 1);
+    }
+    app.delete_auth("/api/v1/buckets/files/objects/w/0.txt", &user.access)
+        .await
+        .assert_ok(200);
+    assert_eq!(
+        keys(&app.get_auth(list, &user.access).await),
+        ["w/1.txt", "w/2.txt"]
+    );
+    assert_eq!(
+        app.get_auth(numbered, &user.access).await.data()["total"],
+        2
+    );
 }

@@ -40,6 +40,7 @@ pub use memory_store::MemoryStore;
 pub use model::{Device, NewAccount, Principal, Role, SessionInfo, TokenPair, User, Via};
 pub use password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, Password};
 pub use phone::{MAX_E164_DIGITS, MIN_E164_DIGITS, Phone};
+pub use redis_conn::LazyConnection;
 pub use redis_store::RedisStore;
 pub use registration::{MAX_NAME_CHARS, MAX_TFS_CHARS};
 pub use scope::Scope;

@@ -17,7 +17,8 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Upper bound of one call, whatever the driver does.
 const CALL_TIMEOUT: Duration = Duration::from_millis(2500);
 
-pub(crate) struct LazyConnection {
+/// One lazily made Redis connection (see the module docs); cheap to share behind an `Arc`.
+pub struct LazyConnection {
     client: redis::Client,
     /// The current manager and its generation; `None` until first use or after a failure.
     slot: Mutex<Option<(u64, ConnectionManager)>>,
@@ -25,7 +26,7 @@ pub(crate) struct LazyConnection {
 }
 
 impl LazyConnection {
-    /// Parses the URL; does not connect.
+    /// Parses the URL; does not connect. Errors: `Internal` for a malformed URL.
     pub fn new(url: &str) -> Result<Self, Error> {
         Ok(Self {
             client: redis::Client::open(url).map_err(Error::internal)?,
@@ -34,8 +35,9 @@ impl LazyConnection {
         })
     }
 
-    /// Runs one call with the timeouts; after a connection failure the manager is dropped so
-    /// the next call builds a new one.
+    /// Runs one call with the timeouts (connect and reply 1 s each, the whole call 2.5 s); after
+    /// a connection failure the manager is dropped so the next call builds a new one. Errors:
+    /// `Unavailable` for any failure or timeout.
     pub async fn call<T, F, Fut>(&self, f: F) -> Result<T, Error>
     where
         F: FnOnce(ConnectionManager) -> Fut + Send,

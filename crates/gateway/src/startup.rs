@@ -19,6 +19,7 @@ use crate::proxies::TrustedProxies;
 use crate::routes;
 use crate::routes::compat::CompatTokenTtl;
 use crate::service::Service;
+use crate::service::list_cache::ListCache;
 use crate::settings::Settings;
 use crate::views::PublicUrl;
 use crate::{client_kind, request_id};
@@ -48,7 +49,13 @@ pub async fn build_service(settings: &Settings) -> anyhow::Result<Service> {
         .await
         .context("auth config")?;
     let metrics = Metrics::new().context("metrics registry")?;
-    Ok(Service::new(storage, auth, metrics))
+    let listings = ListCache::new(
+        Duration::from_secs(settings.storage.list_cache_secs),
+        settings.redis.url.as_ref().map(|url| url.expose_secret()),
+        &settings.redis.key_prefix,
+    )
+    .context("listing cache")?;
+    Ok(Service::new(storage, auth, metrics, listings))
 }
 
 /// The key that signs gateway file links: derived from the JWT secret so that every instance
@@ -114,6 +121,10 @@ fn run(listener: TcpListener, settings: &Settings, service: Service) -> anyhow::
             .app_data(routes::path_config())
             .configure(routes::configure)
     })
+    // Responses go out as soon as they are written: without TCP_NODELAY a body written after
+    // its headers waits for the client's delayed ACK (up to 40 ms on Linux, RFC 1122 §4.2.3.2
+    // and Nagle's algorithm, RFC 896).
+    .tcp_nodelay(true)
     .listen(listener)?;
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);

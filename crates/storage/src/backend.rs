@@ -75,6 +75,9 @@ pub(crate) struct Backend {
     /// Holds a write's precondition itself when the write commits (S3, COS: `If-None-Match`,
     /// `If-Match`); fs checks `if_not_exists` only when a writer opens, not at the rename.
     pub(crate) conditional_writes: bool,
+    /// The directory an fs bucket's objects are files in: reads take the one-trip path of
+    /// `disk.rs`. `None` for S3, COS and the system area.
+    pub(crate) disk_root: Option<PathBuf>,
 }
 
 /// The operator for one bucket.
@@ -90,11 +93,11 @@ pub(crate) fn bucket_backend(
             let root = layout
                 .fs_root(name, backend)
                 .ok_or_else(|| Error::Config(format!("{config_key}: no root")))?;
-            Ok(fs_backend(fs_operator(
-                &config_key,
-                &root,
-                Some(&layout.tmp_dir()),
-            )?))
+            let op = fs_operator(&config_key, &root, Some(&layout.tmp_dir()))?;
+            Ok(Backend {
+                disk_root: Some(root),
+                ..fs_backend(op)
+            })
         }
         remote => remote_backend(settings, &config_key, remote),
     }
@@ -130,6 +133,7 @@ fn fs_backend(op: Operator) -> Backend {
         // in place, and are silently absent on file systems without `user.` xattrs.
         user_metadata: false,
         conditional_writes: false,
+        disk_root: None,
     }
 }
 
@@ -228,6 +232,7 @@ fn remote_backend(
         write_chunk: REMOTE_WRITE_CHUNK,
         user_metadata: capability.write_with_user_metadata,
         conditional_writes: true,
+        disk_root: None,
         op,
     })
 }

@@ -5,6 +5,8 @@
 
 mod backend;
 mod bucket_name;
+mod disk;
+mod disk_dir;
 mod document;
 mod error;
 mod key_lock;
@@ -26,10 +28,13 @@ mod window;
 
 pub use bucket_name::{BucketName, BucketNameError, MAX_BUCKET_NAME_BYTES, MIN_BUCKET_NAME_BYTES};
 pub use error::{Error, is_unavailable};
-pub use listing::{Entry, ListPage, ListQuery, MAX_PAGE_SIZE, NumberedPage, PageNumber};
+pub use listing::{
+    Detail, Entry, ListPage, ListQuery, ListedObject, MAX_PAGE_SIZE, NumberedPage, ObjectDetail,
+    PageNumber,
+};
 pub use meta::ObjectMeta;
 pub use object_key::{MAX_KEY_BYTES, MAX_SEGMENT_BYTES, ObjectKey, ObjectKeyError};
-pub use objects::{ByteRange, Current, ObjectBody};
+pub use objects::{ByteRange, Current, ObjectBody, Payload};
 pub use owner::{MAX_OWNER_BYTES, is_valid_owner};
 pub use policy::POLICY_CACHE_TTL;
 pub use settings::{

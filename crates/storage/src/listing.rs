@@ -3,20 +3,25 @@
 //!
 //! The sequence is read through [`crate::tree::Tree`] (fs: entries in any order) or
 //! [`crate::ordered`] (S3, COS: in key order); a [`Window`](crate::window::Window) keeps only the
-//! `page size + 1` smallest names after the cursor, so a page costs O(page size) memory, and
-//! only the page's objects are stat'ed.
+//! `page size + 1` smallest names after the cursor, so a page costs O(page size) memory. An
+//! object's size, ETag and modification time come with the list response itself; only a
+//! listing that asks for [`Detail::Stat`] stats the page's objects, one request each.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::{StreamExt, TryStreamExt};
 
-use crate::meta::stat_object;
+use std::time::SystemTime;
+
+use time::OffsetDateTime;
+
+use crate::meta::{derived_etag, disk_time, quoted, stat_object};
 use crate::object_key::check_prefix;
 use crate::ordered;
 use crate::storage::Bucket;
 use crate::tree::Tree;
 use crate::window::Candidate;
-use crate::{BucketName, Error, MAX_KEY_BYTES, ObjectMeta, Storage};
+use crate::{BucketName, Error, MAX_KEY_BYTES, ObjectKey, ObjectMeta, Storage};
 
 /// Largest page `list` returns; bigger requests are cut to it (as S3 does).
 pub const MAX_PAGE_SIZE: usize = 1000;
@@ -25,7 +30,7 @@ pub const MAX_PAGE_SIZE: usize = 1000;
 const STAT_CONCURRENCY: usize = 8;
 
 /// A cursor-mode listing request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ListQuery {
     /// Only keys starting with this; it need not end in `/`.
     pub prefix: String,
@@ -35,11 +40,94 @@ pub struct ListQuery {
     pub page_size: usize,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// How much each listed object tells.
+    pub detail: Detail,
+}
+
+/// How much a listing tells about each object.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Detail {
+    /// What the backend's list response carries (key, size, ETag, last modified): no request
+    /// per object.
+    #[default]
+    Listed,
+    /// Also the content type and the owner, which only a stat gives: one request per object
+    /// (a `HEAD` on S3/COS; on fs a read of the first bytes and of the owner record).
+    Stat,
+}
+
+/// An object as a listing names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: ObjectKey,
+    /// In bytes.
+    pub size: u64,
+    /// Quoted, as [`ObjectMeta::etag`]; `None` when the backend's list response carries none
+    /// (S3 and COS always do; some S3-compatible servers do not) and no stat was asked for.
+    pub etag: Option<String>,
+    /// The backend's modification time (S3 lists it in milliseconds, a stat in seconds); the
+    /// Unix epoch if it keeps none.
+    pub last_modified: OffsetDateTime,
+    /// With [`Detail::Stat`] only.
+    pub detail: Option<ObjectDetail>,
+}
+
+/// What only a stat tells about an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectDetail {
+    /// As [`ObjectMeta::content_type`].
+    pub content_type: String,
+    /// As [`ObjectMeta::owner`].
+    pub owner: Option<String>,
+}
+
+impl ListedObject {
+    /// An object from a remote list response's metadata for it (`m`).
+    pub(crate) fn listed(key: ObjectKey, m: &opendal::Metadata) -> Result<Self, Error> {
+        let last_modified = match m.last_modified() {
+            Some(ts) => OffsetDateTime::from_unix_timestamp_nanos(ts.into_inner().as_nanosecond())
+                .map_err(|e| Error::internal("last-modified time out of range", e))?,
+            None => OffsetDateTime::UNIX_EPOCH,
+        };
+        Ok(Self {
+            key,
+            size: m.content_length(),
+            etag: m.etag().map(quoted),
+            last_modified,
+            detail: None,
+        })
+    }
+
+    /// A file of an fs bucket, with the ETag a stat derives for it.
+    pub(crate) fn on_disk(key: ObjectKey, size: u64, modified: SystemTime) -> Result<Self, Error> {
+        let (nanos, last_modified) = disk_time(modified)?;
+        Ok(Self {
+            key,
+            size,
+            etag: Some(derived_etag(size, nanos)),
+            last_modified,
+            detail: None,
+        })
+    }
+
+    /// Everything a stat gave.
+    fn stated(meta: ObjectMeta) -> Self {
+        Self {
+            key: meta.key,
+            size: meta.size,
+            etag: Some(meta.etag),
+            last_modified: meta.last_modified,
+            detail: Some(ObjectDetail {
+                content_type: meta.content_type,
+                owner: meta.owner,
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListPage {
-    pub items: Vec<ObjectMeta>,
+    pub items: Vec<ListedObject>,
     /// Folder prefixes ending in `/`, e.g. `"a/b/"`.
     pub folders: Vec<String>,
     /// Present when more entries follow.
@@ -55,7 +143,7 @@ pub enum PageNumber {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
-    Object(ObjectMeta),
+    Object(ListedObject),
     Folder(String),
 }
 
@@ -99,7 +187,7 @@ impl Storage {
         let mut kept = if b.backend.ordered_listing {
             ordered::select(&b.backend.op, bucket, &q.prefix, q.delimiter, after, target).await?
         } else {
-            Tree::new(&b.backend.op, bucket)
+            Tree::new(disk_root(b, bucket)?, bucket)
                 .page(&q.prefix, q.delimiter, after, target)
                 .await?
         };
@@ -114,7 +202,7 @@ impl Storage {
             folders: Vec::new(),
             next_cursor,
         };
-        for entry in resolve(b, bucket, kept).await? {
+        for entry in resolve(b, bucket, kept, q.detail).await? {
             match entry {
                 Entry::Object(meta) => page.items.push(meta),
                 Entry::Folder(folder) => page.folders.push(folder),
@@ -124,20 +212,23 @@ impl Storage {
     }
 
     /// Seed-style listing: the same sorted sequence as [`Storage::list`], `total` its length,
-    /// and the entries of one numbered page (or all of them).
+    /// and the entries of one numbered page (or all of them). The whole sequence is read (one
+    /// list request per 1000 entries on S3/COS); only the page's objects are stat'ed, and only
+    /// with [`Detail::Stat`].
     pub async fn list_numbered(
         &self,
         bucket: &BucketName,
         prefix: &str,
         delimiter: bool,
         page: PageNumber,
+        detail: Detail,
     ) -> Result<NumberedPage, Error> {
         let b = self.bucket_entry(bucket)?;
         check_prefix(prefix)?;
         let all = if b.backend.ordered_listing {
             ordered::select(&b.backend.op, bucket, prefix, delimiter, None, usize::MAX).await?
         } else {
-            let tree = Tree::new(&b.backend.op, bucket);
+            let tree = Tree::new(disk_root(b, bucket)?, bucket);
             let all = tree.select(prefix, delimiter, None, usize::MAX).await?;
             tree.keep_listable(all).await?
         };
@@ -150,24 +241,43 @@ impl Storage {
                 .take(size)
                 .collect(),
         };
-        let entries = resolve(b, bucket, selected).await?;
+        let entries = resolve(b, bucket, selected, detail).await?;
         Ok(NumberedPage { total, entries })
     }
 }
 
-/// Stats the objects among `candidates` (in order, a few at a time); an object removed since it
-/// was listed is left out.
+/// The directory of a bucket that does not list in order: fs is the only such backend.
+fn disk_root<'a>(b: &'a Bucket, bucket: &BucketName) -> Result<&'a std::path::Path, Error> {
+    b.backend.disk_root.as_deref().ok_or_else(|| {
+        Error::Config(format!(
+            "bucket '{bucket}': its backend neither lists in key order nor is on disk"
+        ))
+    })
+}
+
+/// The entries of `candidates`, in order. With [`Detail::Stat`] each object is stat'ed (a few
+/// at a time), and one removed since it was listed is left out.
 async fn resolve(
     b: &Bucket,
     bucket: &BucketName,
     candidates: Vec<Candidate>,
+    detail: Detail,
 ) -> Result<Vec<Entry>, Error> {
+    if detail == Detail::Listed {
+        return Ok(candidates
+            .into_iter()
+            .map(|c| match c {
+                Candidate::Folder(folder) => Entry::Folder(folder),
+                Candidate::Object(listed) => Entry::Object(listed),
+            })
+            .collect());
+    }
     futures::stream::iter(candidates)
         .map(|c| async move {
             match c {
                 Candidate::Folder(folder) => Ok(Some(Entry::Folder(folder))),
-                Candidate::Object(key) => match stat_object(b, bucket, &key).await {
-                    Ok(meta) => Ok(Some(Entry::Object(meta))),
+                Candidate::Object(listed) => match stat_object(b, bucket, &listed.key).await {
+                    Ok(meta) => Ok(Some(Entry::Object(ListedObject::stated(meta)))),
                     Err(Error::NotFound { .. }) => Ok(None),
                     Err(e) => Err(e),
                 },
@@ -182,13 +292,12 @@ async fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ObjectKey;
     use crate::window::Window;
     use proptest::prelude::*;
     use std::collections::BTreeSet;
 
     fn object(name: &str) -> Candidate {
-        Candidate::Object(ObjectKey::parse(name).expect("valid key"))
+        crate::window::tests::object(name)
     }
 
     /// One page over an in-memory set, the way `list` builds it from a window.

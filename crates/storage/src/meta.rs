@@ -2,6 +2,8 @@
 //! metadata (content type sniffed and ETag derived where the backend keeps neither) and the
 //! object's owner (`owner.rs`).
 
+use std::time::SystemTime;
+
 use opendal::Metadata;
 use time::OffsetDateTime;
 
@@ -62,11 +64,37 @@ fn times_and_etag(m: &Metadata) -> Result<(OffsetDateTime, String), Error> {
         None => (OffsetDateTime::UNIX_EPOCH, 0),
     };
     let etag = match m.etag() {
-        Some(tag) if tag.starts_with('"') || tag.starts_with("W/") => tag.to_owned(),
-        Some(tag) => format!("\"{tag}\""),
-        None => format!("\"{size:x}-{nanos:x}\""),
+        Some(tag) => quoted(tag),
+        None => derived_etag(size, nanos),
     };
     Ok((last_modified, etag))
+}
+
+/// A backend's ETag, quoted as HTTP wants it (RFC 9110 §8.8.3) unless it already is.
+pub(crate) fn quoted(tag: &str) -> String {
+    if tag.starts_with('"') || tag.starts_with("W/") {
+        tag.to_owned()
+    } else {
+        format!("\"{tag}\"")
+    }
+}
+
+/// The ETag of a file that has none of its own: size and modification time in nanoseconds
+/// since the Unix epoch, in hex, quoted.
+pub(crate) fn derived_etag(size: u64, nanos: i128) -> String {
+    format!("\"{size:x}-{nanos:x}\"")
+}
+
+/// `t` in nanoseconds since the Unix epoch (negative before it), and as a date. Errors:
+/// `Internal` for a time out of range.
+pub(crate) fn disk_time(t: SystemTime) -> Result<(i128, OffsetDateTime), Error> {
+    let nanos: i128 = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => i128::try_from(d.as_nanos()).unwrap_or(i128::MAX),
+        Err(before) => -i128::try_from(before.duration().as_nanos()).unwrap_or(i128::MAX),
+    };
+    let at = OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .map_err(|e| Error::internal("last-modified time out of range", e))?;
+    Ok((nanos, at))
 }
 
 /// Stats `key` as a file: a folder (fs directory) under that name is `NotFound`, like a

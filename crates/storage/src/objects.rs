@@ -67,12 +67,30 @@ impl ByteRange {
     }
 }
 
-/// An object's bytes, streamed.
+/// An object's bytes (or those of the range asked for).
 pub struct ObjectBody {
     pub meta: ObjectMeta,
     /// The range served, when one was asked for; `None` means the whole object.
     pub range: Option<Range<u64>>,
-    pub stream: BoxStream<'static, Result<Bytes, std::io::Error>>,
+    pub payload: Payload,
+}
+
+/// The bytes of an [`ObjectBody`]: already read, or to be streamed.
+pub enum Payload {
+    /// Every byte, read with the metadata (small objects and ranges on fs).
+    Whole(Bytes),
+    /// Read as the consumer polls.
+    Stream(BoxStream<'static, Result<Bytes, std::io::Error>>),
+}
+
+impl ObjectBody {
+    /// The bytes as one stream, whichever way they were read.
+    pub fn into_stream(self) -> BoxStream<'static, Result<Bytes, std::io::Error>> {
+        match self.payload {
+            Payload::Whole(bytes) => futures::stream::once(async move { Ok(bytes) }).boxed(),
+            Payload::Stream(stream) => stream,
+        }
+    }
 }
 
 impl std::fmt::Debug for ObjectBody {
@@ -93,7 +111,9 @@ impl Storage {
 
     /// The object's bytes, or those of `range` (`RangeNotSatisfiable` if it selects nothing).
     /// The bytes are streamed from one open file (no chunked re-opens), so an overwrite during
-    /// the transfer does not splice two versions together.
+    /// the transfer does not splice two versions together. On fs the owner is not looked up
+    /// (`meta.owner` is `None`; [`Storage::stat`] has it), and a body of up to 512 KiB
+    /// comes back [`Payload::Whole`], read in the same blocking trip as the metadata.
     pub async fn read(
         &self,
         bucket: &BucketName,
@@ -101,6 +121,9 @@ impl Storage {
         range: Option<ByteRange>,
     ) -> Result<ObjectBody, Error> {
         let b = self.bucket_entry(bucket)?;
+        if let Some(root) = &b.backend.disk_root {
+            return crate::disk::read(root, bucket, key, range).await;
+        }
         let meta = stat_object(b, bucket, key).await?;
         let range = range.map(|r| r.resolve(meta.size)).transpose()?;
         let span = range.clone().unwrap_or(0..meta.size);
@@ -114,7 +137,7 @@ impl Storage {
         Ok(ObjectBody {
             meta,
             range,
-            stream,
+            payload: Payload::Stream(stream),
         })
     }
 

@@ -7,7 +7,7 @@ use opendal::{EntryMode, Operator};
 use crate::error::from_opendal;
 use crate::object_key::check_prefix;
 use crate::window::Candidate;
-use crate::{BucketName, Error, ObjectKey};
+use crate::{BucketName, Error, ListedObject, ObjectKey};
 
 /// Most keys one list request asks for (S3 and COS answer at most 1000).
 const MAX_KEYS: usize = 1000;
@@ -46,7 +46,7 @@ pub(crate) async fn select(
             if greatest.as_deref().is_none_or(|g| name > g) {
                 greatest = Some(name.to_owned());
             }
-            if let Some(candidate) = candidate(&entry, prefix, delimiter, after.as_deref()) {
+            if let Some(candidate) = candidate(&entry, prefix, delimiter, after.as_deref())? {
                 kept.push(candidate);
             }
         }
@@ -67,18 +67,24 @@ fn candidate(
     prefix: &str,
     delimiter: bool,
     after: Option<&str>,
-) -> Option<Candidate> {
+) -> Result<Option<Candidate>, Error> {
     let name = entry.path();
     if !name.starts_with(prefix) || after.is_some_and(|a| name <= a) {
-        return None;
+        return Ok(None);
     }
-    match entry.metadata().mode() {
-        EntryMode::FILE => ObjectKey::parse(name).ok().map(Candidate::Object),
+    Ok(match entry.metadata().mode() {
+        EntryMode::FILE => match ObjectKey::parse(name) {
+            Ok(key) => Some(Candidate::Object(ListedObject::listed(
+                key,
+                entry.metadata(),
+            )?)),
+            Err(_) => None,
+        },
         EntryMode::DIR if delimiter && name != prefix && check_prefix(name).is_ok() => {
             Some(Candidate::Folder(name.to_owned()))
         }
         _ => None,
-    }
+    })
 }
 
 /// Where to resume after `name`. After a folder (`a/`) the listing goes on past everything

@@ -28,6 +28,15 @@ pub struct Settings {
     /// How often a remote call that failed in a retryable way is tried again.
     #[serde(default = "default_retries")]
     pub retries: usize,
+    /// Longest a listing may be served from the gateway's cache, in seconds, which is how long
+    /// a change made behind picgate's back (straight in the bucket) may stay unseen; changes
+    /// through picgate show at once. 0 turns the cache off.
+    #[serde(default = "default_list_cache_secs")]
+    pub list_cache_secs: u64,
+}
+
+fn default_list_cache_secs() -> u64 {
+    5
 }
 
 fn default_timeout_secs() -> u64 {
@@ -47,6 +56,7 @@ impl Settings {
             timeout_secs: default_timeout_secs(),
             io_timeout_secs: None,
             retries: default_retries(),
+            list_cache_secs: default_list_cache_secs(),
         }
     }
 }

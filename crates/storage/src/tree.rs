@@ -1,30 +1,31 @@
-//! Walking a bucket's directory tree through OpenDAL's non-recursive listing.
+//! Walking an fs bucket's directory tree.
 //!
-//! The fs backend lists a directory whole, unsorted, with the directory itself first, and
-//! ignores `start_after`; this walk copes with all of that and feeds a [`Window`]. A folder is
-//! a prefix holding at least one object (as on S3): empty directories left on disk are skipped.
+//! A directory is read whole and unsorted (see `disk_dir.rs`), with no `start_after`; this walk
+//! copes with that and feeds a [`Window`]. A folder is a prefix holding at least one object (as
+//! on S3): empty directories left on disk are skipped.
 
 use std::ops::ControlFlow;
+use std::path::Path;
 
 use futures::{StreamExt, TryStreamExt};
-use opendal::{EntryMode, Operator};
 
-use crate::error::from_opendal;
+use crate::disk_dir::{DirReader, DiskEntry};
 use crate::object_key::check_prefix;
 use crate::window::{Candidate, Window};
-use crate::{BucketName, Error, ObjectKey};
+use crate::{BucketName, Error, ListedObject, ObjectKey};
 
 /// How many folders are checked for objects at once.
 const FOLDER_CHECK_CONCURRENCY: usize = 8;
 
 pub(crate) struct Tree<'a> {
-    op: &'a Operator,
+    /// The bucket's directory.
+    root: &'a Path,
     bucket: &'a BucketName,
 }
 
 impl<'a> Tree<'a> {
-    pub(crate) fn new(op: &'a Operator, bucket: &'a BucketName) -> Self {
-        Self { op, bucket }
+    pub(crate) fn new(root: &'a Path, bucket: &'a BucketName) -> Self {
+        Self { root, bucket }
     }
 
     /// The `limit` smallest entries after `after` under `prefix`, sorted.
@@ -106,36 +107,40 @@ impl<'a> Tree<'a> {
         delimiter: bool,
         mut visit: impl FnMut(Candidate) -> ControlFlow<()> + Send,
     ) -> Result<(), Error> {
-        let oops = |e| from_opendal(e, self.bucket.as_str(), prefix);
         let start = prefix.rfind('/').map_or("", |i| &prefix[..=i]);
         let mut dirs = vec![start.to_owned()];
         while let Some(dir) = dirs.pop() {
-            let path = if dir.is_empty() { "/" } else { dir.as_str() };
-            let mut lister = self.op.lister(path).await.map_err(oops)?;
-            while let Some(entry) = lister.try_next().await.map_err(oops)? {
-                let name = entry.path();
-                if name == path || !name.starts_with(prefix) {
-                    continue;
-                }
-                let candidate = match entry.metadata().mode() {
-                    EntryMode::FILE => match ObjectKey::parse(name) {
-                        Ok(key) => Candidate::Object(key),
-                        Err(e) => {
-                            tracing::debug!(bucket = %self.bucket, name, error = %e, "skipping a file that is not a valid key");
-                            continue;
+            let mut reader = DirReader::open(self.root, &dir).await?;
+            while let Some(batch) = reader.next_batch().await? {
+                for entry in batch {
+                    let candidate = match entry {
+                        DiskEntry::File {
+                            name,
+                            size,
+                            modified,
+                        } if name.starts_with(prefix) => match ObjectKey::parse(name.as_str()) {
+                            Ok(key) => {
+                                Candidate::Object(ListedObject::on_disk(key, size, modified)?)
+                            }
+                            Err(e) => {
+                                tracing::debug!(bucket = %self.bucket, name, error = %e, "skipping a file that is not a valid key");
+                                continue;
+                            }
+                        },
+                        DiskEntry::Dir { name }
+                            if name.starts_with(prefix) && check_prefix(&name).is_ok() =>
+                        {
+                            if !delimiter {
+                                dirs.push(name);
+                                continue;
+                            }
+                            Candidate::Folder(name)
                         }
-                    },
-                    EntryMode::DIR if check_prefix(name).is_ok() => {
-                        if !delimiter {
-                            dirs.push(name.to_owned());
-                            continue;
-                        }
-                        Candidate::Folder(name.to_owned())
+                        _ => continue,
+                    };
+                    if visit(candidate).is_break() {
+                        return Ok(());
                     }
-                    _ => continue,
-                };
-                if visit(candidate).is_break() {
-                    return Ok(());
                 }
             }
         }

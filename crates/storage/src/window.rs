@@ -5,19 +5,20 @@
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
-use crate::ObjectKey;
+use crate::ListedObject;
 
 /// An entry of the sequence before it is stat'ed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Candidate {
-    Object(ObjectKey),
+    /// With what the list response told about it.
+    Object(ListedObject),
     Folder(String),
 }
 
 impl Candidate {
     pub(crate) fn name(&self) -> &str {
         match self {
-            Candidate::Object(key) => key.as_str(),
+            Candidate::Object(listed) => listed.key.as_str(),
             Candidate::Folder(folder) => folder,
         }
     }
@@ -76,11 +77,19 @@ impl Window {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::ObjectKey;
 
-    fn object(name: &str) -> Candidate {
-        Candidate::Object(ObjectKey::parse(name).expect("valid key"))
+    /// An object candidate of one byte.
+    pub(crate) fn object(name: &str) -> Candidate {
+        Candidate::Object(ListedObject {
+            key: ObjectKey::parse(name).expect("valid key"),
+            size: 1,
+            etag: None,
+            last_modified: time::OffsetDateTime::UNIX_EPOCH,
+            detail: None,
+        })
     }
 
     #[test]

@@ -6,7 +6,7 @@ use actix_multipart::Multipart;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use storage::{Entry, ListQuery, PageNumber};
+use storage::{Detail, Entry, ListQuery, PageNumber};
 use utoipa::{IntoParams, ToSchema};
 
 use super::serve::{self, Caching};
@@ -15,7 +15,9 @@ use crate::body::Json;
 use crate::envelope;
 use crate::error::{ApiError, Code};
 use crate::service::{Caller, ReadGrant, Service};
-use crate::views::{DeletionView, Links, ListView, ObjectView, Shape, SignedLinkView, UploadView};
+use crate::views::{
+    DeletionView, Links, ListView, ListedObjectView, ObjectView, Shape, SignedLinkView, UploadView,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -73,6 +75,14 @@ pub async fn list(
     };
     let prefix = params.prefix.unwrap_or_default();
     let page_size = shape.page_size(params.page_size);
+    // Only a stat gives these: one backend request per listed object, so only when named.
+    let detail = match ["contentType", "owner"]
+        .iter()
+        .any(|f| shape.asks_for::<ListedObjectView>(f))
+    {
+        true => Detail::Stat,
+        false => Detail::Listed,
+    };
     let view = match params.page_num {
         Some(number) => {
             let page = PageNumber::Page {
@@ -80,7 +90,7 @@ pub async fn list(
                 number: number.max(1),
             };
             let numbered = service
-                .list_numbered(&caller, &bucket, &prefix, delimiter, page)
+                .list_numbered(&caller, &bucket, &prefix, delimiter, page, detail)
                 .await?;
             let (items, folders) = split_entries(&bucket, numbered.entries, &links);
             ListView {
@@ -96,17 +106,18 @@ pub async fn list(
                 delimiter,
                 page_size,
                 cursor: params.cursor,
+                detail,
             };
             let page = service.list(&caller, &bucket, &query).await?;
-            let items: Vec<ObjectView> = page
+            let items: Vec<ListedObjectView> = page
                 .items
                 .iter()
-                .map(|m| ObjectView::new(&bucket, m, &links))
+                .map(|m| ListedObjectView::new(&bucket, m, &links))
                 .collect();
             ListView {
                 items: shape.many(&items)?,
-                folders: page.folders,
-                next_cursor: page.next_cursor,
+                folders: page.folders.clone(),
+                next_cursor: page.next_cursor.clone(),
                 total: None,
             }
         }
@@ -118,12 +129,12 @@ fn split_entries(
     bucket: &storage::BucketName,
     entries: Vec<Entry>,
     links: &Links,
-) -> (Vec<ObjectView>, Vec<String>) {
+) -> (Vec<ListedObjectView>, Vec<String>) {
     let mut items = Vec::new();
     let mut folders = Vec::new();
     for entry in entries {
         match entry {
-            Entry::Object(meta) => items.push(ObjectView::new(bucket, &meta, links)),
+            Entry::Object(listed) => items.push(ListedObjectView::new(bucket, &listed, links)),
             Entry::Folder(prefix) => folders.push(prefix),
         }
     }

@@ -8,7 +8,7 @@ use actix_web::http::header::{
 };
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
-use storage::{BucketName, ByteRange, ObjectKey, ObjectMeta};
+use storage::{BucketName, ByteRange, ObjectKey, ObjectMeta, Payload};
 
 use crate::error::ApiError;
 use crate::service::{Found, ReadGrant, Served, Service};
@@ -117,7 +117,11 @@ pub fn respond(req: &HttpRequest, served: Served, caching: Caching) -> HttpRespo
                     ),
                 ));
             }
-            res.no_chunking(len).streaming(body.stream)
+            match body.payload {
+                // Headers and body leave in one write.
+                Payload::Whole(bytes) => res.body(bytes),
+                Payload::Stream(stream) => res.no_chunking(len).streaming(stream),
+            }
         }
     }
 }

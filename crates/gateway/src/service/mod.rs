@@ -10,12 +10,17 @@ mod admin;
 mod buckets;
 mod caller;
 mod health;
+pub mod list_cache;
 mod objects;
 mod tokens;
 mod uploads;
 
+use std::sync::Arc;
+
 use auth::Auth;
 use storage::Storage;
+
+use self::list_cache::ListCache;
 
 use crate::metrics::Metrics;
 
@@ -31,14 +36,16 @@ pub struct Service {
     storage: Storage,
     auth: Auth,
     metrics: Metrics,
+    listings: Arc<ListCache>,
 }
 
 impl Service {
-    pub fn new(storage: Storage, auth: Auth, metrics: Metrics) -> Self {
+    pub fn new(storage: Storage, auth: Auth, metrics: Metrics, listings: ListCache) -> Self {
         Self {
             storage,
             auth,
             metrics,
+            listings: Arc::new(listings),
         }
     }
 

@@ -1,15 +1,17 @@
 //! Reading, listing, signing and deleting objects.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{StreamExt, stream};
 
 use storage::{
-    BucketName, ByteRange, ListPage, ListQuery, NumberedPage, ObjectBody, ObjectKey, ObjectMeta,
-    PageNumber, Policy, SignedLink,
+    BucketName, ByteRange, Detail, ListPage, ListQuery, NumberedPage, ObjectBody, ObjectKey,
+    ObjectMeta, PageNumber, Policy, SignedLink,
 };
 
 use super::access::may_change;
+use super::list_cache::{Key, Listing};
 use super::{Caller, Need, Service};
 use crate::error::{ApiError, Code};
 
@@ -40,7 +42,8 @@ pub enum Found {
 }
 
 impl Service {
-    /// A page of `bucket` by keyset paging (`query.cursor` from the previous page). Errors: as
+    /// A page of `bucket` by keyset paging (`query.cursor` from the previous page), from the
+    /// listing cache while the bucket is unchanged (see `list_cache.rs`). Errors: as
     /// [`Service::require_read`], `invalid_cursor`, `invalid_object_key` (a bad prefix),
     /// `bucket_not_found`.
     pub async fn list(
@@ -48,13 +51,29 @@ impl Service {
         caller: &Caller,
         bucket: &BucketName,
         query: &ListQuery,
-    ) -> Result<ListPage, ApiError> {
+    ) -> Result<Arc<ListPage>, ApiError> {
         self.require_read(caller, bucket).await?;
-        Ok(self.storage.list(bucket, query).await?)
+        let key = Key::Page {
+            bucket: bucket.clone(),
+            query: query.clone(),
+        };
+        let version = self.listings.version(bucket).await;
+        if let Some(v) = version
+            && let Some(Listing::Page(page)) = self.listings.get(&key, v)
+        {
+            return Ok(page);
+        }
+        let page = Arc::new(self.storage.list(bucket, query).await?);
+        if let Some(v) = version {
+            self.listings.put(key, v, Listing::Page(page.clone()));
+        }
+        Ok(page)
     }
 
     /// A numbered page of `bucket` with the total count, as the seed listed (`delimiter`:
-    /// folders under `prefix` stay folders). Errors: as [`Service::list`].
+    /// folders under `prefix` stay folders). With [`Detail::Listed`] the whole sequence under
+    /// the prefix is cached and every page and total is cut from it; [`Detail::Stat`] pages
+    /// come from the backend. Errors: as [`Service::list`].
     pub async fn list_numbered(
         &self,
         caller: &Caller,
@@ -62,12 +81,53 @@ impl Service {
         prefix: &str,
         delimiter: bool,
         page: PageNumber,
+        detail: Detail,
     ) -> Result<NumberedPage, ApiError> {
         self.require_read(caller, bucket).await?;
-        Ok(self
-            .storage
-            .list_numbered(bucket, prefix, delimiter, page)
-            .await?)
+        if detail == Detail::Stat {
+            return Ok(self
+                .storage
+                .list_numbered(bucket, prefix, delimiter, page, detail)
+                .await?);
+        }
+        let key = Key::Sequence {
+            bucket: bucket.clone(),
+            prefix: prefix.to_owned(),
+            delimiter,
+        };
+        let version = self.listings.version(bucket).await;
+        let cached = version.and_then(|v| match self.listings.get(&key, v) {
+            Some(Listing::Sequence(all)) => Some(all),
+            _ => None,
+        });
+        let all = match cached {
+            Some(all) => all,
+            None => {
+                let all = Arc::new(
+                    self.storage
+                        .list_numbered(bucket, prefix, delimiter, PageNumber::All, detail)
+                        .await?,
+                );
+                if let Some(v) = version {
+                    self.listings.put(key, v, Listing::Sequence(all.clone()));
+                }
+                all
+            }
+        };
+        let entries = match page {
+            PageNumber::All => all.entries.clone(),
+            PageNumber::Page { size, number } => all
+                .entries
+                .iter()
+                .skip(number.max(1).saturating_sub(1).saturating_mul(size))
+                .take(size)
+                .cloned()
+                .collect(),
+        };
+        Ok(NumberedPage {
+            total: all.total,
+            entries,
+        })
     }
 
     /// An object's metadata. Errors: as [`Service::require_read`], `object_not_found`.
@@ -140,6 +200,7 @@ impl Service {
                 may_change(principal, write, now.owner.as_deref())
             })
             .await?;
+        self.listings.bump(bucket).await;
         tracing::info!(user_id = %principal.user_id, %bucket, %key, "object deleted");
         Ok(())
     }
@@ -175,8 +236,11 @@ impl Service {
                 (raw, outcome)
             })
             .buffered(DELETE_CONCURRENCY)
-            .collect()
+            .collect::<Vec<_>>()
             .await;
+        if results.iter().any(|(_, outcome)| outcome.is_ok()) {
+            self.listings.bump(bucket).await;
+        }
         tracing::info!(user_id = %principal.user_id, %bucket, "batch delete");
         Ok(results)
     }

@@ -78,8 +78,12 @@ impl Service {
             for (key, etag) in &created {
                 self.undo_create(bucket, key, etag).await;
             }
+            if !stored.is_empty() {
+                self.listings.bump(bucket).await;
+            }
             return Err(err);
         }
+        self.listings.bump(bucket).await;
         tracing::info!(user_id = %principal.user_id, %bucket, files = stored.len(), "uploaded");
         Ok(stored)
     }
@@ -125,6 +129,7 @@ impl Service {
             .storage
             .write_if(bucket, key, Some(&owner), precondition, body, declared_len)
             .await?;
+        self.listings.bump(bucket).await;
         self.metrics.record_upload(bucket.as_ref(), meta.size);
         tracing::info!(user_id = %principal.user_id, %bucket, %key, "uploaded");
         Ok(meta)

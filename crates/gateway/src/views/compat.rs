@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use storage::{BucketInfo, Entry, ObjectMeta};
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// A listing entry: an object, or a folder (`prefix`) as MinIO's non-recursive listing gave it.
@@ -12,6 +13,7 @@ pub enum MinioItem {
     Object {
         name: String,
         size: u64,
+        /// `""` when the backend's listing has no ETag, as MinIO's client gives it.
         etag: String,
         last_modified: String,
     },
@@ -27,8 +29,8 @@ impl From<&Entry> for MinioItem {
             Entry::Object(meta) => Self::Object {
                 name: meta.key.to_string(),
                 size: meta.size,
-                etag: bare_etag(meta),
-                last_modified: rfc3339(meta),
+                etag: meta.etag.as_deref().map(bare_etag).unwrap_or_default(),
+                last_modified: rfc3339(meta.last_modified),
             },
             Entry::Folder(prefix) => Self::Folder {
                 prefix: prefix.clone(),
@@ -62,9 +64,9 @@ impl From<&ObjectMeta> for MinioStat {
             meta_data: MinioMetaData {
                 content_type: meta.content_type.clone(),
             },
-            last_modified: rfc3339(meta),
+            last_modified: rfc3339(meta.last_modified),
             version_id: None,
-            etag: bare_etag(meta),
+            etag: bare_etag(&meta.etag),
         }
     }
 }
@@ -89,13 +91,10 @@ impl From<&BucketInfo> for MinioBucket {
 }
 
 /// The etag as MinIO gives it: without quotes.
-pub fn bare_etag(meta: &ObjectMeta) -> String {
-    meta.etag
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .to_owned()
+pub fn bare_etag(etag: &str) -> String {
+    etag.trim_start_matches("W/").trim_matches('"').to_owned()
 }
 
-fn rfc3339(meta: &ObjectMeta) -> String {
-    meta.last_modified.format(&Rfc3339).unwrap_or_default()
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
 }

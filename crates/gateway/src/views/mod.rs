@@ -15,7 +15,7 @@ mod user;
 pub use bucket::BucketView;
 pub use link::SignedLinkView;
 pub use links::{Links, PublicUrl, file_path};
-pub use object::{ListView, ObjectView, UploadView};
+pub use object::{ListView, ListedObjectView, ObjectView, UploadView};
 pub use outcome::{DeletionView, PolicyView};
 pub use session::{SessionView, TokenView};
 pub use shape::Shape;

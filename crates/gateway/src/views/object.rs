@@ -1,5 +1,5 @@
 use serde::Serialize;
-use storage::{BucketName, ObjectMeta};
+use storage::{BucketName, ListedObject, ObjectMeta};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -49,6 +49,51 @@ impl ObjectView {
             last_modified: meta.last_modified,
             owner: meta.owner.clone(),
             url: links.file(bucket, &meta.key),
+        }
+    }
+}
+
+/// An object in a listing: what the backend's list response gives, plus `contentType` and
+/// `owner` only when `?fields=` names them (they cost one stat per object).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedObjectView {
+    pub bucket: String,
+    pub key: String,
+    pub name: String,
+    pub size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Absent when the backend's listing has none (some S3-compatible servers) and
+    /// `contentType` or `owner` were not asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_modified: OffsetDateTime,
+    /// Present when asked for: the owner's id, or `null` when none is recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub owner: Option<Option<String>>,
+    pub url: String,
+}
+
+impl View for ListedObjectView {
+    const RESOURCE: &'static str = ObjectView::RESOURCE;
+    const FIELDS: &'static [&'static str] = ObjectView::FIELDS;
+}
+
+impl ListedObjectView {
+    pub fn new(bucket: &BucketName, listed: &ListedObject, links: &Links) -> Self {
+        Self {
+            bucket: bucket.to_string(),
+            key: listed.key.to_string(),
+            name: listed.key.file_name().to_owned(),
+            size: listed.size,
+            content_type: listed.detail.as_ref().map(|d| d.content_type.clone()),
+            etag: listed.etag.clone(),
+            last_modified: listed.last_modified,
+            owner: listed.detail.as_ref().map(|d| d.owner.clone()),
+            url: links.file(bucket, &listed.key),
         }
     }
 }

@@ -25,6 +25,20 @@ impl Shape {
         self.profile.page_size(requested)
     }
 
+    /// Whether `?fields=` names `field` of `V` and the profile lets it through: for fields
+    /// that cost extra work to fill, sent only when asked for by name.
+    pub fn asks_for<V: View>(&self, field: &str) -> bool {
+        let named = self
+            .requested
+            .as_ref()
+            .is_some_and(|r| r.iter().any(|f| f == field));
+        let allowed = self
+            .profile
+            .fields(V::RESOURCE)
+            .is_none_or(|p| p.iter().any(|f| f == field));
+        named && allowed
+    }
+
     /// One view as JSON with only the fields this client gets.
     pub fn one<V: View>(&self, view: &V) -> Result<Value, ApiError> {
         let keep = self.selected::<V>()?;

@@ -374,7 +374,11 @@ pub fn mebibytes(n: usize) -> Vec<Vec<u8>> {
 }
 
 pub async fn collect(body: ObjectBody) -> Vec<u8> {
-    let parts: Vec<Bytes> = body.stream.try_collect().await.expect("readable body");
+    let parts: Vec<Bytes> = body
+        .into_stream()
+        .try_collect()
+        .await
+        .expect("readable body");
     parts.concat()
 }
 

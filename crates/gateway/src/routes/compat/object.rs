@@ -6,7 +6,7 @@ use std::time::Duration;
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, web};
 use serde::Deserialize;
-use storage::{ObjectMeta, PageNumber};
+use storage::{Detail, ObjectMeta, PageNumber};
 
 use super::{Seed, SeedJson, SeedResult, loose};
 use crate::error::{ApiError, Code};
@@ -63,7 +63,7 @@ pub async fn list_objects(
         },
     };
     let listed = service
-        .list_numbered(&caller, &bucket, &form.prefix, true, page)
+        .list_numbered(&caller, &bucket, &form.prefix, true, page, Detail::Listed)
         .await?;
     let lists: Vec<MinioItem> = listed.entries.iter().map(MinioItem::from).collect();
     Ok(Seed(
@@ -169,7 +169,12 @@ pub async fn put_object(
     let payload = Multipart::new(req.headers(), payload);
     let mut files = MultipartFiles::new(payload, header("folder"));
     let stored = service.upload(&caller, &bucket, &mut files).await?;
-    Ok(Seed(stored.first().map(bare_etag).unwrap_or_default()))
+    Ok(Seed(
+        stored
+            .first()
+            .map(|m| bare_etag(&m.etag))
+            .unwrap_or_default(),
+    ))
 }
 
 #[utoipa::path(post, path = "/imagepic/object/removeObject", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, objectName} + authorization header"),
