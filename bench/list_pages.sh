@@ -12,6 +12,8 @@ page=${2:-50}
 
 work=$(mktemp -d "$PWD/target/bench-list.XXXXXX")
 trap 'kill ${gw_pid:-} ${s3_pid:-} 2>/dev/null || true; rm -rf "$work"' EXIT
+# Every page from the backends, not from the listing cache.
+export PICGATE__STORAGE__LIST_CACHE_SECS=0
 bench_s3_gateway "$work"
 
 echo "writing $n objects on each backend"

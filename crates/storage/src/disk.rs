@@ -1,9 +1,12 @@
-//! Reads from fs buckets in one trip to the blocking pool: open, `fstat`, the bytes that decide
-//! the content type and the first piece of the body, together.
+//! Reads from fs buckets: open, `fstat`, the bytes that decide the content type and the first
+//! [`FIRST_BYTES`] of the body in one go, on the calling thread; the rest, if any, from the
+//! blocking pool, [`PIECE_BYTES`] at a time, from the same open file.
 //!
 //! OpenDAL's fs backend runs each of stat, open, read and close as its own blocking task, and a
 //! served object needs a stat, a sniff and the body: about eight thread hand-offs per request,
-//! which is where a small file's time went. Metadata here is exactly what the fs backend
+//! which is where a small file's time went. Like nginx without `aio threads`, the first read
+//! runs on the event loop: a few system calls on a file the page cache usually holds. This
+//! assumes fs buckets are on a local disk; a stalled file system would stall the worker. Metadata here is exactly what the fs backend
 //! reports (size, modification time in nanoseconds), so ETags agree with [`crate::meta`], and
 //! paths are confined to the bucket's root the way OpenDAL confines them (keys are checked
 //! [`ObjectKey`]s, and any `..`/root component is refused again here).
@@ -24,9 +27,12 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 
-/// Largest piece read at once, in bytes: a body up to this size is read whole in the same trip
-/// as the stat; a longer one streams in pieces of this size from the same open file, so memory
-/// per download stays at about one piece.
+/// The first bytes of a body read with the metadata, on the calling thread: a body up to this
+/// size is sent whole, with its headers, in one write.
+pub(crate) const FIRST_BYTES: usize = 64 * 1024;
+
+/// Largest piece of the rest read at once (in the blocking pool), so memory per download stays
+/// at about one piece.
 pub(crate) const PIECE_BYTES: usize = 512 * 1024;
 
 /// Reads `range` (or all) of `key` under `root`: metadata, content type (sniffed from the first
@@ -40,10 +46,7 @@ pub(crate) async fn read(
     range: Option<ByteRange>,
 ) -> Result<ObjectBody, Error> {
     let path = confined(root, bucket, key)?;
-    let (bucket_name, key_owned) = (bucket.clone(), key.clone());
-    let opened = tokio::task::spawn_blocking(move || open(&path, &bucket_name, &key_owned, range))
-        .await
-        .map_err(|e| Error::internal("the blocking read task failed", e))??;
+    let opened = open(&path, bucket, key, range)?;
     let Opened {
         size,
         modified,
@@ -56,12 +59,7 @@ pub(crate) async fn read(
     let read_so_far = span.start + first.len() as u64;
     let payload = match file {
         Some(file) if read_so_far < span.end => {
-            let rest = pieces(file, read_so_far..span.end);
-            Payload::Stream(
-                futures::stream::once(async move { Ok(first) })
-                    .chain(rest)
-                    .boxed(),
-            )
+            Payload::Stream(pieces(file, read_so_far..span.end))
         }
         _ => Payload::Whole(first),
     };
@@ -79,7 +77,7 @@ struct Opened {
     content_type: &'static str,
     /// The bytes of the object to send.
     span: Range<u64>,
-    /// The first piece of `span` (all of it when it fits in [`PIECE_BYTES`]).
+    /// All of `span` when it fits in [`FIRST_BYTES`], else empty.
     first: Bytes,
     /// Kept open when more of `span` remains.
     file: Option<Arc<File>>,
@@ -110,9 +108,14 @@ fn open(
         Some(r) => r.resolve(size)?,
         None => 0..size,
     };
-    let first_len = (span.end - span.start).min(PIECE_BYTES as u64);
-    let first = read_at(&file, span.start, first_len).map_err(io)?;
-    let content_type = if span.start == 0 && (first.len() >= SNIFF_BYTES || span.end == size) {
+    // A small body is read here, whole; a larger one is left to the blocking pool (where the
+    // copying runs beside the event loop) but for the bytes that decide its content type.
+    let first = match span.end - span.start {
+        len if len <= FIRST_BYTES as u64 => read_at(&file, span.start, len).map_err(io)?,
+        _ => Bytes::new(),
+    };
+    let whole_head = first.len() >= SNIFF_BYTES || first.len() as u64 == size;
+    let content_type = if span.start == 0 && !first.is_empty() && whole_head {
         sniff(&first)
     } else {
         let head = read_at(&file, 0, size.min(SNIFF_BYTES as u64)).map_err(io)?;
@@ -129,7 +132,8 @@ fn open(
     })
 }
 
-/// `len` bytes at `offset`; fewer only if the file is shorter now (it was cut while read).
+/// `len` bytes (at most [`PIECE_BYTES`]) at `offset`, by `pread`; fewer only if the file is
+/// shorter now (it was cut while read).
 fn read_at(file: &File, offset: u64, len: u64) -> std::io::Result<Bytes> {
     let len = usize::try_from(len).unwrap_or(usize::MAX).min(PIECE_BYTES);
     let mut buf = BytesMut::zeroed(len);

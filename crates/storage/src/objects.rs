@@ -112,8 +112,8 @@ impl Storage {
     /// The object's bytes, or those of `range` (`RangeNotSatisfiable` if it selects nothing).
     /// The bytes are streamed from one open file (no chunked re-opens), so an overwrite during
     /// the transfer does not splice two versions together. On fs the owner is not looked up
-    /// (`meta.owner` is `None`; [`Storage::stat`] has it), and a body of up to 512 KiB
-    /// comes back [`Payload::Whole`], read in the same blocking trip as the metadata.
+    /// (`meta.owner` is `None`; [`Storage::stat`] has it), and a body of up to 64 KiB comes
+    /// back [`Payload::Whole`], read with the metadata (see `disk.rs`).
     pub async fn read(
         &self,
         bucket: &BucketName,

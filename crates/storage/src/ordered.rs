@@ -13,7 +13,7 @@ use crate::{BucketName, Error, ListedObject, ObjectKey};
 const MAX_KEYS: usize = 1000;
 
 /// The `limit` smallest entries after `after` under `prefix` (objects, and with `delimiter`
-/// the folders right below it), sorted.
+/// the folders right below it), sorted; `usize::MAX` for all of them.
 ///
 /// Each round reads exactly one response of at most [`MAX_KEYS`] entries: within a response
 /// OpenDAL yields the folders before the objects, so the entries are only known to be the
@@ -28,6 +28,23 @@ pub(crate) async fn select(
     limit: usize,
 ) -> Result<Vec<Candidate>, Error> {
     let oops = |e| from_opendal(e, bucket.as_str(), prefix);
+    if limit == usize::MAX {
+        // Everything: one listing read to its end (OpenDAL follows the continuation tokens),
+        // without the extra empty request a round after a full response would cost.
+        let mut list = op.lister_with(prefix).recursive(!delimiter);
+        if let Some(after) = &after {
+            list = list.start_after(&resume_after(after));
+        }
+        let mut lister = list.await.map_err(oops)?;
+        let mut all = Vec::new();
+        while let Some(entry) = lister.try_next().await.map_err(oops)? {
+            if let Some(candidate) = candidate(&entry, prefix, delimiter, after.as_deref())? {
+                all.push(candidate);
+            }
+        }
+        all.sort();
+        return Ok(all);
+    }
     let mut out = Vec::new();
     while out.len() < limit {
         let batch = (limit - out.len()).min(MAX_KEYS);

@@ -5,10 +5,13 @@
 //! instance sees the change on its next listing, and a counter in this process as well. A
 //! cached listing is served only while both versions are the ones read *before* it was fetched
 //! (a change that raced with the fetch makes it stale at once), and for at most
-//! `storage.list_cache_secs`, the bound for changes made behind picgate's back. When Redis
-//! cannot be read, listings go to the backend: slower, never staler.
+//! `storage.list_cache_secs`, the bound for changes made behind picgate's back: both the
+//! versions and the current `list_cache_secs`-long period are part of the cache key. Requests
+//! that miss the same listing together wait for one fetch instead of each asking the backend.
+//! When Redis cannot be read, listings go to the backend: slower, never staler.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -24,9 +27,10 @@ const CAPACITY_ENTRIES: u64 = 50_000;
 /// The cache of one gateway process.
 pub struct ListCache {
     ttl: Duration,
+    started: Instant,
     shared: Option<SharedVersions>,
     local: Mutex<HashMap<BucketName, u64>>,
-    listings: Cache<Key, Cached, EntriesWeighter>,
+    listings: Cache<(Key, Version, u64), Listing, EntriesWeighter>,
 }
 
 /// The bucket versions all instances share.
@@ -36,8 +40,8 @@ struct SharedVersions {
 }
 
 /// A bucket's version at one moment: the shared one (0 without Redis) and this process's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Version {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Version {
     shared: u64,
     local: u64,
 }
@@ -57,6 +61,14 @@ pub enum Key {
     },
 }
 
+impl Key {
+    fn bucket(&self) -> &BucketName {
+        match self {
+            Key::Page { bucket, .. } | Key::Sequence { bucket, .. } => bucket,
+        }
+    }
+}
+
 /// A cached listing, shared with the requests that read it.
 #[derive(Debug, Clone)]
 pub enum Listing {
@@ -64,23 +76,23 @@ pub enum Listing {
     Sequence(Arc<NumberedPage>),
 }
 
-#[derive(Clone)]
-struct Cached {
-    version: Version,
-    fetched: Instant,
-    listing: Listing,
+impl Listing {
+    /// Listed entries (objects and folders).
+    fn entries(&self) -> u64 {
+        let n = match self {
+            Listing::Page(page) => page.items.len() + page.folders.len(),
+            Listing::Sequence(all) => all.entries.len(),
+        };
+        n as u64
+    }
 }
 
 #[derive(Clone)]
 struct EntriesWeighter;
 
-impl Weighter<Key, Cached> for EntriesWeighter {
-    fn weight(&self, _key: &Key, value: &Cached) -> u64 {
-        let entries = match &value.listing {
-            Listing::Page(page) => page.items.len() + page.folders.len(),
-            Listing::Sequence(all) => all.entries.len(),
-        };
-        entries as u64 + 1
+impl Weighter<(Key, Version, u64), Listing> for EntriesWeighter {
+    fn weight(&self, _key: &(Key, Version, u64), listing: &Listing) -> u64 {
+        listing.entries() + 1
     }
 }
 
@@ -104,13 +116,41 @@ impl ListCache {
             ttl,
             shared,
             local: Mutex::new(HashMap::new()),
+            started: Instant::now(),
             listings: Cache::with_weighter(1024, CAPACITY_ENTRIES, EntriesWeighter),
         })
     }
 
-    /// The bucket's version now, to look a listing up with and to store it under; `None` when
-    /// caching is off or the shared version cannot be read (then the backend answers).
-    pub async fn version(&self, bucket: &BucketName) -> Option<Version> {
+    /// The listing under `key`: from the cache when it was fetched since the bucket last
+    /// changed and within `list_cache_secs`, else from `fetch` (then kept, unless it holds more
+    /// than a tenth of the capacity). Concurrent misses of one key share one fetch; an error is
+    /// returned to the caller that fetched, and the others try again.
+    pub async fn get_or_fetch<E>(
+        &self,
+        key: Key,
+        fetch: impl Future<Output = Result<Listing, E>>,
+    ) -> Result<Listing, E> {
+        let Some(version) = self.version(key.bucket()).await else {
+            return fetch.await;
+        };
+        let period = self.started.elapsed().as_secs() / self.ttl.as_secs().max(1);
+        let full = (key, version, period);
+        match self.listings.get_value_or_guard_async(&full).await {
+            Ok(listing) => Ok(listing),
+            Err(guard) => {
+                let listing = fetch.await?;
+                if listing.entries() < CAPACITY_ENTRIES / 10 {
+                    // Fails only if the entry was removed meanwhile: nothing to keep then.
+                    let _ = guard.insert(listing.clone());
+                }
+                Ok(listing)
+            }
+        }
+    }
+
+    /// The bucket's version now; `None` when caching is off or the shared version cannot be
+    /// read (then the backend answers).
+    async fn version(&self, bucket: &BucketName) -> Option<Version> {
         if self.ttl.is_zero() {
             return None;
         }
@@ -138,24 +178,6 @@ impl ListCache {
             }
         };
         Some(Version { shared, local })
-    }
-
-    /// The listing cached under `key` if it was fetched at `version` and is fresh.
-    pub fn get(&self, key: &Key, version: Version) -> Option<Listing> {
-        let cached = self.listings.get(key)?;
-        (cached.version == version && cached.fetched.elapsed() < self.ttl).then_some(cached.listing)
-    }
-
-    /// Keeps `listing`, fetched after `version` was read (unless it is too big to keep).
-    pub fn put(&self, key: Key, version: Version, listing: Listing) {
-        let cached = Cached {
-            version,
-            fetched: Instant::now(),
-            listing,
-        };
-        if EntriesWeighter.weight(&key, &cached) <= CAPACITY_ENTRIES / 10 {
-            self.listings.insert(key, cached);
-        }
     }
 
     /// Marks every listing of `bucket` stale, on every instance: call after each write or

@@ -57,17 +57,14 @@ impl Service {
             bucket: bucket.clone(),
             query: query.clone(),
         };
-        let version = self.listings.version(bucket).await;
-        if let Some(v) = version
-            && let Some(Listing::Page(page)) = self.listings.get(&key, v)
-        {
-            return Ok(page);
+        let fetch = async {
+            let page = self.storage.list(bucket, query).await?;
+            Ok::<_, ApiError>(Listing::Page(Arc::new(page)))
+        };
+        match self.listings.get_or_fetch(key, fetch).await? {
+            Listing::Page(page) => Ok(page),
+            Listing::Sequence(_) => Err(cache_mix_up()),
         }
-        let page = Arc::new(self.storage.list(bucket, query).await?);
-        if let Some(v) = version {
-            self.listings.put(key, v, Listing::Page(page.clone()));
-        }
-        Ok(page)
     }
 
     /// A numbered page of `bucket` with the total count, as the seed listed (`delimiter`:
@@ -95,24 +92,15 @@ impl Service {
             prefix: prefix.to_owned(),
             delimiter,
         };
-        let version = self.listings.version(bucket).await;
-        let cached = version.and_then(|v| match self.listings.get(&key, v) {
-            Some(Listing::Sequence(all)) => Some(all),
-            _ => None,
-        });
-        let all = match cached {
-            Some(all) => all,
-            None => {
-                let all = Arc::new(
-                    self.storage
-                        .list_numbered(bucket, prefix, delimiter, PageNumber::All, detail)
-                        .await?,
-                );
-                if let Some(v) = version {
-                    self.listings.put(key, v, Listing::Sequence(all.clone()));
-                }
-                all
-            }
+        let fetch = async {
+            let all = self
+                .storage
+                .list_numbered(bucket, prefix, delimiter, PageNumber::All, detail)
+                .await?;
+            Ok::<_, ApiError>(Listing::Sequence(Arc::new(all)))
+        };
+        let Listing::Sequence(all) = self.listings.get_or_fetch(key, fetch).await? else {
+            return Err(cache_mix_up());
         };
         let entries = match page {
             PageNumber::All => all.entries.clone(),
@@ -244,6 +232,13 @@ impl Service {
         tracing::info!(user_id = %principal.user_id, %bucket, "batch delete");
         Ok(results)
     }
+}
+
+/// A cache key of one kind never holds a listing of the other; if it did, a 500.
+fn cache_mix_up() -> ApiError {
+    ApiError::internal(anyhow::anyhow!(
+        "the listing cache held the wrong kind of listing"
+    ))
 }
 
 /// Keys one batch delete handles at a time.

@@ -8,35 +8,40 @@ use crate::helpers::*;
 #[tokio::test]
 async fn a_whole_read_streams_the_object_with_its_metadata(
     #[values(Backend::Fs, Backend::S3)] backend: Backend,
+    // Below, at and above what fs reads with the metadata, and across several pieces.
+    #[values(5000, 65_536, 65_537, 1_300_000)] size: usize,
 ) {
     let t = spawn(backend);
-    let stored = t.put(&t.images, "a/cat.png", png(5000)).await;
+    let stored = t.put(&t.files, "a/cat.png", png(size)).await;
 
     let body = t
         .storage
-        .read(&t.images, &t.key("a/cat.png"), None)
+        .read(&t.files, &t.key("a/cat.png"), None)
         .await
         .expect("exists");
 
     assert_eq!(body.meta, stored);
+    assert_eq!(body.meta.content_type, "image/png");
     assert_eq!(body.range, None);
-    assert_eq!(collect(body).await, png(5000));
+    assert_eq!(collect(body).await, png(size));
 }
 
 #[rstest]
 #[tokio::test]
 async fn ranges_select_the_requested_bytes(#[values(Backend::Fs, Backend::S3)] backend: Backend) {
     let t = spawn(backend);
-    let bytes = png(10_000);
+    let size = 1_200_000;
+    let bytes = png(size);
     t.put(&t.files, "r.png", bytes.clone()).await;
     let key = t.key("r.png");
 
     let cases = [
-        (ByteRange::From(9_990), 9_990..10_000),
+        (ByteRange::From(1_199_990), 1_199_990..1_200_000),
         (ByteRange::FromTo(100, 199), 100..200),
-        (ByteRange::FromTo(9_000, 20_000), 9_000..10_000),
-        (ByteRange::Suffix(16), 9_984..10_000),
-        (ByteRange::Suffix(50_000), 0..10_000),
+        (ByteRange::FromTo(9_000, 2_000_000), 9_000..1_200_000),
+        (ByteRange::FromTo(500_000, 600_000), 500_000..600_001),
+        (ByteRange::Suffix(16), 1_199_984..1_200_000),
+        (ByteRange::Suffix(5_000_000), 0..1_200_000),
     ];
     for (range, expected) in cases {
         let body = t
@@ -45,7 +50,8 @@ async fn ranges_select_the_requested_bytes(#[values(Backend::Fs, Backend::S3)] b
             .await
             .expect("satisfiable");
         assert_eq!(body.range, Some(expected.clone()));
-        assert_eq!(body.meta.size, 10_000);
+        assert_eq!(body.meta.size, size as u64);
+        assert_eq!(body.meta.content_type, "image/png", "{range:?}");
         let expected_bytes = bytes[expected.start as usize..expected.end as usize].to_vec();
         assert_eq!(collect(body).await, expected_bytes, "{range:?}");
     }
