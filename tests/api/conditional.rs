@@ -61,6 +61,46 @@ async fn a_range_whose_if_range_no_longer_matches_gets_the_whole_current_object(
     }
 }
 
+/// A date is a strong validator only once a second has passed since the change: within that
+/// second the object may change again under the same date (RFC 9110 §8.8.2.2).
+#[rstest]
+#[tokio::test]
+async fn an_if_range_date_of_this_very_second_is_too_weak_for_a_range(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
+    let user = app.user().await;
+    let stored = std::time::Instant::now();
+    app.put(&user.access, "images", "d.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    let ranged = |date: String| {
+        app.client
+            .get(app.url("/f/images/d.png"))
+            .header("range", "bytes=0-3")
+            .header("if-range", date)
+            .send()
+    };
+    let head = app
+        .client
+        .head(app.url("/f/images/d.png"))
+        .send()
+        .await
+        .unwrap();
+    let date = head.headers()["last-modified"].to_str().unwrap().to_owned();
+    let res = ranged(date.clone()).await.unwrap();
+    // Only meaningful while the object is less than a second old (HTTP dates have whole
+    // seconds, so it was stored at most a second before `stored` + elapsed).
+    if stored.elapsed() < std::time::Duration::from_millis(900) {
+        assert_eq!(res.status(), 200, "a date from the same second");
+        assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let res = ranged(date).await.unwrap();
+    assert_eq!(res.status(), 206, "a settled date");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &PNG[..4]);
+}
+
 #[rstest]
 #[tokio::test]
 async fn a_fresh_copy_is_304_even_when_its_range_is_unsatisfiable(

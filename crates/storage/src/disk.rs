@@ -1,15 +1,18 @@
-//! Reads from fs buckets: open, `fstat`, the bytes that decide the content type and the first
-//! [`FIRST_BYTES`] of the body in one go, on the calling thread; the rest, if any, from the
-//! blocking pool, [`PIECE_BYTES`] at a time, from the same open file.
+//! Reads from fs buckets: `open`, `fstat`, the bytes that decide the content type and, for a
+//! body of up to [`FIRST_BYTES`], the body itself, in one go on the calling thread; a larger
+//! body streams from the blocking pool, [`PIECE_BYTES`] at a time, from the same open file.
 //!
 //! OpenDAL's fs backend runs each of stat, open, read and close as its own blocking task, and a
 //! served object needs a stat, a sniff and the body: about eight thread hand-offs per request,
-//! which is where a small file's time went. Like nginx without `aio threads`, the first read
-//! runs on the event loop: a few system calls on a file the page cache usually holds. This
-//! assumes fs buckets are on a local disk; a stalled file system would stall the worker. Metadata here is exactly what the fs backend
-//! reports (size, modification time in nanoseconds), so ETags agree with [`crate::meta`], and
-//! paths are confined to the bucket's root the way OpenDAL confines them (keys are checked
-//! [`ObjectKey`]s, and any `..`/root component is refused again here).
+//! which is where a small file's time went. Like nginx without `aio threads`, the first reads
+//! run on the event loop: a few system calls on a file the page cache usually holds. This
+//! assumes fs buckets are on a local disk; a stalled file system would stall the worker. Large
+//! bodies are copied in the pool, beside the event loop, which measured faster than inline.
+//!
+//! Metadata is exactly what the fs backend reports (size, modification time in nanoseconds), so
+//! ETags agree with [`crate::meta`], and paths are confined to the bucket's root the way OpenDAL
+//! confines them (keys are checked [`ObjectKey`]s, and any `..`/root component is refused again
+//! here).
 
 use std::fs::File;
 use std::io::ErrorKind;
@@ -27,12 +30,12 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 
-/// The first bytes of a body read with the metadata, on the calling thread: a body up to this
-/// size is sent whole, with its headers, in one write.
+/// Largest body read with the metadata, on the calling thread, and sent whole with its
+/// headers in one write.
 pub(crate) const FIRST_BYTES: usize = 64 * 1024;
 
-/// Largest piece of the rest read at once (in the blocking pool), so memory per download stays
-/// at about one piece.
+/// Largest piece of a larger body read at once (in the blocking pool), so memory per download
+/// stays at about one piece.
 pub(crate) const PIECE_BYTES: usize = 512 * 1024;
 
 /// Reads `range` (or all) of `key` under `root`: metadata, content type (sniffed from the first
@@ -70,7 +73,7 @@ pub(crate) async fn read(
     })
 }
 
-/// What one blocking trip found.
+/// What opening the file found.
 struct Opened {
     size: u64,
     modified: SystemTime,

@@ -11,6 +11,29 @@ use crate::meta::{etag_and_owner, stat_file, stat_object};
 use crate::storage::Bucket;
 use crate::{BucketName, Error, ObjectKey, ObjectMeta, Storage};
 
+/// How often a remote read is tried when the object keeps changing between its `HEAD` and its
+/// `GET`.
+pub const READ_ATTEMPTS: usize = 3;
+
+/// The OpenDAL error a body stream's io error wraps, to be sorted like any other (a 412 to the
+/// `If-Match` is `ConditionNotMatch`); the io error itself when it wraps none.
+fn opendal_cause(e: std::io::Error) -> Result<opendal::Error, std::io::Error> {
+    if !e
+        .get_ref()
+        .is_some_and(|inner| inner.is::<opendal::Error>())
+    {
+        return Err(e);
+    }
+    let kind = e.kind();
+    match e
+        .into_inner()
+        .map(|inner| inner.downcast::<opendal::Error>())
+    {
+        Some(Ok(o)) => Ok(*o),
+        _ => Err(std::io::Error::from(kind)),
+    }
+}
+
 /// How many deletes of a `delete_many` run at once.
 const DELETE_CONCURRENCY: usize = 8;
 
@@ -109,11 +132,14 @@ impl Storage {
         stat_object(b, bucket, key).await
     }
 
-    /// The object's bytes, or those of `range` (`RangeNotSatisfiable` if it selects nothing).
-    /// The bytes are streamed from one open file (no chunked re-opens), so an overwrite during
-    /// the transfer does not splice two versions together. On fs the owner is not looked up
-    /// (`meta.owner` is `None`; [`Storage::stat`] has it), and a body of up to 64 KiB comes
-    /// back [`Payload::Whole`], read with the metadata (see `disk.rs`).
+    /// The object's bytes, or those of `range` (`RangeNotSatisfiable` if it selects nothing),
+    /// with the metadata of the very version the bytes belong to: on fs the bytes stream from
+    /// the file opened for the metadata; on S3/COS the `GET` carries `If-Match` with the ETag
+    /// of the `HEAD` before it (RFC 9110 §13.1.1), and an object replaced in between is read
+    /// again (up to [`READ_ATTEMPTS`] times, then `Changed`). An overwrite during the transfer
+    /// never splices two versions together. On fs the owner is not looked up (`meta.owner` is
+    /// `None`; [`Storage::stat`] has it), and a body of up to 64 KiB comes back
+    /// [`Payload::Whole`], read with the metadata (see `disk.rs`).
     pub async fn read(
         &self,
         bucket: &BucketName,
@@ -124,20 +150,46 @@ impl Storage {
         if let Some(root) = &b.backend.disk_root {
             return crate::disk::read(root, bucket, key, range).await;
         }
-        let meta = stat_object(b, bucket, key).await?;
-        let range = range.map(|r| r.resolve(meta.size)).transpose()?;
-        let span = range.clone().unwrap_or(0..meta.size);
-        let stream = if span.is_empty() {
-            futures::stream::empty().boxed()
-        } else {
-            let oops = |e| from_opendal(e, bucket.as_str(), key.as_str());
-            let reader = b.backend.op.reader(key.as_str()).await.map_err(oops)?;
-            reader.into_bytes_stream(span).await.map_err(oops)?.boxed()
-        };
-        Ok(ObjectBody {
-            meta,
-            range,
-            payload: Payload::Stream(stream),
+        let oops = |e| from_opendal(e, bucket.as_str(), key.as_str());
+        for _ in 0..READ_ATTEMPTS {
+            let meta = stat_object(b, bucket, key).await?;
+            let resolved = range.map(|r| r.resolve(meta.size)).transpose()?;
+            let span = resolved.clone().unwrap_or(0..meta.size);
+            if span.is_empty() {
+                return Ok(ObjectBody {
+                    meta,
+                    range: resolved,
+                    payload: Payload::Whole(Bytes::new()),
+                });
+            }
+            let reader = b
+                .backend
+                .op
+                .reader_with(key.as_str())
+                .if_match(&meta.etag)
+                .await
+                .map_err(oops)?;
+            let mut stream = reader.into_bytes_stream(span).await.map_err(oops)?;
+            // The GET goes out with the first poll: a 412 shows here, before any header is sent.
+            let first = match stream.next().await {
+                Some(Ok(first)) => first,
+                None => Bytes::new(),
+                Some(Err(e)) => match opendal_cause(e) {
+                    Ok(o) if o.kind() == opendal::ErrorKind::ConditionNotMatch => continue,
+                    Ok(o) => return Err(oops(o)),
+                    Err(e) => return Err(Error::internal("reading an object failed", e)),
+                },
+            };
+            let stream = futures::stream::once(async move { Ok(first) }).chain(stream);
+            return Ok(ObjectBody {
+                meta,
+                range: resolved,
+                payload: Payload::Stream(stream.boxed()),
+            });
+        }
+        Err(Error::Changed {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
         })
     }
 

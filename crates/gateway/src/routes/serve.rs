@@ -63,15 +63,22 @@ pub async fn read(
     }
 }
 
-/// Whether an `If-Range` (an entity tag, compared strongly, or a date equal to
-/// `Last-Modified`) allows the `Range`; true without one.
+/// Whether an `If-Range` allows the `Range`; true without one. An entity tag must match
+/// strongly; a date must equal `Last-Modified` and be a strong validator (RFC 9110 §13.1.5,
+/// §8.8.2.2): an object changed less than a second ago may change again within the same
+/// second, under the same date, so then the whole object is sent. Backends that keep whole
+/// seconds (S3) may report a change up to a second early, hence two seconds from the date.
 fn if_range_holds(req: &HttpRequest, meta: &ObjectMeta) -> bool {
     match req.get_header::<IfRange>() {
         None => !req.headers().contains_key(header::IF_RANGE),
         Some(IfRange::EntityTag(tag)) => parse_etag(&meta.etag).is_some_and(|e| e.strong_eq(&tag)),
         Some(IfRange::Date(date)) => {
             let since: SystemTime = date.into();
-            since == truncate_to_secs(SystemTime::from(meta.last_modified))
+            let modified = truncate_to_secs(SystemTime::from(meta.last_modified));
+            let settled = SystemTime::now()
+                .duration_since(modified)
+                .is_ok_and(|age| age >= std::time::Duration::from_secs(2));
+            settled && since == modified
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Listings served from memory while nothing changed (DESIGN.md, "Behaviour every part keeps").
 //!
-//! Each bucket has a version. Every write and delete through any instance bumps it: `INCR` of
-//! `<redis.key_prefix>listing-version:<bucket>` in Redis when one is configured, so every
-//! instance sees the change on its next listing, and a counter in this process as well. A
+//! Each bucket has a version. Every write and delete through any instance replaces it: a new
+//! random value under `<redis.key_prefix>listing-version:<bucket>` in Redis when one is
+//! configured, so every instance sees the change on its next listing (random, not a counter: a
+//! Redis that restarts empty or from an older snapshot can never bring back a version that a
+//! cached listing was read at), and a counter in this process as well. A
 //! cached listing is served only while both versions are the ones read *before* it was fetched
 //! (a change that raced with the fetch makes it stale at once), and for at most
 //! `storage.list_cache_secs`, the bound for changes made behind picgate's back: both the
@@ -39,10 +41,11 @@ struct SharedVersions {
     key_prefix: String,
 }
 
-/// A bucket's version at one moment: the shared one (0 without Redis) and this process's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A bucket's version at one moment: the shared one (`None` without Redis, or before the
+/// bucket's first change) and this process's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Version {
-    shared: u64,
+    shared: Option<String>,
     local: u64,
 }
 
@@ -156,7 +159,7 @@ impl ListCache {
         }
         let local = self.local_version(bucket);
         let shared = match &self.shared {
-            None => 0,
+            None => None,
             Some(s) => {
                 let key = s.key(bucket);
                 let read = s
@@ -164,12 +167,12 @@ impl ListCache {
                     .call(|mut c| async move {
                         redis::cmd("GET")
                             .arg(key)
-                            .query_async::<Option<u64>>(&mut c)
+                            .query_async::<Option<String>>(&mut c)
                             .await
                     })
                     .await;
                 match read {
-                    Ok(v) => v.unwrap_or(0),
+                    Ok(v) => v,
                     Err(e) => {
                         tracing::debug!(error = %e, "listing version unreadable; not cached");
                         return None;
@@ -181,8 +184,8 @@ impl ListCache {
     }
 
     /// Marks every listing of `bucket` stale, on every instance: call after each write or
-    /// delete there, before answering it. A shared version that cannot be bumped is logged;
-    /// other instances then catch up within `storage.list_cache_secs`.
+    /// delete there, before answering it. A shared version that cannot be replaced (Redis
+    /// down) is logged; other instances then catch up within `storage.list_cache_secs`.
     pub async fn bump(&self, bucket: &BucketName) {
         if self.ttl.is_zero() {
             return;
@@ -195,10 +198,15 @@ impl ListCache {
             .or_default() += 1;
         if let Some(s) = &self.shared {
             let key = s.key(bucket);
+            let value = uuid::Uuid::new_v4().simple().to_string();
             let bumped = s
                 .redis
                 .call(|mut c| async move {
-                    redis::cmd("INCR").arg(key).query_async::<u64>(&mut c).await
+                    redis::cmd("SET")
+                        .arg(key)
+                        .arg(value)
+                        .query_async::<()>(&mut c)
+                        .await
                 })
                 .await;
             if let Err(e) = bumped {
