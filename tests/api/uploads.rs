@@ -22,16 +22,40 @@ async fn an_image_upload_answers_ready_to_paste_links(
     let url = data["url"].as_str().unwrap();
     assert_eq!(url, app.url("/f/images/cat.png"));
     assert_eq!(data["markdown"], format!("![cat.png]({url})"));
-    assert!(
-        data["html"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("src=\"{url}\""))
+    assert_eq!(
+        data["markdownWithLink"],
+        format!("[![cat.png]({url})]({url})")
     );
+    assert_eq!(data["html"], format!("<img src=\"{url}\" alt=\"cat.png\">"));
+    assert_eq!(data["bbcode"], format!("[img]{url}[/img]"));
     let fetched = app.client.get(url).send().await.unwrap();
     assert_eq!(fetched.headers()["content-type"], "image/png");
     assert_eq!(fetched.bytes().await.unwrap().as_ref(), PNG);
     assert_eq!(app.stored_files(), ["images/cat.png"]);
+}
+
+#[tokio::test]
+async fn other_files_answer_links_rather_than_embeds() {
+    let app = spawn_app_on(Backend::Fs).await;
+    let user = app.user().await;
+    let res = app
+        .upload(
+            &user.access,
+            "files",
+            "notes [v2].txt",
+            b"plain text".to_vec(),
+        )
+        .await;
+    res.assert_ok(201);
+    let data = res.data();
+    let url = data["url"].as_str().unwrap();
+    assert_eq!(data["markdown"], format!("[notes \\[v2\\].txt]({url})"));
+    assert_eq!(data["markdownWithLink"], data["markdown"]);
+    assert_eq!(
+        data["html"],
+        format!("<a href=\"{url}\">notes [v2].txt</a>")
+    );
+    assert_eq!(data["bbcode"], format!("[url={url}]notes (v2).txt[/url]"));
 }
 
 #[rstest]

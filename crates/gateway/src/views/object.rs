@@ -98,14 +98,21 @@ impl ListedObjectView {
     }
 }
 
-/// A stored upload with ready-to-paste links.
+/// A stored upload with ready-to-paste links: an image embeds, anything else links.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UploadView {
     #[serde(flatten)]
     pub object: ObjectView,
+    /// `![name](url)`, or `[name](url)` for other files.
     pub markdown: String,
+    /// `[![name](url)](url)`: the image, linking to itself; as `markdown` for other files.
+    pub markdown_with_link: String,
+    /// `<img src="url" alt="name">`, or `<a href="url">name</a>`.
     pub html: String,
+    /// `[img]url[/img]`, or `[url=url]name[/url]` (forums; brackets in the name become
+    /// parentheses, BBCode has no escape).
+    pub bbcode: String,
 }
 
 impl View for UploadView {
@@ -120,20 +127,33 @@ impl View for UploadView {
         "lastModified",
         "url",
         "markdown",
+        "markdownWithLink",
         "html",
+        "bbcode",
     ];
 }
 
 impl UploadView {
     pub fn new(bucket: &BucketName, meta: &ObjectMeta, links: &Links) -> Self {
         let object = ObjectView::new(bucket, meta, links);
+        let image = object.content_type.starts_with("image/");
         let alt = escape_markdown(&object.name);
-        let markdown = if object.content_type.starts_with("image/") {
-            format!("![{alt}]({})", object.url)
+        let url = &object.url;
+        let (markdown, markdown_with_link) = if image {
+            let embed = format!("![{alt}]({url})");
+            let linked = format!("[{embed}]({url})");
+            (embed, linked)
         } else {
-            format!("[{alt}]({})", object.url)
+            let link = format!("[{alt}]({url})");
+            (link.clone(), link)
         };
-        let html = if object.content_type.starts_with("image/") {
+        let bbcode = if image {
+            format!("[img]{url}[/img]")
+        } else {
+            let name = object.name.replace('[', "(").replace(']', ")");
+            format!("[url={url}]{name}[/url]")
+        };
+        let html = if image {
             format!(
                 "<img src=\"{}\" alt=\"{}\">",
                 escape_html(&object.url),
@@ -149,7 +169,9 @@ impl UploadView {
         Self {
             object,
             markdown,
+            markdown_with_link,
             html,
+            bbcode,
         }
     }
 }
