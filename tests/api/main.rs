@@ -12,6 +12,7 @@ mod errors;
 mod files;
 mod health;
 mod helpers;
+mod json_etags;
 mod listing;
 mod objects;
 mod profiles;

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod client_kind;
 pub mod envelope;
 pub mod error;
+pub mod json_etag;
 pub mod metrics;
 pub mod profiles;
 pub mod proxies;

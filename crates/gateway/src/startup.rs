@@ -22,7 +22,7 @@ use crate::service::Service;
 use crate::service::list_cache::ListCache;
 use crate::settings::Settings;
 use crate::views::PublicUrl;
-use crate::{client_kind, request_id};
+use crate::{client_kind, json_etag, request_id};
 
 pub struct Application {
     port: u16,
@@ -106,6 +106,7 @@ fn run(listener: TcpListener, settings: &Settings, service: Service) -> anyhow::
     let proxies = web::Data::new(TrustedProxies(settings.server.trusted_proxies.clone()));
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(json_etag::middleware))
             .wrap(Compress::default())
             .wrap(from_fn(client_kind::middleware))
             .wrap(from_fn(metrics::middleware))
