@@ -53,8 +53,8 @@ pub async fn middleware(
     if fresh {
         let mut not_modified = HttpResponse::NotModified();
         for name in [header::CACHE_CONTROL, header::VARY] {
-            if let Some(value) = res.headers().get(&name) {
-                not_modified.insert_header((name, value.clone()));
+            for value in res.headers().get_all(&name) {
+                not_modified.append_header((name.clone(), value.clone()));
             }
         }
         let not_modified = not_modified.insert_header((header::ETAG, etag)).finish();

@@ -4,6 +4,7 @@
 pub mod body;
 pub mod cli;
 pub mod client_kind;
+pub mod cors;
 pub mod envelope;
 pub mod error;
 pub mod json_etag;

@@ -54,6 +54,9 @@ pub struct ServerSettings {
     /// Proxies whose `X-Forwarded-For/-Host/-Proto` headers are believed.
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Which browser pages on other origins may call the API (see `cors.rs`).
+    #[serde(default)]
+    pub cors: crate::cors::CorsSettings,
 }
 
 fn default_body_timeout_secs() -> u64 {
@@ -169,6 +172,10 @@ impl Settings {
                 "must start with http:// or https://",
             ));
         }
+        self.server
+            .cors
+            .validate()
+            .map_err(|msg| SettingsError::key("server.cors.allowed_origins", msg))?;
         self.profiles
             .validate()
             .map_err(|(key, msg)| SettingsError::key(format!("profiles.{key}"), msg))

@@ -104,6 +104,7 @@ fn run(listener: TcpListener, settings: &Settings, service: Service) -> anyhow::
         timeout: Duration::from_secs(settings.server.body_timeout_secs),
     });
     let proxies = web::Data::new(TrustedProxies(settings.server.trusted_proxies.clone()));
+    let cors = settings.server.cors.clone();
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(json_etag::middleware))
@@ -120,7 +121,7 @@ fn run(listener: TcpListener, settings: &Settings, service: Service) -> anyhow::
             .app_data(proxies.clone())
             .app_data(routes::query_config())
             .app_data(routes::path_config())
-            .configure(routes::configure)
+            .configure(|cfg| routes::configure(cfg, &cors))
     })
     // Responses go out as soon as they are written: without TCP_NODELAY a body written after
     // its headers waits for the client's delayed ACK (up to 40 ms on Linux, RFC 1122 §4.2.3.2

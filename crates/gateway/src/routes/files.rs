@@ -12,6 +12,7 @@ use crate::service::{Caller, ReadGrant, Service};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         resource("/f/{bucket}/{key:.+}")
+            .wrap(crate::cors::files())
             .route(web::get().to(file))
             .route(web::head().to(file)),
     );

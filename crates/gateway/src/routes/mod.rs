@@ -15,6 +15,7 @@ mod serve;
 mod tokens;
 mod upload;
 
+use crate::cors::CorsSettings;
 use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, Resource, web};
 
@@ -24,13 +25,16 @@ pub use docs::ApiDoc;
 pub use parse::{bucket_name, object_key, page_of};
 pub use paths::{BucketPath, ObjectPath};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Every route; the API scopes answer browsers on other origins as `cors` says, file links
+/// any origin (see `cors.rs`).
+pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings) {
     cfg.configure(health::configure)
         .configure(docs::configure)
         .configure(files::configure)
-        .configure(compat::configure)
+        .configure(|cfg| compat::configure(cfg, cors))
         .service(
             web::scope("/api/v1")
+                .wrap(cors.api())
                 .configure(auth::configure)
                 .configure(tokens::configure)
                 .configure(admin::configure)

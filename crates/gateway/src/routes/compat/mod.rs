@@ -10,6 +10,7 @@ pub mod policy;
 
 use std::time::Duration;
 
+use crate::cors::CorsSettings;
 use actix_web::body::BoxBody;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -26,9 +27,10 @@ use crate::request_id;
 #[derive(Debug, Clone, Copy)]
 pub struct CompatTokenTtl(pub Duration);
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings) {
     cfg.service(
         web::scope("/imagepic")
+            .wrap(cors.api())
             .app_data(web::QueryConfig::default().error_handler(|err, _req| {
                 seed_error(ApiError::new(
                     Code::InvalidQuery,
