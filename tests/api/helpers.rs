@@ -9,7 +9,7 @@ use gateway::{Application, Settings};
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
 use tempfile::TempDir;
-pub use testkit::{Backend, RedisServer, S3Server};
+pub use testkit::{Backend, CountingProxy, RedisServer, S3Server};
 
 /// A 1×1 transparent PNG.
 pub const PNG: &[u8] = &[
@@ -409,8 +409,15 @@ pub fn rand_digits() -> String {
 /// A second gateway over the same storage, Redis and JWT secret: another instance behind the
 /// same load balancer.
 pub async fn spawn_twin(app: &TestApp) -> TestApp {
+    spawn_twin_with(app, "").await
+}
+
+/// [`spawn_twin`] with one more TOML layer over the app's (another endpoint, a setting).
+pub async fn spawn_twin_with(app: &TestApp, extra_toml: &str) -> TestApp {
     assert!(app.redis.is_some(), "a twin needs a shared session store");
-    let (address, port) = start(&app.layers).await;
+    let mut layers = app.layers.clone();
+    layers.push(extra_toml.to_owned());
+    let (address, port) = start(&layers).await;
     TestApp {
         address,
         port,
@@ -420,7 +427,7 @@ pub async fn spawn_twin(app: &TestApp) -> TestApp {
         redis: None,
         s3: None,
         jwt_secret: app.jwt_secret.clone(),
-        layers: app.layers.clone(),
+        layers,
         _root: tempfile::tempdir().expect("temp dir"),
     }
 }

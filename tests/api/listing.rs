@@ -1,6 +1,9 @@
 use rstest::rstest;
 
-use crate::helpers::{Backend, PNG, Sessions, TestApp, TestUser, spawn_app_on, spawn_app_on_with};
+use crate::helpers::{
+    Backend, CountingProxy, PNG, Sessions, TestApp, TestUser, spawn_app_on, spawn_app_on_with,
+    spawn_twin_with,
+};
 
 async fn seed_objects(app: &TestApp, user: &TestUser, keys: &[String]) {
     for key in keys {
@@ -236,4 +239,49 @@ async fn every_listing_sees_a_write_or_delete_at_once_without_redis(
         app.get_auth(numbered, &user.access).await.data()["total"],
         2
     );
+}
+
+/// What a listing costs on S3, counted between the gateway and s3s-fs (cache off): one list
+/// request per page whatever the page holds; a stat per item only when `fields=` asks for what
+/// only a stat gives.
+#[tokio::test]
+async fn a_listed_item_costs_no_backend_request_unless_a_stat_field_is_asked_for() {
+    let app = spawn_app_on(Backend::S3).await;
+    let user = app.user().await;
+    let keys: Vec<String> = (0..30).map(|i| format!("c/{i:02}.txt")).collect();
+    seed_objects(&app, &user, &keys).await;
+    let s3 = app.s3.as_ref().unwrap();
+    let proxy = CountingProxy::start(s3.port());
+    let twin = spawn_twin_with(
+        &app,
+        &format!(
+            "[storage]\nlist_cache_secs = 0\n[buckets.files.backend]\nendpoint = \"{}\"\n",
+            proxy.endpoint()
+        ),
+    )
+    .await;
+
+    let cases = [
+        ("/api/v1/buckets/files/objects?prefix=c/&pageSize=50", 0),
+        (
+            "/api/v1/buckets/files/objects?prefix=c/&pageSize=10&pageNum=2",
+            0,
+        ),
+        (
+            "/api/v1/buckets/files/objects?prefix=c/&fields=key,size,etag",
+            0,
+        ),
+        (
+            "/api/v1/buckets/files/objects?prefix=c/&fields=key,contentType",
+            30,
+        ),
+    ];
+    for (path, heads) in cases {
+        proxy.reset();
+        let page = twin.get_auth(path, &user.access).await;
+        page.assert_ok(200);
+        assert!(!page.data()["items"].as_array().unwrap().is_empty());
+        assert_eq!(proxy.count("GET"), 1, "one list request: {path}");
+        assert_eq!(proxy.count("HEAD"), heads, "{path}");
+    }
 }

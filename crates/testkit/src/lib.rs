@@ -2,12 +2,14 @@
 //! its own temporary directory, so tests never share state and never assume something is
 //! already running. A missing binary is a loud failure with the install command, never a skip.
 
+mod counting_proxy;
 mod process;
 mod redis;
 mod s3;
 
 use std::fmt;
 
+pub use counting_proxy::CountingProxy;
 pub use process::free_port;
 pub use redis::RedisServer;
 pub use s3::S3Server;
