@@ -4,9 +4,10 @@
 //! random value under `<redis.key_prefix>listing-version:<bucket>` in Redis when one is
 //! configured, so every instance sees the change on its next listing (random, not a counter: a
 //! Redis that restarts empty or from an older snapshot can never bring back a version that a
-//! cached listing was read at), and a counter in this process as well. A
-//! cached listing is served only while both versions are the ones read *before* it was fetched
-//! (a change that raced with the fetch makes it stale at once), and for at most
+//! cached listing was read at), and a counter in this process as well.
+//!
+//! A cached listing is served only while both versions are the ones read *before* it was
+//! fetched (a change that raced with the fetch makes it stale at once), and for at most
 //! `storage.list_cache_secs`, the bound for changes made behind picgate's back: both the
 //! versions and the current `list_cache_secs`-long period are part of the cache key. Requests
 //! that miss the same listing together wait for one fetch instead of each asking the backend.
