@@ -15,7 +15,7 @@ use std::time::SystemTime;
 
 use time::OffsetDateTime;
 
-use crate::meta::{derived_etag, disk_time, quoted, stat_object};
+use crate::meta::{derived_etag, disk_time, modified_of, quoted, stat_object};
 use crate::object_key::check_prefix;
 use crate::ordered;
 use crate::storage::Bucket;
@@ -84,11 +84,7 @@ pub struct ObjectDetail {
 impl ListedObject {
     /// An object from a remote list response's metadata for it (`m`).
     pub(crate) fn listed(key: ObjectKey, m: &opendal::Metadata) -> Result<Self, Error> {
-        let last_modified = match m.last_modified() {
-            Some(ts) => OffsetDateTime::from_unix_timestamp_nanos(ts.into_inner().as_nanosecond())
-                .map_err(|e| Error::internal("last-modified time out of range", e))?,
-            None => OffsetDateTime::UNIX_EPOCH,
-        };
+        let (_, last_modified) = modified_of(m)?;
         Ok(Self {
             key,
             size: m.content_length(),
@@ -139,6 +135,23 @@ pub struct ListPage {
 pub enum PageNumber {
     All,
     Page { size: usize, number: usize },
+}
+
+impl PageNumber {
+    /// The positions this page covers in a sequence of `len` entries (empty past its end).
+    pub fn positions(self, len: usize) -> std::ops::Range<usize> {
+        match self {
+            PageNumber::All => 0..len,
+            PageNumber::Page { size, number } => {
+                let start = number
+                    .max(1)
+                    .saturating_sub(1)
+                    .saturating_mul(size)
+                    .min(len);
+                start..start.saturating_add(size).min(len)
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,7 +238,7 @@ impl Storage {
     ) -> Result<NumberedPage, Error> {
         let b = self.bucket_entry(bucket)?;
         check_prefix(prefix)?;
-        let all = if b.backend.ordered_listing {
+        let mut all = if b.backend.ordered_listing {
             ordered::select(&b.backend.op, bucket, prefix, delimiter, None, usize::MAX).await?
         } else {
             let tree = Tree::new(disk_root(b, bucket)?, bucket);
@@ -233,14 +246,7 @@ impl Storage {
             tree.keep_listable(all).await?
         };
         let total = all.len();
-        let selected: Vec<Candidate> = match page {
-            PageNumber::All => all,
-            PageNumber::Page { size, number } => all
-                .into_iter()
-                .skip(number.max(1).saturating_sub(1).saturating_mul(size))
-                .take(size)
-                .collect(),
-        };
+        let selected: Vec<Candidate> = all.drain(page.positions(total)).collect();
         let entries = resolve(b, bucket, selected, detail).await?;
         Ok(NumberedPage { total, entries })
     }
@@ -320,6 +326,17 @@ mod tests {
         names.truncate(size);
         let next = if more { names.last().cloned() } else { None };
         (names, next)
+    }
+
+    #[test]
+    fn numbered_pages_cover_their_positions_and_nothing_past_the_end() {
+        let page = |size, number| PageNumber::Page { size, number };
+        assert_eq!(page(3, 1).positions(7), 0..3);
+        assert_eq!(page(3, 0).positions(7), 0..3);
+        assert_eq!(page(3, 3).positions(7), 6..7);
+        assert_eq!(page(3, 9).positions(7), 7..7);
+        assert_eq!(page(usize::MAX, usize::MAX).positions(7), 7..7);
+        assert_eq!(PageNumber::All.positions(7), 0..7);
     }
 
     #[test]

@@ -54,20 +54,26 @@ impl ObjectMeta {
 /// ETag, else size and mtime in nanoseconds.
 fn times_and_etag(m: &Metadata) -> Result<(OffsetDateTime, String), Error> {
     let size = m.content_length();
-    let (last_modified, nanos) = match m.last_modified() {
-        Some(ts) => {
-            let nanos = ts.into_inner().as_nanosecond();
-            let at = OffsetDateTime::from_unix_timestamp_nanos(nanos)
-                .map_err(|e| Error::internal("last-modified time out of range", e))?;
-            (at, nanos)
-        }
-        None => (OffsetDateTime::UNIX_EPOCH, 0),
-    };
+    let (nanos, last_modified) = modified_of(m)?;
     let etag = match m.etag() {
         Some(tag) => quoted(tag),
         None => derived_etag(size, nanos),
     };
     Ok((last_modified, etag))
+}
+
+/// The backend's modification time of `m` in nanoseconds since the Unix epoch, and as a
+/// date; the epoch if it keeps none. Errors: `Internal` for a time out of range.
+pub(crate) fn modified_of(m: &Metadata) -> Result<(i128, OffsetDateTime), Error> {
+    match m.last_modified() {
+        Some(ts) => {
+            let nanos = ts.into_inner().as_nanosecond();
+            let at = OffsetDateTime::from_unix_timestamp_nanos(nanos)
+                .map_err(|e| Error::internal("last-modified time out of range", e))?;
+            Ok((nanos, at))
+        }
+        None => Ok((0, OffsetDateTime::UNIX_EPOCH)),
+    }
 }
 
 /// A backend's ETag, quoted as HTTP wants it (RFC 9110 §8.8.3) unless it already is.

@@ -132,6 +132,17 @@ impl Storage {
         stat_object(b, bucket, key).await
     }
 
+    /// The metadata a read would send, without the bytes: as [`Storage::stat`], but on fs
+    /// taken the way [`Storage::read`] takes it (one open, no owner lookup: `owner` is `None`).
+    /// For HEAD and conditional requests, which need no owner.
+    pub async fn head(&self, bucket: &BucketName, key: &ObjectKey) -> Result<ObjectMeta, Error> {
+        let b = self.bucket_entry(bucket)?;
+        match &b.backend.disk_root {
+            Some(root) => Ok(crate::disk::read(root, bucket, key, None).await?.meta),
+            None => stat_object(b, bucket, key).await,
+        }
+    }
+
     /// The object's bytes, or those of `range` (`RangeNotSatisfiable` if it selects nothing),
     /// with the metadata of the very version the bytes belong to: on fs the bytes stream from
     /// the file opened for the metadata; on S3/COS the `GET` carries `If-Match` with the ETag

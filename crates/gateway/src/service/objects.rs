@@ -102,16 +102,7 @@ impl Service {
         let Listing::Sequence(all) = self.listings.get_or_fetch(key, fetch).await? else {
             return Err(cache_mix_up());
         };
-        let entries = match page {
-            PageNumber::All => all.entries.clone(),
-            PageNumber::Page { size, number } => all
-                .entries
-                .iter()
-                .skip(number.max(1).saturating_sub(1).saturating_mul(size))
-                .take(size)
-                .cloned()
-                .collect(),
-        };
+        let entries = all.entries[page.positions(all.entries.len())].to_vec();
         Ok(NumberedPage {
             total: all.total,
             entries,
@@ -151,7 +142,7 @@ impl Service {
             }
         }
         let object = if head {
-            Found::Meta(self.storage.stat(bucket, key).await?)
+            Found::Meta(self.storage.head(bucket, key).await?)
         } else {
             Found::Body(self.storage.read(bucket, key, range).await?)
         };
