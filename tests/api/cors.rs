@@ -26,6 +26,15 @@ async fn preflight(
         .unwrap()
 }
 
+async fn get_from(app: &TestApp, path: &str, origin: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header("origin", origin)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn allow_origin(res: &reqwest::Response) -> Option<String> {
     res.headers()
         .get("access-control-allow-origin")
@@ -48,13 +57,7 @@ async fn by_default_any_page_reads_file_links_and_none_calls_the_api() {
         .await
         .assert_ok(201);
 
-    let file = app
-        .client
-        .get(app.url("/f/images/c.png"))
-        .header("origin", OTHER)
-        .send()
-        .await
-        .unwrap();
+    let file = get_from(&app, "/f/images/c.png", OTHER).await;
     assert_eq!(file.status(), 200);
     assert_eq!(allow_origin(&file).as_deref(), Some("*"));
     no_credentials(&file);
@@ -62,13 +65,7 @@ async fn by_default_any_page_reads_file_links_and_none_calls_the_api() {
     assert_eq!(allow_origin(&pre).as_deref(), Some("*"));
     no_credentials(&pre);
 
-    let api = app
-        .client
-        .get(app.url("/api/v1/buckets"))
-        .header("origin", APP)
-        .send()
-        .await
-        .unwrap();
+    let api = get_from(&app, "/api/v1/buckets", APP).await;
     assert_eq!(
         api.status(),
         200,
@@ -159,13 +156,7 @@ async fn listed_origins_may_call_the_api_with_tokens_and_others_may_not() {
     )
     .await;
     assert_eq!(allow_origin(&other), None);
-    let other_get = app
-        .client
-        .get(app.url("/api/v1/buckets"))
-        .header("origin", OTHER)
-        .send()
-        .await
-        .unwrap();
+    let other_get = get_from(&app, "/api/v1/buckets", OTHER).await;
     assert_eq!(allow_origin(&other_get), None);
 }
 
@@ -176,13 +167,7 @@ async fn a_star_lets_any_page_read_without_a_token_and_nothing_more() {
         "[server.cors]\nallowed_origins = [\"*\"]\n",
     )
     .await;
-    let read = app
-        .client
-        .get(app.url("/api/v1/buckets"))
-        .header("origin", OTHER)
-        .send()
-        .await
-        .unwrap();
+    let read = get_from(&app, "/api/v1/buckets", OTHER).await;
     assert_eq!(allow_origin(&read).as_deref(), Some("*"));
     no_credentials(&read);
     let write = preflight(

@@ -160,6 +160,16 @@ impl Answer {
         &self.body["data"]
     }
 
+    /// The `key` of each of `data.items`, in order.
+    pub fn item_keys(&self) -> Vec<String> {
+        self.data()["items"]
+            .as_array()
+            .expect("data.items")
+            .iter()
+            .map(|i| i["key"].as_str().expect("a key").to_owned())
+            .collect()
+    }
+
     /// Asserts the envelope of a failure with this status and code.
     #[track_caller]
     pub fn assert_error(&self, status: u16, code: &str) {

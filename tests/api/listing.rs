@@ -209,14 +209,6 @@ async fn every_listing_sees_a_write_or_delete_at_once_without_redis(
 ) {
     let app = spawn_app_on_with(backend, Sessions::Embedded, "").await;
     let user = app.user().await;
-    let keys = |res: &crate::helpers::Answer| -> Vec<String> {
-        res.data()["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["key"].as_str().unwrap().to_owned())
-            .collect()
-    };
     let list = "/api/v1/buckets/files/objects?prefix=w/";
     let numbered = "/api/v1/buckets/files/objects?prefix=w/&pageNum=1";
     for step in 0..3 {
@@ -224,7 +216,12 @@ async fn every_listing_sees_a_write_or_delete_at_once_without_redis(
         app.put(&user.access, "files", &key, b"x".to_vec())
             .await
             .assert_ok(201);
-        assert!(keys(&app.get_auth(list, &user.access).await).contains(&key));
+        assert!(
+            app.get_auth(list, &user.access)
+                .await
+                .item_keys()
+                .contains(&key)
+        );
         let page = app.get_auth(numbered, &user.access).await;
         assert_eq!(page.data()["total"], step + 1);
     }
@@ -232,7 +229,7 @@ async fn every_listing_sees_a_write_or_delete_at_once_without_redis(
         .await
         .assert_ok(200);
     assert_eq!(
-        keys(&app.get_auth(list, &user.access).await),
+        app.get_auth(list, &user.access).await.item_keys(),
         ["w/1.txt", "w/2.txt"]
     );
     assert_eq!(

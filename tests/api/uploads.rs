@@ -220,13 +220,7 @@ async fn several_files_and_a_folder_in_one_request(
         .unwrap();
     let res = Answer::from(res).await;
     res.assert_ok(201);
-    let keys: Vec<&str> = res.data()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["key"].as_str().unwrap())
-        .collect();
-    assert_eq!(keys, ["2026/album/a.png", "2026/album/b.png"]);
+    assert_eq!(res.item_keys(), ["2026/album/a.png", "2026/album/b.png"]);
 }
 
 #[rstest]
@@ -391,13 +385,7 @@ async fn file_names_arrive_in_utf_8_and_without_client_paths(
         .unwrap();
     let stored = Answer::from(res).await;
     stored.assert_ok(201);
-    let keys: Vec<&str> = stored.data()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["key"].as_str().unwrap())
-        .collect();
-    assert_eq!(keys, ["报告 é.pdf", "shot.png"]);
+    assert_eq!(stored.item_keys(), ["报告 é.pdf", "shot.png"]);
 
     let download = app
         .client
