@@ -8,6 +8,7 @@ mod cli;
 mod compat;
 mod conditional;
 mod config;
+mod connections;
 mod cors;
 mod errors;
 mod files;

@@ -29,21 +29,6 @@ macro_rules! error_codes {
             pub fn description(self) -> &'static str {
                 match self { $(Code::$variant => $doc,)* }
             }
-
-            /// Whether the answer may come before the request body was read to its end, so
-            /// the connection must close after it: what is left of the body would otherwise be
-            /// read as the next request, or leave the client waiting to send it.
-            pub fn leaves_body_unread(self) -> bool {
-                matches!(
-                    self,
-                    Code::PayloadTooLarge
-                        | Code::UnsupportedMediaType
-                        | Code::UnsupportedEncoding
-                        | Code::RequestTimeout
-                        | Code::UploadInterrupted
-                        | Code::InvalidMultipart
-                )
-            }
         }
     };
 }
@@ -257,9 +242,6 @@ impl ResponseError for ApiError {
             tracing::error!(code = code.name(), request_id = %request_id, error = ?self, "request failed");
         }
         let mut builder = HttpResponse::build(code.status());
-        if code.leaves_body_unread() {
-            builder.force_close();
-        }
         match self {
             Self::Auth(auth::Error::TooManyAttempts { retry_after_secs }) => {
                 builder.insert_header(("Retry-After", retry_after_secs.to_string()));

@@ -17,6 +17,7 @@ pub mod service;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
+pub mod unread_body;
 pub mod views;
 
 pub use settings::Settings;

@@ -22,7 +22,7 @@ use crate::service::Service;
 use crate::service::list_cache::ListCache;
 use crate::settings::Settings;
 use crate::views::PublicUrl;
-use crate::{client_kind, json_etag, request_id};
+use crate::{client_kind, json_etag, request_id, unread_body};
 
 pub struct Application {
     port: u16,
@@ -112,6 +112,7 @@ fn run(listener: TcpListener, settings: &Settings, service: Service) -> anyhow::
             .wrap(from_fn(client_kind::middleware))
             .wrap(from_fn(metrics::middleware))
             .wrap(from_fn(request_id::middleware))
+            .wrap(from_fn(unread_body::middleware))
             .app_data(service.clone())
             .app_data(metrics.clone())
             .app_data(profiles.clone())

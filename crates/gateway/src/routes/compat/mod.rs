@@ -121,11 +121,7 @@ fn failure(err: &ApiError) -> HttpResponse {
     if code.status().is_server_error() {
         tracing::error!(code = code.name(), request_id = %request_id, error = ?err, "compat request failed");
     }
-    let mut builder = HttpResponse::Ok();
-    if code.leaves_body_unread() {
-        builder.force_close();
-    }
-    builder.json(SeedEnvelope {
+    HttpResponse::Ok().json(SeedEnvelope {
         code: "-1",
         data: serde_json::json!({ "err": err.public_message(), "errCode": code.name() }),
         msg: "失败",
