@@ -310,28 +310,103 @@ async fn an_upload_cut_off_midway_leaves_nothing(
         .assert_error(404, "object_not_found");
 }
 
+/// Several files in one request: each has its own outcome. The good ones are stored, a text
+/// file in the image bucket, another user's key and a part without a file name are refused
+/// alone with nothing stored for them, and the answer is a 207 listing every file in order.
 #[rstest]
 #[tokio::test]
-async fn a_batch_that_fails_removes_what_it_created_and_keeps_what_existed(
+async fn each_file_of_a_mixed_upload_gets_its_own_outcome(
     #[values(Backend::Fs, Backend::S3)] backend: Backend,
 ) {
     let app = spawn_app_on(backend).await;
     let user = app.user().await;
+    let other = app.user().await;
     app.upload(&user.access, "images", "keep.png", PNG.to_vec())
         .await
         .assert_ok(201);
+    app.upload(&other.access, "images", "theirs.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    let mut replaced = PNG.to_vec();
+    replaced.extend_from_slice(b"replaced");
+    let part = |bytes: Vec<u8>, name: &str| {
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned())
+    };
+    let form = reqwest::multipart::Form::new()
+        .part("file", part(replaced.clone(), "keep.png"))
+        .part("file", part(b"just some notes".to_vec(), "notes.txt"))
+        .part("file", part(PNG.to_vec(), "theirs.png"))
+        .part("file", reqwest::multipart::Part::bytes(PNG.to_vec()))
+        .part("file", part(PNG.to_vec(), "new.png"));
+    let res = app
+        .client
+        .post(app.url("/api/v1/buckets/images/objects"))
+        .bearer_auth(&user.access)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let answer = Answer::from(res).await;
+    answer.assert_error(207, "some_files_failed");
+    let items = answer.data()["items"].as_array().unwrap();
+    let outcomes: Vec<(&str, bool, u64, &str)> = items
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap(),
+                i["stored"].as_bool().unwrap(),
+                i["status"].as_u64().unwrap(),
+                i["code"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("keep.png", true, 201, ""),
+            ("notes.txt", false, 415, "unsupported_media_type"),
+            ("theirs.png", false, 403, "not_owner"),
+            ("", false, 400, "invalid_multipart"),
+            ("new.png", true, 201, ""),
+        ],
+        "{}",
+        answer.body
+    );
+    assert_eq!(items[0]["url"], app.url("/f/images/keep.png"));
+    assert!(items[1]["msg"].as_str().is_some_and(|m| !m.is_empty()));
+
+    let fetch = |path: &'static str| {
+        let app = &app;
+        async move {
+            let res = app.client.get(app.url(path)).send().await.unwrap();
+            (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
+        }
+    };
+    assert_eq!(fetch("/f/images/keep.png").await, (200, replaced));
+    assert_eq!(fetch("/f/images/new.png").await, (200, PNG.to_vec()));
+    assert_eq!(fetch("/f/images/theirs.png").await, (200, PNG.to_vec()));
+    assert_eq!(fetch("/f/images/notes.txt").await.0, 404);
+    let mut stored = app.stored_files();
+    stored.retain(|f| !f.starts_with('.'));
+    assert_eq!(
+        stored,
+        ["images/keep.png", "images/new.png", "images/theirs.png"]
+    );
+}
+
+/// Several files, all stored: 201, one item per file.
+#[tokio::test]
+async fn a_multi_file_upload_that_fully_succeeds_is_a_201_with_every_file() {
+    let app = spawn_app_on(Backend::Fs).await;
+    let user = app.user().await;
     let form = reqwest::multipart::Form::new()
         .part(
             "file",
-            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("keep.png"),
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("a.png"),
         )
         .part(
             "file",
-            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("new.png"),
-        )
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(b"not an image".to_vec()).file_name("bad.png"),
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("b.png"),
         );
     let res = app
         .client
@@ -341,21 +416,55 @@ async fn a_batch_that_fails_removes_what_it_created_and_keeps_what_existed(
         .send()
         .await
         .unwrap();
-    Answer::from(res)
-        .await
-        .assert_error(415, "unsupported_media_type");
-    let kept = app
+    let answer = Answer::from(res).await;
+    answer.assert_ok(201);
+    assert_eq!(answer.item_keys(), ["a.png", "b.png"]);
+    for item in answer.data()["items"].as_array().unwrap() {
+        assert_eq!(item["stored"], true, "{item}");
+        assert_eq!(item["status"], 201, "{item}");
+        assert!(item["bbcode"].as_str().is_some(), "{item}");
+    }
+}
+
+/// A body that breaks off is a failure of the whole request: what it created is removed, what
+/// it replaced keeps its new, complete content.
+#[rstest]
+#[tokio::test]
+async fn an_upload_whose_body_breaks_off_removes_what_it_created(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
+    let user = app.user().await;
+    let part = |name: &str| {
+        format!(
+            "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: image/png\r\n\r\n"
+        )
+    };
+    // The second file never ends: no closing boundary follows it.
+    let body = [
+        part("first.png").as_bytes(),
+        PNG,
+        b"\r\n",
+        part("second.png").as_bytes(),
+        PNG,
+    ]
+    .concat();
+    let res = app
         .client
-        .get(app.url("/f/images/keep.png"))
+        .post(app.url("/api/v1/buckets/images/objects"))
+        .bearer_auth(&user.access)
+        .header("content-type", "multipart/form-data; boundary=B")
+        .body(body)
         .send()
         .await
         .unwrap();
-    assert_eq!(kept.status(), 200);
-    assert_eq!(kept.bytes().await.unwrap().as_ref(), PNG);
-    app.get("/f/images/new.png")
+    let answer = Answer::from(res).await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert_eq!(answer.body["success"], false);
+    app.get("/f/images/first.png")
         .await
         .assert_error(404, "object_not_found");
-    app.get("/f/images/bad.png")
+    app.get("/f/images/second.png")
         .await
         .assert_error(404, "object_not_found");
 }

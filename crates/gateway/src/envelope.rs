@@ -4,6 +4,8 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use serde::Serialize;
 
+use crate::error::Code;
+
 #[derive(Debug, Serialize)]
 pub struct Envelope<T: Serialize> {
     pub success: bool,
@@ -51,4 +53,15 @@ pub fn ok<T: Serialize>(data: T) -> HttpResponse {
 /// 201 with `data`.
 pub fn created<T: Serialize>(data: T) -> HttpResponse {
     HttpResponse::build(StatusCode::CREATED).json(Envelope::ok(data))
+}
+
+/// 207 Multi-Status (RFC 4918 §13): a request of several parts that did not all succeed.
+/// `success` is false and `code` names the partial failure; `data` holds each part's outcome.
+pub fn multi_status(code: Code, msg: String, data: serde_json::Value) -> HttpResponse {
+    HttpResponse::build(code.status()).json(Envelope::failure(
+        code.name(),
+        msg,
+        Some(data),
+        crate::request_id::current(),
+    ))
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -14,7 +15,7 @@ use super::{BucketPath, ObjectPath, resource, upload};
 use crate::body::Json;
 use crate::envelope;
 use crate::error::{ApiError, Code};
-use crate::service::{Caller, ReadGrant, Service};
+use crate::service::{Caller, FileOutcome, ReadGrant, Service};
 use crate::views::{
     DeletionView, Links, ListView, ListedObjectView, ObjectView, Shape, SignedLinkView, UploadView,
 };
@@ -150,7 +151,8 @@ pub struct UploadParams {
 #[utoipa::path(post, path = "/api/v1/buckets/{bucket}/objects", tag = "objects",
     params(("bucket" = String, Path), UploadParams),
     request_body(content_type = "multipart/form-data", description = "one or more `file` fields, optional `folder`"),
-    responses((status = 201, description = "the stored object with url, markdown and html (several: {items})"),
+    responses((status = 201, description = "the stored object with its links (several files: {items}, one per file)"),
+              (status = 207, description = "some_files_failed: several files, not all stored; data.items has each file's outcome"),
               (status = 413, description = "payload_too_large"), (status = 415, description = "unsupported_media_type")))]
 pub async fn upload_multipart(
     caller: Caller,
@@ -162,16 +164,63 @@ pub async fn upload_multipart(
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
     let mut files = upload::MultipartFiles::new(payload, params.into_inner().folder);
-    let stored = service.upload(&caller, &bucket, &mut files).await?;
-    let views: Vec<UploadView> = stored
-        .iter()
-        .map(|m| UploadView::new(&bucket, m, &links))
-        .collect();
-    let mut shaped = shape.many(&views)?;
-    if shaped.len() == 1 {
-        return Ok(envelope::created(shaped.remove(0)));
+    let outcomes = service.upload(&caller, &bucket, &mut files).await?;
+    upload_answer(outcomes, &bucket, &links, &shape)
+}
+
+/// One file: 201 with its object, or its error as the whole answer. Several: 201 with
+/// `{items}` when every file was stored, else 207 Multi-Status (RFC 4918 §13) with the
+/// `some_files_failed` envelope; either way one item per file, in order, each with `name`,
+/// `stored` and `status` (201, or the status its error has alone) and, when refused, `code`
+/// and `msg`.
+fn upload_answer(
+    mut outcomes: Vec<FileOutcome>,
+    bucket: &storage::BucketName,
+    links: &Links,
+    shape: &Shape,
+) -> Result<HttpResponse, ApiError> {
+    if outcomes.len() == 1 {
+        let meta = outcomes.remove(0).stored?;
+        return Ok(envelope::created(
+            shape.one(&UploadView::new(bucket, &meta, links))?,
+        ));
     }
-    Ok(envelope::created(serde_json::json!({ "items": shaped })))
+    let total = outcomes.len();
+    let mut failed = 0;
+    let mut items = Vec::with_capacity(total);
+    for FileOutcome { name, stored } in outcomes {
+        let item = match stored {
+            Ok(meta) => {
+                let mut item = shape.one(&UploadView::new(bucket, &meta, links))?;
+                if let Some(fields) = item.as_object_mut() {
+                    fields.insert("name".into(), name.into());
+                    fields.insert("stored".into(), true.into());
+                    fields.insert("status".into(), StatusCode::CREATED.as_u16().into());
+                }
+                item
+            }
+            Err(err) => {
+                failed += 1;
+                serde_json::json!({
+                    "name": name,
+                    "stored": false,
+                    "status": err.code().status().as_u16(),
+                    "code": err.code().name(),
+                    "msg": err.public_message(),
+                })
+            }
+        };
+        items.push(item);
+    }
+    let data = serde_json::json!({ "items": items });
+    if failed == 0 {
+        return Ok(envelope::created(data));
+    }
+    Ok(envelope::multi_status(
+        Code::SomeFilesFailed,
+        format!("{failed} of {total} files were not stored"),
+        data,
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/buckets/{bucket}/objects/{key}", tag = "objects",

@@ -41,10 +41,13 @@ impl IncomingFiles for MultipartFiles {
             };
             match field.name() {
                 Some("file") => {
-                    return Some(
-                        key_for(&field, self.folder.as_deref())
-                            .map(|key| Incoming { key, body: field }),
-                    );
+                    let name = client_name(&field).unwrap_or_default();
+                    let key = key_for(&name, self.folder.as_deref());
+                    return Some(Ok(Incoming {
+                        name,
+                        key,
+                        body: field,
+                    }));
                 }
                 Some("folder") => match read_text(field).await {
                     Ok(folder) => self.folder = Some(folder),
@@ -60,22 +63,24 @@ impl IncomingFiles for MultipartFiles {
     }
 }
 
-/// The key of a `file` field: its file name under the folder. The name is `filename*` (RFC 6266
-/// §4.3, RFC 5987: UTF-8 or ISO-8859-1, percent-encoded) when the client sent one, else
-/// `filename`; a path in it (`C:\Users\x\shot.png`, `photos/shot.png`) keeps only its last
-/// segment. The name is brought to Unicode NFC (UAX #15): macOS sends decomposed names
-/// (`e` + U+0301), while links typed or pasted elsewhere are composed (`é`), so picgate names
-/// what it stores the composed way. Keys themselves are never rewritten.
-fn key_for(field: &Field, folder: Option<&str>) -> Result<ObjectKey, ApiError> {
-    let name = field
-        .content_disposition()
-        .and_then(|cd| {
-            cd.get_filename_ext()
-                .and_then(decode_ext)
-                .or_else(|| raw_filename(field).map(str::to_owned))
-                .or_else(|| cd.get_filename().map(str::to_owned))
-        })
-        .and_then(|name| last_segment(&name).map(|n| n.nfc().collect::<String>()))
+/// The file name of a `file` field as the client sent it: `filename*` (RFC 6266 §4.3, RFC 5987:
+/// UTF-8 or ISO-8859-1, percent-encoded) when there is one, else `filename`.
+fn client_name(field: &Field) -> Option<String> {
+    let cd = field.content_disposition()?;
+    cd.get_filename_ext()
+        .and_then(decode_ext)
+        .or_else(|| raw_filename(field).map(str::to_owned))
+        .or_else(|| cd.get_filename().map(str::to_owned))
+}
+
+/// The key for a client's file name: the name under the folder. A path in the name
+/// (`C:\Users\x\shot.png`, `photos/shot.png`) keeps only its last segment, and the name is
+/// brought to Unicode NFC (UAX #15): macOS sends decomposed names (`e` + U+0301), while links
+/// typed or pasted elsewhere are composed (`é`), so picgate names what it stores the composed
+/// way. Keys themselves are never rewritten.
+fn key_for(name: &str, folder: Option<&str>) -> Result<ObjectKey, ApiError> {
+    let name = last_segment(name)
+        .map(|n| n.nfc().collect::<String>())
         .ok_or_else(|| {
             ApiError::new(Code::InvalidMultipart, "the `file` field needs a filename")
         })?;

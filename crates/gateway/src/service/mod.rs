@@ -28,7 +28,7 @@ pub use access::Need;
 pub use admin::UserUpdate;
 pub use caller::Caller;
 pub use objects::{Found, MAX_BATCH_KEYS, ReadGrant, Served};
-pub use uploads::{Incoming, IncomingFiles};
+pub use uploads::{FileOutcome, Incoming, IncomingFiles};
 
 /// The services every handler calls, built once per process. Cheap to clone.
 #[derive(Clone)]

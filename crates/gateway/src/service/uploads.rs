@@ -1,5 +1,5 @@
-//! Uploads: the access check, the owner check on replace, the streaming write, and undoing a
-//! batch that fails midway.
+//! Uploads: the access check, the owner check on replace, the streaming write, one outcome per
+//! file, and undoing a request that fails as a whole.
 
 use bytes::Bytes;
 use futures::Stream;
@@ -7,16 +7,18 @@ use storage::{BucketName, Current, ObjectKey, ObjectMeta, Precondition};
 
 use super::access::write_precondition;
 use super::{Caller, Need, Service};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
-/// One file of an upload: its key and its body, still on the socket.
+/// One file of an upload: its name as the client sent it, the key it maps to (or why it maps
+/// to none), and its body, still on the socket.
 pub struct Incoming<B> {
-    pub key: ObjectKey,
+    pub name: String,
+    pub key: Result<ObjectKey, ApiError>,
     pub body: B,
 }
 
 /// The files of one upload request, read one after the other (a multipart body). Each body
-/// must be consumed before the next file is asked for.
+/// must be consumed or dropped before the next file is asked for.
 #[allow(async_fn_in_trait)]
 pub trait IncomingFiles {
     type Body: Stream<Item = Result<Bytes, Self::BodyError>> + Unpin;
@@ -26,66 +28,111 @@ pub trait IncomingFiles {
     async fn next_file(&mut self) -> Option<Result<Incoming<Self::Body>, ApiError>>;
 }
 
+/// What became of one file of an upload.
+#[derive(Debug)]
+pub struct FileOutcome {
+    /// The file's name as the client sent it (empty when it sent none).
+    pub name: String,
+    /// The stored object, or why this file alone was refused; nothing is stored for it then.
+    pub stored: Result<ObjectMeta, ApiError>,
+}
+
 impl Service {
-    /// Stores every file of `files` in `bucket`, recording the caller as owner. A key that
-    /// exists must be the caller's to replace, and still the version checked when the write
-    /// commits (see [`write_precondition`]). If one file fails, the
-    /// failure is answered and the objects this request created are removed again; an object
-    /// it replaced keeps its new, complete content. Errors: those of [`Need::Upload`],
-    /// `bucket_not_found` (before any body is read), `not_owner`, `payload_too_large`,
-    /// `unsupported_media_type`, `upload_interrupted`, `invalid_multipart` (no file at all).
+    /// Stores every file of `files` in `bucket`, recording the caller as owner, and answers one
+    /// outcome per file, in order. A key that exists must be the caller's to replace, and
+    /// still the version checked when the write commits (see [`write_precondition`]).
+    ///
+    /// A file fails alone, with nothing stored for it, when its name makes no key
+    /// (`invalid_multipart`, `invalid_object_key`), it is too large (`payload_too_large`), of
+    /// a type the bucket refuses (`unsupported_media_type`), or its key is not the caller's
+    /// (`not_owner`, `object_exists`, `object_changed`); the files around it go on. The request
+    /// fails as a whole, and the objects it created are removed again, when the body breaks
+    /// off or is malformed (`upload_interrupted`, `invalid_multipart`, `request_timeout`) or
+    /// the storage fails (`storage_unavailable`, `internal_error`); an object it replaced keeps
+    /// its new, complete content. Other errors: those of [`Need::Upload`], `bucket_not_found`
+    /// (before any body is read), `invalid_multipart` (no file at all).
     pub async fn upload(
         &self,
         caller: &Caller,
         bucket: &BucketName,
         files: &mut impl IncomingFiles,
-    ) -> Result<Vec<ObjectMeta>, ApiError> {
+    ) -> Result<Vec<FileOutcome>, ApiError> {
         let principal = self.require(caller, Need::Upload).await?;
         let write = self.storage.bucket(bucket)?.write;
-        let owner = principal.user_id.to_string();
-        let mut stored: Vec<ObjectMeta> = Vec::new();
+        let mut outcomes: Vec<FileOutcome> = Vec::new();
         // What this request created, with the version it wrote: undone only while unchanged.
         let mut created: Vec<(ObjectKey, String)> = Vec::new();
         let result = async {
             while let Some(file) = files.next_file().await {
-                let Incoming { key, body } = file?;
-                let precondition = write_precondition(
-                    principal,
-                    write,
-                    self.storage.current(bucket, &key).await?,
-                )?;
-                let created_new = precondition == Precondition::Absent;
-                let meta = self
-                    .storage
-                    .write_if(bucket, &key, Some(&owner), precondition, body, None)
-                    .await?;
-                if created_new {
-                    created.push((key, meta.etag.clone()));
-                }
-                self.metrics.record_upload(bucket.as_ref(), meta.size);
-                stored.push(meta);
+                let Incoming { name, key, body } = file?;
+                // A name that makes no key fails alone; its body is dropped unread.
+                let stored = match key {
+                    Err(err) => Err(err),
+                    Ok(key) => match self.store_one(principal, bucket, write, &key, body).await {
+                        Ok((meta, created_new)) => {
+                            if created_new {
+                                created.push((key, meta.etag.clone()));
+                            }
+                            Ok(meta)
+                        }
+                        Err(err) if fails_alone(&err) => Err(err),
+                        Err(err) => return Err(err),
+                    },
+                };
+                outcomes.push(FileOutcome { name, stored });
             }
-            if stored.is_empty() {
+            if outcomes.is_empty() {
                 return Err(ApiError::new(
-                    crate::error::Code::InvalidMultipart,
+                    Code::InvalidMultipart,
                     "the multipart body has no `file` field",
                 ));
             }
             Ok(())
         }
         .await;
+        let any_stored = outcomes.iter().any(|o| o.stored.is_ok());
+        if any_stored {
+            self.listings.bump(bucket).await;
+        }
         if let Err(err) = result {
             for (key, etag) in &created {
                 self.undo_create(bucket, key, etag).await;
             }
-            if !stored.is_empty() {
-                self.listings.bump(bucket).await;
-            }
             return Err(err);
         }
-        self.listings.bump(bucket).await;
-        tracing::info!(user_id = %principal.user_id, %bucket, files = stored.len(), "uploaded");
-        Ok(stored)
+        tracing::info!(
+            user_id = %principal.user_id,
+            %bucket,
+            files = outcomes.len(),
+            stored = outcomes.iter().filter(|o| o.stored.is_ok()).count(),
+            "uploaded"
+        );
+        Ok(outcomes)
+    }
+
+    /// Writes one file of an upload; answers its metadata and whether it created the key.
+    async fn store_one<B, E>(
+        &self,
+        principal: &auth::Principal,
+        bucket: &BucketName,
+        write: storage::WriteMode,
+        key: &ObjectKey,
+        body: B,
+    ) -> Result<(ObjectMeta, bool), ApiError>
+    where
+        B: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::error::Error,
+    {
+        let precondition =
+            write_precondition(principal, write, self.storage.current(bucket, key).await?)?;
+        let created_new = precondition == Precondition::Absent;
+        let owner = principal.user_id.to_string();
+        let meta = self
+            .storage
+            .write_if(bucket, key, Some(&owner), precondition, body, None)
+            .await?;
+        self.metrics.record_upload(bucket.as_ref(), meta.size);
+        Ok((meta, created_new))
     }
 
     /// Removes an object this request created, if it is still the version written (`etag`):
@@ -134,4 +181,17 @@ impl Service {
         tracing::info!(user_id = %principal.user_id, %bucket, %key, "uploaded");
         Ok(meta)
     }
+}
+
+/// Whether an upload error concerns one file only, so the files after it still go in.
+fn fails_alone(err: &ApiError) -> bool {
+    matches!(
+        err.code(),
+        Code::PayloadTooLarge
+            | Code::UnsupportedMediaType
+            | Code::InvalidObjectKey
+            | Code::NotOwner
+            | Code::ObjectExists
+            | Code::ObjectChanged
+    )
 }

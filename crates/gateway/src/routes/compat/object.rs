@@ -168,13 +168,12 @@ pub async fn put_object(
     let bucket = bucket_name(header("bucket").unwrap_or_default())?;
     let payload = Multipart::new(req.headers(), payload);
     let mut files = MultipartFiles::new(payload, header("folder"));
-    let stored = service.upload(&caller, &bucket, &mut files).await?;
-    Ok(Seed(
-        stored
-            .first()
-            .map(|m| bare_etag(&m.etag))
-            .unwrap_or_default(),
-    ))
+    let outcomes = service.upload(&caller, &bucket, &mut files).await?;
+    // The seed stored one file: its outcome is the answer.
+    match outcomes.into_iter().next() {
+        Some(first) => Ok(Seed(bare_etag(&first.stored?.etag))),
+        None => Ok(Seed(String::new())),
+    }
 }
 
 #[utoipa::path(post, path = "/imagepic/object/removeObject", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, objectName} + authorization header"),
