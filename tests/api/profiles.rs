@@ -108,3 +108,181 @@ async fn h5_list_pages_default_smaller_and_compress(
     assert_eq!(h5.data()["items"].as_array().unwrap().len(), 20);
     assert!(h5.data()["nextCursor"].is_string());
 }
+
+/// The same 50 objects listed for a PC and for a phone: the H5 page gets each item's key and
+/// size and the link base once, at most a quarter of the PC bytes, and fewer after gzip too;
+/// the base and a (relative) key make the link that serves the object.
+#[rstest]
+#[tokio::test]
+async fn an_h5_list_is_a_quarter_of_the_pc_one_and_its_links_still_work(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
+    let user = app.user().await;
+    let mut keys: Vec<String> = (0..49)
+        .map(|i| format!("screenshots/2026/11/IMG_20261130_{i:04}.png"))
+        .collect();
+    keys.push("screenshots/2026/11/截图 1.png".to_owned());
+    for key in &keys {
+        app.put(&user.access, "images", key, PNG.to_vec())
+            .await
+            .assert_ok(201);
+    }
+    let list = "/api/v1/buckets/images/objects?prefix=screenshots/&pageSize=50";
+    let fetch = |client: &'static str, encoding: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .get(app.url(list))
+                .header("x-client", client)
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            res.bytes().await.unwrap().len()
+        }
+    };
+    let (pc_raw, h5_raw) = (fetch("pc", "identity").await, fetch("h5", "identity").await);
+    let (pc_gzip, h5_gzip) = (fetch("pc", "gzip").await, fetch("h5", "gzip").await);
+    assert!(
+        h5_raw * 4 <= pc_raw,
+        "h5 {h5_raw} bytes vs pc {pc_raw} bytes"
+    );
+    assert!(h5_gzip < pc_gzip, "gzip: h5 {h5_gzip} vs pc {pc_gzip}");
+
+    let h5 = Answer::from(
+        app.client
+            .get(app.url(list))
+            .header("x-client", "h5")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let base = h5.data()["urlBase"].as_str().unwrap().to_owned();
+    assert_eq!(base, app.url("/f/images/screenshots/"));
+    assert_eq!(h5.data()["keyBase"], "screenshots/");
+    let items = h5.data()["items"].as_array().unwrap();
+    assert_eq!(items.len(), 50);
+    let last = &items[49];
+    assert_eq!(
+        last,
+        &serde_json::json!({"key": "2026/11/截图 1.png", "size": PNG.len()})
+    );
+    let encoded: Vec<String> = last["key"]
+        .as_str()
+        .unwrap()
+        .split('/')
+        .map(encode_uri_component)
+        .collect();
+    let served = app
+        .client
+        .get(format!("{base}{}", encoded.join("/")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.bytes().await.unwrap().as_ref(), PNG);
+
+    // Naming `url` brings it back on each item, and no base is sent.
+    let named = Answer::from(
+        app.client
+            .get(app.url(&format!("{list}&fields=key,url")))
+            .header("x-client", "h5")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(named.data().get("urlBase").is_none(), "{}", named.body);
+    assert!(named.data().get("keyBase").is_none(), "{}", named.body);
+    assert_eq!(
+        named.data()["items"][0]["url"],
+        app.url("/f/images/screenshots/2026/11/IMG_20261130_0000.png")
+    );
+}
+
+/// JavaScript's `encodeURIComponent`, as a page would build the link.
+fn encode_uri_component(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'!'
+            | b'~'
+            | b'*'
+            | b'\''
+            | b'('
+            | b')' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The seed's list answers keep their shape for the seed's own pages (a phone included) and
+/// are trimmed to the `h5` profile's fields only when the client asks for `h5` by name.
+#[tokio::test]
+async fn seed_lists_are_trimmed_for_h5_only_when_asked() {
+    let app = spawn_app_on(Backend::Fs).await;
+    let user = app.user().await;
+    app.upload(&user.access, "images", "s.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    let list_objects = |client: Option<&'static str>, agent: &'static str| {
+        let app = &app;
+        let token = user.access.clone();
+        async move {
+            let mut req = app
+                .client
+                .post(app.url("/imagepic/object/listObjects"))
+                .bearer_auth(token)
+                .header("user-agent", agent)
+                .json(&serde_json::json!({"bucketName": "images", "prefix": ""}));
+            if let Some(client) = client {
+                req = req.header("x-client", client);
+            }
+            Answer::from(req.send().await.unwrap()).await
+        }
+    };
+    let phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148";
+    for seed in [
+        list_objects(None, "curl/8").await,
+        list_objects(None, phone).await,
+    ] {
+        let item = &seed.data()["lists"][0];
+        let fields: Vec<&String> = item.as_object().unwrap().keys().collect();
+        assert_eq!(fields, ["etag", "lastModified", "name", "size"], "{item}");
+    }
+    let h5 = list_objects(Some("h5"), phone).await;
+    assert_eq!(h5.data()["total"], 1);
+    assert_eq!(
+        h5.data()["lists"][0],
+        serde_json::json!({"name": "s.png", "size": PNG.len()})
+    );
+
+    let buckets = app.get("/imagepic/bucket/listBuckets").await;
+    let fields: Vec<&String> = buckets.data()[0].as_object().unwrap().keys().collect();
+    assert_eq!(fields, ["creationDate", "name", "policy"]);
+    let h5 = Answer::from(
+        app.client
+            .get(app.url("/imagepic/bucket/listBuckets?client=h5"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        h5.data(),
+        &serde_json::json!([
+            {"name": "files", "policy": "private"},
+            {"name": "images", "policy": "public-read"}
+        ])
+    );
+}

@@ -34,6 +34,20 @@ impl ClientKind {
 
     /// Decides the client kind from the request's header, query string and user agent.
     pub fn detect(headers: &HeaderMap, query: &str) -> Self {
+        let from_agent = || {
+            headers
+                .get(USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .filter(|ua| is_mobile(ua))
+                .map(|_| Self::H5)
+        };
+        Self::asked(headers, query)
+            .or_else(from_agent)
+            .unwrap_or(Self::Pc)
+    }
+
+    /// The kind the client named itself (`X-Client`, then `?client=`), if it did.
+    pub fn asked(headers: &HeaderMap, query: &str) -> Option<Self> {
         let from_header = headers
             .get(CLIENT_HEADER)
             .and_then(|v| v.to_str().ok())
@@ -45,17 +59,7 @@ impl ClientKind {
                 .find(|(k, _)| *k == "client")
                 .and_then(|(_, v)| Self::parse(v))
         };
-        let from_agent = || {
-            headers
-                .get(USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .filter(|ua| is_mobile(ua))
-                .map(|_| Self::H5)
-        };
-        from_header
-            .or_else(from_query)
-            .or_else(from_agent)
-            .unwrap_or(Self::Pc)
+        from_header.or_else(from_query)
     }
 }
 

@@ -23,6 +23,11 @@ pub struct Profile {
     /// Resource name → the fields this client gets; absent or empty means all.
     #[serde(default)]
     pub fields: BTreeMap<String, Vec<String>>,
+    /// Listings send the link base once (`urlBase`, `<origin>/f/<bucket>/`) instead of a
+    /// `url` per item, unless `?fields=` names `url`; an item's link is the base followed by
+    /// its key, each `/`-separated segment percent-encoded (RFC 3986 §2.1).
+    #[serde(default)]
+    pub list_url_base: bool,
 }
 
 impl Profiles {

@@ -94,8 +94,10 @@ pub async fn list(
                 .list_numbered(&caller, &bucket, &prefix, delimiter, page, detail)
                 .await?;
             let (items, folders) = split_entries(&bucket, numbered.entries, &links);
+            let (items, bases) = shape.listed(&items, || links.list_bases(&bucket, &prefix))?;
             ListView {
-                items: shape.many(&items)?,
+                bases,
+                items,
                 folders,
                 next_cursor: None,
                 total: Some(numbered.total),
@@ -115,8 +117,11 @@ pub async fn list(
                 .iter()
                 .map(|m| ListedObjectView::new(&bucket, m, &links))
                 .collect();
+            let (items, bases) =
+                shape.listed(&items, || links.list_bases(&bucket, &query.prefix))?;
             ListView {
-                items: shape.many(&items)?,
+                bases,
+                items,
                 folders: page.folders.clone(),
                 next_cursor: page.next_cursor.clone(),
                 total: None,

@@ -5,33 +5,41 @@ use storage::{BucketInfo, Entry, ObjectMeta};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::View;
+
 /// A listing entry: an object, or a folder (`prefix`) as MinIO's non-recursive listing gave it.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum MinioItem {
-    #[serde(rename_all = "camelCase")]
-    Object {
-        name: String,
-        size: u64,
-        /// `""` when the backend's listing has no ETag, as MinIO's client gives it.
-        etag: String,
-        last_modified: String,
-    },
-    Folder {
-        prefix: String,
-        size: u64,
-    },
+    Object(MinioObject),
+    Folder { prefix: String, size: u64 },
+}
+
+/// An object of a listing as MinIO's client gave it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MinioObject {
+    name: String,
+    size: u64,
+    /// `""` when the backend's listing has no ETag, as MinIO's client gives it.
+    etag: String,
+    last_modified: String,
+}
+
+impl View for MinioObject {
+    const RESOURCE: &'static str = "seedObject";
+    const FIELDS: &'static [&'static str] = &["name", "size", "etag", "lastModified"];
 }
 
 impl From<&Entry> for MinioItem {
     fn from(entry: &Entry) -> Self {
         match entry {
-            Entry::Object(meta) => Self::Object {
+            Entry::Object(meta) => Self::Object(MinioObject {
                 name: meta.key.to_string(),
                 size: meta.size,
                 etag: meta.etag.as_deref().map(bare_etag).unwrap_or_default(),
                 last_modified: rfc3339(meta.last_modified),
-            },
+            }),
             Entry::Folder(prefix) => Self::Folder {
                 prefix: prefix.clone(),
                 size: 0,
@@ -78,6 +86,11 @@ pub struct MinioBucket {
     name: String,
     creation_date: Option<String>,
     policy: String,
+}
+
+impl View for MinioBucket {
+    const RESOURCE: &'static str = "seedBucket";
+    const FIELDS: &'static [&'static str] = &["name", "creationDate", "policy"];
 }
 
 impl From<&BucketInfo> for MinioBucket {

@@ -4,6 +4,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use storage::{BucketName, ObjectKey};
 
+use super::ListBases;
 use crate::error::ApiError;
 
 /// `server.public_url`, shared with handlers.
@@ -28,6 +29,24 @@ impl Links {
 
     pub fn base(&self) -> &str {
         &self.base
+    }
+
+    /// The bases of a listing of `bucket` under `prefix`: its key folder (the prefix up to its
+    /// last `/`) and that folder's link, `<base>/f/<bucket>/<folder>` with each segment
+    /// percent-encoded.
+    pub fn list_bases(&self, bucket: &BucketName, prefix: &str) -> ListBases {
+        let key_base = match prefix.rfind('/') {
+            Some(at) => &prefix[..=at],
+            None => "",
+        };
+        let folder: String = key_base
+            .split_terminator('/')
+            .map(|segment| encode_segment(segment) + "/")
+            .collect();
+        ListBases {
+            key_base: key_base.to_owned(),
+            url_base: format!("{}/f/{}/{}", self.base, bucket, folder),
+        }
     }
 
     pub fn file(&self, bucket: &BucketName, key: &ObjectKey) -> String {
@@ -74,5 +93,21 @@ mod tests {
         let bucket = BucketName::parse("images").unwrap();
         let key = ObjectKey::parse("a b/图.png").unwrap();
         assert_eq!(file_path(&bucket, &key), "/f/images/a%20b/%E5%9B%BE.png");
+    }
+
+    #[test]
+    fn a_listing_shares_the_folder_of_its_prefix() {
+        let links = Links {
+            base: "http://h".into(),
+        };
+        let bucket = BucketName::parse("images").unwrap();
+        let bases = links.list_bases(&bucket, "shots/截图 2026/IMG");
+        assert_eq!(bases.key_base, "shots/截图 2026/");
+        assert_eq!(
+            bases.url_base,
+            "http://h/f/images/shots/%E6%88%AA%E5%9B%BE%202026/"
+        );
+        assert_eq!(links.list_bases(&bucket, "IMG").key_base, "");
+        assert_eq!(links.list_bases(&bucket, "").url_base, "http://h/f/images/");
     }
 }

@@ -18,7 +18,7 @@ pub use links::{Links, PublicUrl, file_path};
 pub use object::{ListView, ListedObjectView, ObjectView, UploadView};
 pub use outcome::{DeletionView, PolicyView};
 pub use session::{SessionView, TokenView};
-pub use shape::Shape;
+pub use shape::{ListBases, Shape};
 pub use token::{ApiTokenView, InvitationView};
 pub use user::UserView;
 
@@ -43,6 +43,8 @@ pub fn fields_of(resource: &str) -> Option<&'static [&'static str]> {
         PolicyView::RESOURCE => Some(PolicyView::FIELDS),
         ApiTokenView::RESOURCE => Some(ApiTokenView::FIELDS),
         InvitationView::RESOURCE => Some(InvitationView::FIELDS),
+        compat::MinioObject::RESOURCE => Some(compat::MinioObject::FIELDS),
+        compat::MinioBucket::RESOURCE => Some(compat::MinioBucket::FIELDS),
         _ => None,
     }
 }

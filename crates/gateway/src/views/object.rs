@@ -3,7 +3,7 @@ use storage::{BucketName, ListedObject, ObjectMeta};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::{Links, View};
+use super::{Links, ListBases, View};
 
 /// An object's metadata and link.
 #[derive(Debug, Serialize, ToSchema)]
@@ -180,6 +180,10 @@ impl UploadView {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListView {
+    /// For profiles that send links once (`list_url_base`): `keyBase` and `urlBase`, which
+    /// every item's (then relative) `key` follows.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub bases: Option<ListBases>,
     pub items: Vec<serde_json::Value>,
     pub folders: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

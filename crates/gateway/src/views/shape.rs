@@ -9,6 +9,17 @@ use crate::client_kind::ClientKind;
 use crate::error::{ApiError, Code};
 use crate::profiles::{Profile, Profiles};
 
+/// What every item of a listing shares, sent once: the key folder of the listing's `prefix`
+/// (up to its last `/`) and the link of that folder.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListBases {
+    /// Each item's full key is this followed by its `key`.
+    pub key_base: String,
+    /// Each item's link is this followed by its `key`, each segment percent-encoded.
+    pub url_base: String,
+}
+
 /// How the calling client wants resources shaped: its profile, plus `?fields=` if given.
 #[derive(Debug, Clone)]
 pub struct Shape {
@@ -40,6 +51,37 @@ impl Shape {
     }
 
     /// One view as JSON with only the fields this client gets.
+    /// The items of a listing, shaped for the client, and — when its profile sends links once
+    /// per listing (`list_url_base`) and `?fields=` does not name `url` — the bases to send
+    /// with them: the items then carry no `url`, and their `key` is relative to
+    /// [`ListBases::key_base`].
+    pub fn listed<V: View>(
+        &self,
+        views: &[V],
+        bases: impl FnOnce() -> ListBases,
+    ) -> Result<(Vec<Value>, Option<ListBases>), ApiError> {
+        let mut items = self.many(views)?;
+        let named_url = self
+            .requested
+            .as_ref()
+            .is_some_and(|r| r.iter().any(|f| f == "url"));
+        if !self.profile.list_url_base || named_url {
+            return Ok((items, None));
+        }
+        let bases = bases();
+        for item in &mut items {
+            if let Value::Object(fields) = item {
+                fields.remove("url");
+                if let Some(Value::String(key)) = fields.get_mut("key")
+                    && let Some(rest) = key.strip_prefix(bases.key_base.as_str())
+                {
+                    *key = rest.to_owned();
+                }
+            }
+        }
+        Ok((items, Some(bases)))
+    }
+
     pub fn one<V: View>(&self, view: &V) -> Result<Value, ApiError> {
         let keep = self.selected::<V>()?;
         let value = serde_json::to_value(view).map_err(ApiError::internal)?;
@@ -156,6 +198,7 @@ mod tests {
             default_page_size: 10,
             max_page_size: 100,
             fields: map,
+            list_url_base: false,
         }
     }
 

@@ -3,7 +3,7 @@
 use actix_web::web;
 use serde::Deserialize;
 
-use super::{Seed, SeedResult, loose};
+use super::{Seed, SeedResult, SeedShape, loose};
 use crate::routes::page_of;
 use crate::service::Service;
 use crate::views::compat::MinioBucket;
@@ -27,8 +27,13 @@ pub struct PageQuery {
 pub async fn list_buckets(
     query: web::Query<PageQuery>,
     service: web::Data<Service>,
-) -> SeedResult<Vec<MinioBucket>> {
-    let all: Vec<MinioBucket> = service.buckets().iter().map(MinioBucket::from).collect();
+    shape: SeedShape,
+) -> SeedResult<Vec<serde_json::Value>> {
+    let all = service
+        .buckets()
+        .iter()
+        .map(|b| shape.one(&MinioBucket::from(b)))
+        .collect::<Result<Vec<_>, _>>()?;
     let page = match (query.page_size, query.page_num) {
         (None, None) => all,
         (Some(size), Some(num)) => paginate(all, size, num),

@@ -19,9 +19,14 @@ use futures::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use std::future::{Ready, ready};
+
 use crate::body::{self, MediaType};
+use crate::client_kind::ClientKind;
 use crate::error::{ApiError, Code};
+use crate::profiles::Profiles;
 use crate::request_id;
+use crate::views::{Shape, View};
 
 /// Lifetime of tokens issued to seed clients, which cannot refresh.
 #[derive(Debug, Clone, Copy)]
@@ -159,6 +164,42 @@ impl<T: DeserializeOwned + 'static> FromRequest for SeedJson<T> {
                 .await
                 .map(SeedJson)
                 .map_err(SeedError)
+        })
+    }
+}
+
+/// How a seed answer is shaped: as the seed gave it, unless the client names itself `h5`
+/// (`X-Client: h5` or `?client=h5`); then as the `h5` profile's `seedObject` and `seedBucket`
+/// fields say. A mobile `User-Agent` alone keeps the seed's shape, so the seed's own pages
+/// see no change.
+pub struct SeedShape(Option<Shape>);
+
+impl SeedShape {
+    /// `view` as the client gets it.
+    pub fn one<V: View>(&self, view: &V) -> Result<serde_json::Value, ApiError> {
+        match &self.0 {
+            Some(shape) => shape.one(view),
+            None => serde_json::to_value(view).map_err(ApiError::internal),
+        }
+    }
+}
+
+impl FromRequest for SeedShape {
+    type Error = SeedError;
+    type Future = Ready<Result<Self, SeedError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let asked = ClientKind::asked(req.headers(), req.query_string());
+        let profiles = req.app_data::<web::Data<Profiles>>();
+        ready(match (asked, profiles) {
+            (Some(ClientKind::H5), Some(profiles)) => Ok(SeedShape(Some(Shape::new(
+                profiles.get(ClientKind::H5).clone(),
+                None,
+            )))),
+            (Some(ClientKind::H5), None) => Err(SeedError(ApiError::internal(anyhow::anyhow!(
+                "profiles are not registered"
+            )))),
+            _ => Ok(SeedShape(None)),
         })
     }
 }

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, web};
 use serde::Deserialize;
 use storage::{Detail, ObjectMeta, PageNumber};
 
-use super::{Seed, SeedJson, SeedResult, loose};
+use super::{Seed, SeedJson, SeedResult, SeedShape, loose};
 use crate::error::{ApiError, Code};
 use crate::routes::upload::MultipartFiles;
 use crate::routes::{bucket_name, object_key};
@@ -52,6 +52,7 @@ pub async fn list_objects(
     caller: Caller,
     SeedJson(form): SeedJson<ListForm>,
     service: web::Data<Service>,
+    shape: SeedShape,
 ) -> SeedResult<serde_json::Value> {
     let bucket = bucket_name(form.bucket_name)?;
     // As the seed: `pageSize || 10`, `pageNum || 1`, and -1 for everything.
@@ -65,7 +66,14 @@ pub async fn list_objects(
     let listed = service
         .list_numbered(&caller, &bucket, &form.prefix, true, page, Detail::Listed)
         .await?;
-    let lists: Vec<MinioItem> = listed.entries.iter().map(MinioItem::from).collect();
+    let lists = listed
+        .entries
+        .iter()
+        .map(|entry| match MinioItem::from(entry) {
+            MinioItem::Object(object) => shape.one(&object),
+            folder => serde_json::to_value(folder).map_err(ApiError::internal),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Seed(
         serde_json::json!({ "total": listed.total, "lists": lists }),
     ))
