@@ -29,6 +29,22 @@ async fn a_json_get_is_tagged_and_revalidates_to_304_until_it_changes() {
     let again = get(Some(&etag), "identity").await.unwrap();
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+    // The 304 varies as the 200 does (RFC 9110 §15.4.5).
+    let vary = |res: &reqwest::Response| {
+        res.headers()
+            .get_all("vary")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for name in ["accept-encoding", "x-client", "user-agent"] {
+        assert!(
+            vary(&again).contains(name),
+            "304 Vary lacks {name}: {}",
+            vary(&again)
+        );
+    }
     assert!(again.bytes().await.unwrap().is_empty());
     // Weak comparison, and a list.
     let weak = get(Some(&format!("\"x\", W/{etag}")), "identity")

@@ -542,3 +542,36 @@ async fn uploaded_names_are_composed_and_explicit_keys_are_kept_as_given() {
         .await
         .assert_error(404, "object_not_found");
 }
+
+/// Percent-encoded bytes that are not UTF-8 make no key: the router would read them as U+FFFD
+/// and alias different keys, so they are a 400 and nothing is stored or served.
+#[tokio::test]
+async fn a_key_or_prefix_that_is_not_utf_8_is_refused() {
+    let app = spawn_app_on(Backend::Fs).await;
+    let user = app.user().await;
+    app.put(&user.access, "images", "%FE.png", PNG.to_vec())
+        .await
+        .assert_error(400, "invalid_object_key");
+    app.put(&user.access, "images", "\u{FFFD}.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    app.get("/f/images/%FF.png")
+        .await
+        .assert_error(400, "invalid_object_key");
+    let served = app
+        .client
+        .get(app.url("/f/images/%EF%BF%BD.png"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+    let res = app
+        .client
+        .get(app.url("/api/v1/buckets/images/objects?prefix=%FF"))
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .unwrap();
+    Answer::from(res).await.assert_error(400, "invalid_query");
+    assert_eq!(app.stored_files(), ["images/\u{FFFD}.png"]);
+}

@@ -9,6 +9,8 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 
 pub const CLIENT_HEADER: &str = "x-client";
 pub const PROFILE_HEADER: &str = "x-client-profile";
+/// The request headers a JSON answer depends on through the client profile (RFC 9110 §12.5.5).
+pub const PROFILE_VARY: &str = "X-Client, User-Agent";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientKind {
@@ -111,7 +113,7 @@ pub async fn middleware(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/json"));
     if is_json {
-        headers.append(VARY, HeaderValue::from_static("X-Client, User-Agent"));
+        headers.append(VARY, HeaderValue::from_static(PROFILE_VARY));
     }
     Ok(res)
 }

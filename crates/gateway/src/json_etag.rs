@@ -57,7 +57,13 @@ pub async fn middleware(
                 not_modified.append_header((name.clone(), value.clone()));
             }
         }
-        let not_modified = not_modified.insert_header((header::ETAG, etag)).finish();
+        // A 304 carries the Vary the 200 would have (RFC 9110 §15.4.5): the tag depends on
+        // the content coding, and the body on the client profile (both added further out).
+        let not_modified = not_modified
+            .append_header((header::VARY, "Accept-Encoding"))
+            .append_header((header::VARY, crate::client_kind::PROFILE_VARY))
+            .insert_header((header::ETAG, etag))
+            .finish();
         return Ok(ServiceResponse::new(req, not_modified));
     }
     if let Ok(value) = HeaderValue::from_str(&etag) {

@@ -56,6 +56,7 @@ pub struct ListParams {
     params(("bucket" = String, Path), ListParams),
     responses((status = 200, description = "{items, folders, nextCursor} or, with pageNum, {items, folders, total}")))]
 pub async fn list(
+    req: HttpRequest,
     caller: Caller,
     BucketPath(bucket): BucketPath,
     params: web::Query<ListParams>,
@@ -63,6 +64,12 @@ pub async fn list(
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
+    if !super::paths::decodes_to_utf8(req.query_string()) {
+        return Err(ApiError::new(
+            Code::InvalidQuery,
+            "the query string's percent-encoding is not UTF-8",
+        ));
+    }
     let params = params.into_inner();
     let delimiter = match params.delimiter.as_deref() {
         None | Some("") => false,
