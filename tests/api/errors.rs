@@ -10,18 +10,40 @@ async fn unknown_routes_answer_404_in_the_envelope() {
         .assert_error(404, "route_not_found");
 }
 
+/// A wrong method is a 405 in the envelope that names the allowed ones in `Allow` (RFC 9110
+/// §15.5.6); every `GET` route answers `HEAD` with its headers and no body (§9.3.2).
 #[tokio::test]
-async fn wrong_methods_answer_405_in_the_envelope() {
+async fn wrong_methods_answer_405_with_allow_and_get_routes_take_head() {
     let app = spawn_app_with(Sessions::Embedded, "").await;
-    let res = app
-        .client
-        .delete(app.url("/api/v1/auth/login"))
-        .send()
-        .await
-        .unwrap();
-    Answer::from(res)
-        .await
-        .assert_error(405, "method_not_allowed");
+    for (method, path, allow) in [
+        (reqwest::Method::DELETE, "/api/v1/auth/login", "POST"),
+        (reqwest::Method::PATCH, "/healthz", "GET, HEAD"),
+        (
+            reqwest::Method::POST,
+            "/api/v1/buckets/images/objects/a.png",
+            "GET, HEAD, PUT, DELETE",
+        ),
+        (reqwest::Method::PUT, "/f/images/a.png", "GET, HEAD"),
+    ] {
+        let res = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["allow"], allow, "{method} {path}");
+        Answer::from(res)
+            .await
+            .assert_error(405, "method_not_allowed");
+    }
+
+    let get = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let get_length = get.headers()["content-length"].clone();
+    let head = app.client.head(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-type"], "application/json");
+    assert_eq!(head.headers()["content-length"], get_length);
+    assert!(head.bytes().await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -8,7 +8,6 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::resource;
 use crate::body::Json;
 use crate::envelope;
 use crate::error::{ApiError, Code};
@@ -16,18 +15,12 @@ use crate::service::{Caller, Service, UserUpdate};
 use crate::views::{InvitationView, Shape, UserView};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/admin/users").route(web::get().to(list_users)))
+    cfg.service(endpoint!("/admin/users", get => list_users))
+        .service(endpoint!("/admin/users/{id}", patch => update_user, delete => delete_user))
         .service(
-            resource("/admin/users/{id}")
-                .route(web::patch().to(update_user))
-                .route(web::delete().to(delete_user)),
+            endpoint!("/admin/invitations", get => list_invitations, post => create_invitation),
         )
-        .service(
-            resource("/admin/invitations")
-                .route(web::get().to(list_invitations))
-                .route(web::post().to(create_invitation)),
-        )
-        .service(resource("/admin/invitations/{code}").route(web::delete().to(revoke_invitation)));
+        .service(endpoint!("/admin/invitations/{code}", delete => revoke_invitation));
 }
 
 fn user_id(raw: &str) -> Result<Uuid, ApiError> {

@@ -5,7 +5,6 @@ use auth::{NewAccount, Role};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::resource;
 use crate::body::Json;
 use crate::envelope;
 use crate::error::ApiError;
@@ -13,14 +12,14 @@ use crate::service::{Caller, Service};
 use crate::views::{SessionView, Shape, TokenView, UserView};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/auth/register").route(web::post().to(register)))
-        .service(resource("/auth/login").route(web::post().to(login)))
-        .service(resource("/auth/refresh").route(web::post().to(refresh)))
-        .service(resource("/auth/logout").route(web::post().to(logout)))
-        .service(resource("/auth/password").route(web::put().to(change_password)))
-        .service(resource("/auth/sessions").route(web::get().to(list_sessions)))
-        .service(resource("/auth/sessions/{id}").route(web::delete().to(revoke_session)))
-        .service(resource("/me").route(web::get().to(me)));
+    cfg.service(endpoint!("/auth/register", post => register))
+        .service(endpoint!("/auth/login", post => login))
+        .service(endpoint!("/auth/refresh", post => refresh))
+        .service(endpoint!("/auth/logout", post => logout))
+        .service(endpoint!("/auth/password", put => change_password))
+        .service(endpoint!("/auth/sessions", get => list_sessions))
+        .service(endpoint!("/auth/sessions/{id}", delete => revoke_session))
+        .service(endpoint!("/me", get => me));
 }
 
 #[derive(Deserialize, ToSchema)]

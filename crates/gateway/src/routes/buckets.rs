@@ -5,7 +5,7 @@ use serde::Deserialize;
 use storage::Policy;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{BucketPath, page_of, resource};
+use super::{BucketPath, page_of};
 use crate::body::Json;
 use crate::envelope;
 use crate::error::ApiError;
@@ -13,12 +13,8 @@ use crate::service::{Caller, Service};
 use crate::views::{BucketView, PolicyView, Shape};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/buckets").route(web::get().to(list_buckets)))
-        .service(
-            resource("/buckets/{bucket}/policy")
-                .route(web::get().to(get_policy))
-                .route(web::put().to(set_policy)),
-        );
+    cfg.service(endpoint!("/buckets", get => list_buckets))
+        .service(endpoint!("/buckets/{bucket}/policy", get => get_policy, put => set_policy));
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -3,7 +3,6 @@
 use actix_web::{HttpResponse, web};
 use utoipa::OpenApi;
 
-use super::resource;
 use crate::error::Code;
 
 #[derive(OpenApi)]
@@ -35,8 +34,8 @@ use crate::error::Code;
 pub struct ApiDoc;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/v1/openapi.json").route(web::get().to(openapi)))
-        .service(resource("/docs").route(web::get().to(docs)));
+    cfg.service(endpoint!("/api/v1/openapi.json", get => openapi))
+        .service(endpoint!("/docs", get => docs));
 }
 
 async fn openapi() -> HttpResponse {

@@ -4,17 +4,14 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use super::ObjectPath;
 use super::serve::{self, Caching};
-use super::{ObjectPath, resource};
 use crate::error::ApiError;
 use crate::service::{Caller, ReadGrant, Service};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        resource("/f/{bucket}/{key:.+}")
-            .wrap(crate::cors::files())
-            .route(web::get().to(file))
-            .route(web::head().to(file)),
+        endpoint!("/f/{bucket}/{key:.+}", get => file, head => file).wrap(crate::cors::files()),
     );
 }
 

@@ -2,16 +2,15 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::resource;
 use crate::envelope;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::service::Service;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/healthz").route(web::get().to(healthz)))
-        .service(resource("/readyz").route(web::get().to(readyz)))
-        .service(resource("/metrics").route(web::get().to(metrics)));
+    cfg.service(endpoint!("/healthz", get => healthz))
+        .service(endpoint!("/readyz", get => readyz))
+        .service(endpoint!("/metrics", get => metrics));
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "alive")))]

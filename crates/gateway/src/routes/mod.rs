@@ -1,6 +1,28 @@
 //! Route modules, one per resource, each with `configure`; this module puts them together and
 //! holds what every route shares: extractor error handling and the 404/405 answers.
 
+/// A resource with its routes, `method => handler` (`get`, `post`, `put`, `patch`, `delete`,
+/// `head`). A `get` route answers `HEAD` too, unless a `head` route is given (RFC 9110 §9.1:
+/// the server sends the headers and drops the body). Other methods answer 405
+/// `method_not_allowed` in the envelope with `Allow` listing the methods (§15.5.6).
+macro_rules! endpoint {
+    ($path:expr, $($method:ident => $handler:expr),+ $(,)?) => {{
+        let methods: &[&str] = &[$(stringify!($method)),+];
+        let own_head = methods.contains(&"head");
+        let allow = $crate::routes::allow_header(methods);
+        let mut resource = actix_web::web::resource($path).default_service(actix_web::web::to(
+            move |req: actix_web::HttpRequest| $crate::routes::method_not_allowed(req, allow.clone()),
+        ));
+        $(
+            resource = resource.route(actix_web::web::$method().to($handler));
+            if stringify!($method) == "get" && !own_head {
+                resource = resource.route(actix_web::web::head().to($handler));
+            }
+        )+
+        resource
+    }};
+}
+
 mod admin;
 mod auth;
 mod buckets;
@@ -17,7 +39,7 @@ mod upload;
 
 use crate::cors::CorsSettings;
 use actix_web::error::{PathError, QueryPayloadError};
-use actix_web::{HttpRequest, HttpResponse, Resource, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::error::{ApiError, Code};
 
@@ -44,11 +66,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings) {
         .default_service(web::to(route_not_found));
 }
 
-/// A resource whose unsupported methods answer 405 in the envelope.
-pub fn resource(path: &str) -> Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
-}
-
 async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(
         Code::RouteNotFound,
@@ -56,11 +73,31 @@ async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     ))
 }
 
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
+/// The `Allow` value for a resource's routes: their methods upper-cased, `HEAD` with `GET`.
+pub(crate) fn allow_header(methods: &[&str]) -> String {
+    let mut allow: Vec<String> = methods.iter().map(|m| m.to_ascii_uppercase()).collect();
+    if allow.iter().any(|m| m == "GET") && !allow.iter().any(|m| m == "HEAD") {
+        allow.push("HEAD".into());
+    }
+    allow.join(", ")
+}
+
+/// 405 in the envelope, with `Allow` (RFC 9110 §15.5.6).
+pub(crate) async fn method_not_allowed(req: HttpRequest, allow: String) -> HttpResponse {
+    let mut res = ApiError::new(
         Code::MethodNotAllowed,
-        format!("{} is not allowed on {}", req.method(), req.path()),
-    ))
+        format!(
+            "{} is not allowed on {}; allowed: {allow}",
+            req.method(),
+            req.path()
+        ),
+    )
+    .error_response();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+        res.headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    res
 }
 
 pub fn query_config() -> web::QueryConfig {

@@ -11,7 +11,7 @@ use storage::{Detail, Entry, ListQuery, PageNumber};
 use utoipa::{IntoParams, ToSchema};
 
 use super::serve::{self, Caching};
-use super::{BucketPath, ObjectPath, resource, upload};
+use super::{BucketPath, ObjectPath, upload};
 use crate::body::Json;
 use crate::envelope;
 use crate::error::{ApiError, Code};
@@ -22,20 +22,14 @@ use crate::views::{
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        resource("/buckets/{bucket}/objects")
-            .route(web::get().to(list))
-            .route(web::post().to(upload_multipart)),
+        endpoint!("/buckets/{bucket}/objects", get => list, post => upload_multipart),
     )
     .service(
-        resource("/buckets/{bucket}/objects/{key:.+}")
-            .route(web::get().to(get_object))
-            .route(web::head().to(get_object))
-            .route(web::put().to(put_object))
-            .route(web::delete().to(delete_object)),
+        endpoint!("/buckets/{bucket}/objects/{key:.+}", get => get_object, head => get_object, put => put_object, delete => delete_object),
     )
-    .service(resource("/buckets/{bucket}/delete").route(web::post().to(delete_many)))
-    .service(resource("/buckets/{bucket}/info/{key:.+}").route(web::get().to(info)))
-    .service(resource("/buckets/{bucket}/sign/{key:.+}").route(web::post().to(sign)));
+    .service(endpoint!("/buckets/{bucket}/delete", post => delete_many))
+    .service(endpoint!("/buckets/{bucket}/info/{key:.+}", get => info))
+    .service(endpoint!("/buckets/{bucket}/sign/{key:.+}", post => sign));
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -7,7 +7,6 @@ use auth::Scope;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::resource;
 use crate::body::Json;
 use crate::envelope;
 use crate::error::ApiError;
@@ -15,12 +14,8 @@ use crate::service::{Caller, Service};
 use crate::views::{ApiTokenView, Shape};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/auth/tokens")
-            .route(web::get().to(list_tokens))
-            .route(web::post().to(create_token)),
-    )
-    .service(resource("/auth/tokens/{id}").route(web::delete().to(revoke_token)));
+    cfg.service(endpoint!("/auth/tokens", get => list_tokens, post => create_token))
+        .service(endpoint!("/auth/tokens/{id}", delete => revoke_token));
 }
 
 #[derive(Deserialize, ToSchema)]
