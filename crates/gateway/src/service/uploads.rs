@@ -90,16 +90,16 @@ impl Service {
             Ok(())
         }
         .await;
-        let any_stored = outcomes.iter().any(|o| o.stored.is_ok());
-        if any_stored {
-            self.listings.bump(bucket).await;
-        }
-        if let Err(err) = result {
+        if result.is_err() {
             for (key, etag) in &created {
                 self.undo_create(bucket, key, etag).await;
             }
-            return Err(err);
         }
+        // After any undo: the next listing on every instance shows what is left.
+        if outcomes.iter().any(|o| o.stored.is_ok()) {
+            self.listings.bump(bucket).await;
+        }
+        result?;
         tracing::info!(
             user_id = %principal.user_id,
             %bucket,
