@@ -36,8 +36,10 @@ enum Op {
     DeleteMany,
     SetPolicy,
     AdminUsers,
+    RebuildUsage,
     Me,
     ListTokens,
+    Overview,
     SeedList,
     SeedStat,
     SeedPresign,
@@ -88,9 +90,17 @@ const TABLE: &[(Op, [&str; 8])] = &[
         Op::AdminUsers,
         [MISSING, ADMIN, ADMIN, OK, ADMIN, ADMIN, ADMIN, SCOPE],
     ),
+    (
+        Op::RebuildUsage,
+        [MISSING, ADMIN, ADMIN, OK, ADMIN, ADMIN, ADMIN, SCOPE],
+    ),
     (Op::Me, [MISSING, OK, OK, OK, OK, OK, OK, OK]),
     (
         Op::ListTokens,
+        [MISSING, OK, OK, OK, SESSION, SESSION, SESSION, SESSION],
+    ),
+    (
+        Op::Overview,
         [MISSING, OK, OK, OK, SESSION, SESSION, SESSION, SESSION],
     ),
     (Op::SeedListBuckets, [OK, OK, OK, OK, OK, OK, OK, OK]),
@@ -240,8 +250,17 @@ async fn run(app: &TestApp, op: Op, token: Option<&str>, key: &str) -> String {
             let (s, b) = send(c.get(app.url("/api/v1/admin/users")), token, false).await;
             native(s, &b)
         }
+        Op::RebuildUsage => {
+            let url = app.url("/api/v1/admin/usage/rebuild");
+            let (s, b) = send(c.post(url).json(&json!({})), token, false).await;
+            native(s, &b)
+        }
         Op::Me => {
             let (s, b) = send(c.get(app.url("/api/v1/me")), token, false).await;
+            native(s, &b)
+        }
+        Op::Overview => {
+            let (s, b) = send(c.get(app.url("/api/v1/overview")), token, false).await;
             native(s, &b)
         }
         Op::ListTokens => {

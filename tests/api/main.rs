@@ -17,6 +17,7 @@ mod helpers;
 mod json_etags;
 mod listing;
 mod objects;
+mod overview;
 mod profiles;
 mod redis_outage;
 mod security;

@@ -1,4 +1,5 @@
-//! Command line: `picgate serve` (default), `picgate check-config`, `picgate user create`.
+//! Command line: `picgate serve` (default), `picgate check-config`, `picgate user create`,
+//! `picgate usage rebuild`.
 
 use std::path::PathBuf;
 
@@ -30,6 +31,18 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// The usage figures behind the overview.
+    Usage {
+        #[command(subcommand)]
+        command: UsageCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsageCommand {
+    /// Recount objects and bytes per bucket and owner, and the recent uploads, from the
+    /// storage (for objects put there behind picgate's back).
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,6 +101,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(describe)?;
             println!("created user {} ({})", user.id, user.email);
+            Ok(())
+        }
+        Command::Usage {
+            command: UsageCommand::Rebuild,
+        } => {
+            let service = build_service(&settings).await?;
+            let ledger = service
+                .rebuild_usage()
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+            for (bucket, tally) in &ledger.buckets {
+                println!(
+                    "{bucket}: {} object(s), {} byte(s)",
+                    tally.all.objects, tally.all.bytes
+                );
+            }
+            println!("usage figures rebuilt");
             Ok(())
         }
     }

@@ -82,6 +82,7 @@ error_codes! {
     TooManyAttempts => (TOO_MANY_REQUESTS, "too_many_attempts", "too many attempts; `Retry-After` says when to retry"),
     InternalError => (INTERNAL_SERVER_ERROR, "internal_error", "an unexpected failure; the log has the cause"),
     NotImplemented => (NOT_IMPLEMENTED, "not_implemented", "picgate does not offer this"),
+    UpstreamTimeout => (GATEWAY_TIMEOUT, "upstream_timeout", "a backend did not answer in time (an overview section in data.errors)"),
     StorageUnavailable => (SERVICE_UNAVAILABLE, "storage_unavailable", "the storage backend cannot be reached"),
     SessionStoreUnavailable => (SERVICE_UNAVAILABLE, "session_store_unavailable", "the session store cannot be reached"),
 }
@@ -107,6 +108,17 @@ pub enum ApiError {
     MissingScope(auth::Scope),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+impl From<crate::service::usage::UsageError> for ApiError {
+    fn from(e: crate::service::usage::UsageError) -> Self {
+        use crate::service::usage::UsageError as E;
+        match e {
+            E::Redis(e) => e.into(),
+            E::Storage(e) => e.into(),
+            E::Corrupt(_) => ApiError::internal(e),
+        }
+    }
 }
 
 impl From<storage::UnknownPolicy> for ApiError {

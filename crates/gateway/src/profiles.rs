@@ -28,6 +28,13 @@ pub struct Profile {
     /// its key, each `/`-separated segment percent-encoded (RFC 3986 §2.1).
     #[serde(default)]
     pub list_url_base: bool,
+    /// How many of the user's latest uploads the overview lists (at most 20).
+    #[serde(default = "default_overview_recent")]
+    pub overview_recent: usize,
+}
+
+fn default_overview_recent() -> usize {
+    10
 }
 
 impl Profiles {

@@ -20,6 +20,7 @@ use crate::routes;
 use crate::routes::compat::CompatTokenTtl;
 use crate::service::Service;
 use crate::service::list_cache::ListCache;
+use crate::service::usage::Usage;
 use crate::settings::Settings;
 use crate::views::PublicUrl;
 use crate::{client_kind, json_etag, request_id, unread_body};
@@ -55,7 +56,13 @@ pub async fn build_service(settings: &Settings) -> anyhow::Result<Service> {
         &settings.redis.key_prefix,
     )
     .context("listing cache")?;
-    Ok(Service::new(storage, auth, metrics, listings))
+    let usage = Usage::new(
+        storage.clone(),
+        settings.redis.url.as_ref().map(|url| url.expose_secret()),
+        &settings.redis.key_prefix,
+    )
+    .context("usage ledger")?;
+    Ok(Service::new(storage, auth, metrics, listings, usage))
 }
 
 /// The key that signs gateway file links: derived from the JWT secret so that every instance

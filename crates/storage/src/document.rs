@@ -1,9 +1,30 @@
-//! Small documents in the system area (policies, owner records), replaced whole: a reader
-//! never sees half of one.
+//! Small documents in the system area (policies, owner records, usage figures), replaced
+//! whole: a reader never sees half of one.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use opendal::Operator;
+
+use crate::error::from_opendal;
+use crate::{Error, Storage};
+
+impl Storage {
+    /// The system-area document at `path` (`a/b.json`), or `None` when there is none.
+    pub async fn read_document(&self, path: &str) -> Result<Option<Vec<u8>>, Error> {
+        match self.system_operator().read(path).await {
+            Ok(buf) => Ok(Some(buf.to_vec())),
+            Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(from_opendal(e, "system", path)),
+        }
+    }
+
+    /// Replaces the system-area document at `path` whole (see [`replace`]).
+    pub async fn write_document(&self, path: &str, bytes: Vec<u8>) -> Result<(), Error> {
+        replace(&self.system_operator(), path, bytes)
+            .await
+            .map_err(|e| from_opendal(e, "system", path))
+    }
+}
 
 /// Writes `bytes` to `path` in one piece. Where the operator can rename (fs), the document is
 /// written under a temporary name next to `path` and renamed over it; elsewhere (S3, COS) it

@@ -44,6 +44,8 @@ pub struct Current {
     pub etag: String,
     /// As [`ObjectMeta::owner`].
     pub owner: Option<String>,
+    /// Bytes.
+    pub size: u64,
 }
 
 /// [`Storage::current`] in bucket `b`.
@@ -55,7 +57,11 @@ pub(crate) async fn current_in(
     match stat_file(b, bucket, key).await {
         Ok(m) => {
             let (etag, owner) = etag_and_owner(b, key, &m).await?;
-            Ok(Some(Current { etag, owner }))
+            Ok(Some(Current {
+                etag,
+                owner,
+                size: m.content_length(),
+            }))
         }
         Err(Error::NotFound { .. }) => Ok(None),
         Err(e) => Err(e),
@@ -224,30 +230,37 @@ impl Storage {
     pub async fn delete(&self, bucket: &BucketName, key: &ObjectKey) -> Result<(), Error> {
         self.delete_checked(bucket, key, |_| Ok::<(), Error>(()))
             .await
+            .map(|_| ())
     }
 
-    /// Like [`Storage::delete`], but first hands what is stored (ETag and recorded owner) to
-    /// `check`, from the same stat that finds the object (no extra request), and deletes only
-    /// if it agrees. This is how the gateway applies its ownership rule without a second
-    /// `HEAD`, and how it removes only the very version it wrote itself.
+    /// Like [`Storage::delete`], but first hands what is stored (ETag, recorded owner, size)
+    /// to `check`, from the same stat that finds the object (no extra request), and deletes
+    /// only if it agrees; answers what was deleted. This is how the gateway applies its
+    /// ownership rule without a second `HEAD`, removes only the very version it wrote itself,
+    /// and keeps its usage figures.
     pub async fn delete_checked<E: From<Error>>(
         &self,
         bucket: &BucketName,
         key: &ObjectKey,
         check: impl FnOnce(&Current) -> Result<(), E>,
-    ) -> Result<(), E> {
+    ) -> Result<Current, E> {
         let b = self.bucket_entry(bucket)?;
         let _held = b.locks.lock(key.as_str()).await;
         let m = stat_file(b, bucket, key).await?;
         let (etag, owner) = etag_and_owner(b, key, &m).await?;
-        check(&Current { etag, owner })?;
+        let current = Current {
+            etag,
+            owner,
+            size: m.content_length(),
+        };
+        check(&current)?;
         b.backend
             .op
             .delete(key.as_str())
             .await
             .map_err(|e| from_opendal(e, bucket.as_str(), key.as_str()))?;
         b.owners.forget(key).await;
-        Ok(())
+        Ok(current)
     }
 
     /// Deletes each key, reporting each outcome in order; the outer error is for the bucket.

@@ -20,7 +20,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             endpoint!("/admin/invitations", get => list_invitations, post => create_invitation),
         )
-        .service(endpoint!("/admin/invitations/{code}", delete => revoke_invitation));
+        .service(endpoint!("/admin/invitations/{code}", delete => revoke_invitation))
+        .service(endpoint!("/admin/usage/rebuild", post => rebuild_usage));
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/usage/rebuild", tag = "admin",
+    responses((status = 200, description = "{buckets: {name: {objects, bytes}}}: the recounted figures"),
+              (status = 403, description = "admin_required")))]
+pub async fn rebuild_usage(
+    caller: Caller,
+    service: web::Data<Service>,
+) -> Result<HttpResponse, ApiError> {
+    let ledger = service.rebuild_usage_as(&caller).await?;
+    let buckets: serde_json::Map<String, serde_json::Value> = ledger
+        .buckets
+        .iter()
+        .map(|(name, b)| {
+            let figures = serde_json::json!({ "objects": b.all.objects, "bytes": b.all.bytes });
+            (name.clone(), figures)
+        })
+        .collect();
+    Ok(envelope::ok(serde_json::json!({ "buckets": buckets })))
 }
 
 fn user_id(raw: &str) -> Result<Uuid, ApiError> {

@@ -14,10 +14,12 @@ use crate::error::Code;
         super::tokens::create_token, super::tokens::list_tokens, super::tokens::revoke_token,
         super::admin::list_users, super::admin::update_user, super::admin::delete_user,
         super::admin::create_invitation, super::admin::list_invitations, super::admin::revoke_invitation,
+        super::admin::rebuild_usage,
         super::buckets::list_buckets, super::buckets::get_policy, super::buckets::set_policy,
         super::objects::list, super::objects::upload_multipart, super::objects::put_object,
         super::objects::get_object, super::objects::delete_object, super::objects::delete_many,
         super::objects::info, super::objects::sign,
+        super::overview::overview,
         super::files::file,
         super::health::healthz, super::health::readyz, super::health::metrics,
         super::compat::auth::register, super::compat::auth::login, super::compat::auth::change,
@@ -28,7 +30,7 @@ use crate::error::Code;
         super::compat::policy::get_policy, super::compat::policy::set_policy,
         super::compat::notification::get_notification, super::compat::notification::set_notification,
     ),
-    tags((name = "auth"), (name = "admin"), (name = "buckets"), (name = "objects"), (name = "files"), (name = "ops"),
+    tags((name = "auth"), (name = "admin"), (name = "buckets"), (name = "objects"), (name = "overview"), (name = "files"), (name = "ops"),
          (name = "imagepic (seed-compatible)", description = "the Node service's API, kept working"))
 )]
 pub struct ApiDoc;

@@ -31,6 +31,7 @@ mod docs;
 mod files;
 mod health;
 mod objects;
+mod overview;
 mod parse;
 mod paths;
 mod serve;
@@ -61,7 +62,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings) {
                 .configure(tokens::configure)
                 .configure(admin::configure)
                 .configure(buckets::configure)
-                .configure(objects::configure),
+                .configure(objects::configure)
+                .configure(overview::configure),
         )
         .default_service(web::to(route_not_found));
 }

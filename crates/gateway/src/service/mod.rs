@@ -12,8 +12,10 @@ mod caller;
 mod health;
 pub mod list_cache;
 mod objects;
+mod overview;
 mod tokens;
 mod uploads;
+pub mod usage;
 
 use std::sync::Arc;
 
@@ -21,6 +23,7 @@ use auth::Auth;
 use storage::Storage;
 
 use self::list_cache::ListCache;
+use self::usage::Usage;
 
 use crate::metrics::Metrics;
 
@@ -28,6 +31,7 @@ pub use access::Need;
 pub use admin::UserUpdate;
 pub use caller::Caller;
 pub use objects::{Found, MAX_BATCH_KEYS, ReadGrant, Served};
+pub use overview::{BucketOverview, Overview, Section, TokenSummary};
 pub use uploads::{FileOutcome, Incoming, IncomingFiles};
 
 /// The services every handler calls, built once per process. Cheap to clone.
@@ -37,15 +41,23 @@ pub struct Service {
     auth: Auth,
     metrics: Metrics,
     listings: Arc<ListCache>,
+    usage: Arc<Usage>,
 }
 
 impl Service {
-    pub fn new(storage: Storage, auth: Auth, metrics: Metrics, listings: ListCache) -> Self {
+    pub fn new(
+        storage: Storage,
+        auth: Auth,
+        metrics: Metrics,
+        listings: ListCache,
+        usage: Usage,
+    ) -> Self {
         Self {
             storage,
             auth,
             metrics,
             listings: Arc::new(listings),
+            usage: Arc::new(usage),
         }
     }
 

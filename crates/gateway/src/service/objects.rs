@@ -174,11 +174,13 @@ impl Service {
     ) -> Result<(), ApiError> {
         let principal = self.require(caller, Need::Delete).await?;
         let write = self.storage.bucket(bucket)?.write;
-        self.storage
+        let was = self
+            .storage
             .delete_checked(bucket, key, |now| {
                 may_change(principal, write, now.owner.as_deref())
             })
             .await?;
+        self.usage.removed(bucket, key, was).await;
         self.listings.bump(bucket).await;
         tracing::info!(user_id = %principal.user_id, %bucket, %key, "object deleted");
         Ok(())
@@ -205,11 +207,14 @@ impl Service {
             .map(|raw| async move {
                 let outcome = async {
                     let key = ObjectKey::parse(raw.clone()).map_err(storage::Error::from)?;
-                    self.storage
+                    let was = self
+                        .storage
                         .delete_checked(bucket, &key, |now| {
                             may_change(principal, write, now.owner.as_deref())
                         })
-                        .await
+                        .await?;
+                    self.usage.removed(bucket, &key, was).await;
+                    Ok(())
                 }
                 .await;
                 (raw, outcome)

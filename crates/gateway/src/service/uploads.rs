@@ -123,8 +123,8 @@ impl Service {
         B: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::error::Error,
     {
-        let precondition =
-            write_precondition(principal, write, self.storage.current(bucket, key).await?)?;
+        let current = self.storage.current(bucket, key).await?;
+        let precondition = write_precondition(principal, write, current.clone())?;
         let created_new = precondition == Precondition::Absent;
         let owner = principal.user_id.to_string();
         let meta = self
@@ -132,6 +132,9 @@ impl Service {
             .write_if(bucket, key, Some(&owner), precondition, body, None)
             .await?;
         self.metrics.record_upload(bucket.as_ref(), meta.size);
+        self.usage
+            .stored(bucket, key, &owner, meta.size, current)
+            .await;
         Ok((meta, created_new))
     }
 
@@ -146,7 +149,8 @@ impl Service {
             }),
         };
         match self.storage.delete_checked(bucket, key, unchanged).await {
-            Ok(()) | Err(storage::Error::NotFound { .. } | storage::Error::Changed { .. }) => {}
+            Ok(was) => self.usage.removed(bucket, key, was).await,
+            Err(storage::Error::NotFound { .. } | storage::Error::Changed { .. }) => {}
             Err(e) => tracing::warn!(%key, error = %e, "could not remove a partial batch upload"),
         }
     }
@@ -169,13 +173,16 @@ impl Service {
     {
         let principal = self.require(caller, Need::Upload).await?;
         let write = self.storage.bucket(bucket)?.write;
-        let precondition =
-            write_precondition(principal, write, self.storage.current(bucket, key).await?)?;
+        let current = self.storage.current(bucket, key).await?;
+        let precondition = write_precondition(principal, write, current.clone())?;
         let owner = principal.user_id.to_string();
         let meta = self
             .storage
             .write_if(bucket, key, Some(&owner), precondition, body, declared_len)
             .await?;
+        self.usage
+            .stored(bucket, key, &owner, meta.size, current)
+            .await;
         self.listings.bump(bucket).await;
         self.metrics.record_upload(bucket.as_ref(), meta.size);
         tracing::info!(user_id = %principal.user_id, %bucket, %key, "uploaded");

@@ -7,6 +7,7 @@ mod link;
 mod links;
 mod object;
 mod outcome;
+mod overview;
 mod session;
 mod shape;
 mod token;
@@ -17,6 +18,9 @@ pub use link::SignedLinkView;
 pub use links::{Links, PublicUrl, file_path};
 pub use object::{ListView, ListedObjectView, ObjectView, UploadView};
 pub use outcome::{DeletionView, PolicyView};
+pub use overview::{
+    OverviewBucketView, OverviewView, RecentUploadView, SectionErrorView, TokenSummaryView,
+};
 pub use session::{SessionView, TokenView};
 pub use shape::{ListBases, Shape};
 pub use token::{ApiTokenView, InvitationView};
@@ -43,6 +47,9 @@ pub fn fields_of(resource: &str) -> Option<&'static [&'static str]> {
         PolicyView::RESOURCE => Some(PolicyView::FIELDS),
         ApiTokenView::RESOURCE => Some(ApiTokenView::FIELDS),
         InvitationView::RESOURCE => Some(InvitationView::FIELDS),
+        OverviewView::RESOURCE => Some(OverviewView::FIELDS),
+        OverviewBucketView::RESOURCE => Some(OverviewBucketView::FIELDS),
+        RecentUploadView::RESOURCE => Some(RecentUploadView::FIELDS),
         compat::MinioObject::RESOURCE => Some(compat::MinioObject::FIELDS),
         compat::MinioBucket::RESOURCE => Some(compat::MinioBucket::FIELDS),
         _ => None,

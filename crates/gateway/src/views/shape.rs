@@ -32,6 +32,11 @@ impl Shape {
         Self { profile, requested }
     }
 
+    /// How many recent uploads the overview lists for this client.
+    pub fn overview_recent(&self) -> usize {
+        self.profile.overview_recent
+    }
+
     pub fn page_size(&self, requested: Option<usize>) -> usize {
         self.profile.page_size(requested)
     }
@@ -199,6 +204,7 @@ mod tests {
             max_page_size: 100,
             fields: map,
             list_url_base: false,
+            overview_recent: 10,
         }
     }
 

@@ -1,0 +1,28 @@
+//! `GET /api/v1/overview`: a dashboard's first screen in one answer.
+
+use actix_web::{HttpResponse, web};
+
+use crate::envelope;
+use crate::error::ApiError;
+use crate::service::{Caller, Service};
+use crate::views::{Links, OverviewView, Shape};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(endpoint!("/overview", get => overview));
+}
+
+#[utoipa::path(get, path = "/api/v1/overview", tag = "overview",
+    responses((status = 200, description = "the sections; complete = false and data.errors name those that failed", body = OverviewView),
+              (status = 401, description = "missing_token, invalid_token, token_expired, session_revoked"),
+              (status = 403, description = "session_required: API tokens have no overview")))]
+pub async fn overview(
+    caller: Caller,
+    service: web::Data<Service>,
+    links: Links,
+    shape: Shape,
+) -> Result<HttpResponse, ApiError> {
+    let overview = service.overview(&caller, shape.overview_recent()).await?;
+    Ok(envelope::ok(
+        shape.one(&OverviewView::new(&overview, &links, &shape)?)?,
+    ))
+}

@@ -1,0 +1,281 @@
+//! `GET /api/v1/overview`: every section in one answer, figures kept current by uploads,
+//! replaces and deletes (in Redis, or in the system area without it), a rebuild for objects
+//! put behind picgate's back, a shape per client, and sections that fail alone.
+
+use rstest::rstest;
+use serde_json::{Value, json};
+
+use crate::helpers::{Answer, Backend, PNG, Sessions, TestApp, spawn_app_on, spawn_app_on_with};
+
+async fn overview(app: &TestApp, token: &str, client: &str) -> Answer {
+    let res = app
+        .client
+        .get(app.url("/api/v1/overview"))
+        .bearer_auth(token)
+        .header("x-client", client)
+        .send()
+        .await
+        .unwrap();
+    Answer::from(res).await
+}
+
+/// The figures of bucket `name` in a pc overview: (objects, bytes, myObjects, myBytes).
+fn figures(answer: &Answer, name: &str) -> (u64, u64, u64, u64) {
+    let bucket = answer.data()["buckets"]
+        .as_array()
+        .expect("buckets")
+        .iter()
+        .find(|b| b["name"] == name)
+        .expect("the bucket");
+    let n = |f: &str| {
+        bucket[f]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{f}: {bucket}"))
+    };
+    (n("objects"), n("bytes"), n("myObjects"), n("myBytes"))
+}
+
+fn recent_keys(answer: &Answer) -> Vec<String> {
+    answer.data()["recent"]
+        .as_array()
+        .expect("recent")
+        .iter()
+        .map(|r| r["key"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Writes an object straight into the bucket's storage, as another tool would.
+fn put_behind_the_back(app: &TestApp, key: &str, bytes: &[u8]) {
+    let path = match &app.s3 {
+        Some(s3) => s3.data_dir().join(s3.bucket()).join("images").join(key),
+        None => app.data_dir.join("images").join(key),
+    };
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[rstest]
+#[tokio::test]
+async fn the_overview_answers_every_section_in_one_call(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on(backend).await;
+    let user = app.user().await;
+    let other = app.user().await;
+    app.upload(&user.access, "images", "first.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    app.put(&user.access, "images", "shots/second.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    app.upload(&other.access, "images", "theirs.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    app.post_json(
+        "/api/v1/auth/tokens",
+        &json!({"name": "PicGo", "scopes": ["upload"]}),
+        Some(&user.access),
+    )
+    .await
+    .assert_ok(201);
+
+    let pc = overview(&app, &user.access, "pc").await;
+    pc.assert_ok(200);
+    let data = pc.data();
+    assert_eq!(data["complete"], true, "{data}");
+    assert_eq!(data["errors"], json!([]));
+    assert_eq!(data["user"]["role"], "user");
+    assert_eq!(data["user"]["email"], user.email.as_str());
+    let len = PNG.len() as u64;
+    assert_eq!(figures(&pc, "images"), (3, 3 * len, 2, 2 * len));
+    assert_eq!(figures(&pc, "files"), (0, 0, 0, 0));
+    let images = data["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "images")
+        .unwrap();
+    assert_eq!(images["policy"], "public-read");
+    assert_eq!(images["maxObjectBytes"], 20 * 1024 * 1024);
+    assert_eq!(
+        (data["objects"].as_u64(), data["bytes"].as_u64()),
+        (Some(2), Some(2 * len))
+    );
+    assert_eq!(recent_keys(&pc), ["shots/second.png", "first.png"]);
+    assert_eq!(
+        data["recent"][0]["url"],
+        app.url("/f/images/shots/second.png")
+    );
+    assert_eq!(data["tokens"]["count"], 1);
+    assert!(data["tokens"]["lastUsed"].is_null());
+
+    // A phone gets the name, the counts and the last uploads' links.
+    let h5 = overview(&app, &user.access, "h5").await;
+    h5.assert_ok(200);
+    let keys: Vec<&String> = h5.data().as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["bytes", "complete", "errors", "name", "objects", "recent"]
+    );
+    assert_eq!(h5.data()["objects"], 2);
+    assert_eq!(
+        h5.data()["recent"],
+        json!([
+            {"url": app.url("/f/images/shots/second.png")},
+            {"url": app.url("/f/images/first.png")}
+        ])
+    );
+}
+
+/// Uploads, replaces, deletes and batch deletes move the figures at once, without Redis too
+/// (the system area keeps them); an object put behind picgate's back counts after a rebuild.
+#[rstest]
+#[tokio::test]
+async fn the_figures_follow_every_write_and_a_rebuild_recounts_the_storage(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+    #[values(Sessions::Redis, Sessions::Embedded)] sessions: Sessions,
+) {
+    let app = spawn_app_on_with(backend, sessions, "").await;
+    let user = app.user().await;
+    let admin = app.admin().await;
+    let len = PNG.len() as u64;
+    let mut bigger = PNG.to_vec();
+    bigger.extend_from_slice(&[0; 100]);
+
+    app.upload(&user.access, "images", "a.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    app.upload(&user.access, "images", "b.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    app.put(&user.access, "images", "a.png", bigger.clone())
+        .await
+        .assert_ok(201);
+    let now = overview(&app, &user.access, "pc").await;
+    assert_eq!(
+        figures(&now, "images"),
+        (2, len + bigger.len() as u64, 2, len + bigger.len() as u64)
+    );
+    assert_eq!(recent_keys(&now), ["a.png", "b.png"]);
+
+    // An admin's replace takes the object over: it moves to the admin's figures.
+    app.put(&admin.access, "images", "b.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    let now = overview(&app, &user.access, "pc").await;
+    assert_eq!(figures(&now, "images").2, 1);
+    assert_eq!(recent_keys(&now), ["a.png"]);
+
+    let res = app
+        .client
+        .delete(app.url("/api/v1/buckets/images/objects/a.png"))
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .unwrap();
+    Answer::from(res).await.assert_ok(200);
+    app.post_json(
+        "/api/v1/buckets/images/delete",
+        &json!({"keys": ["b.png", "missing.png"]}),
+        Some(&admin.access),
+    )
+    .await
+    .assert_ok(200);
+    let now = overview(&app, &user.access, "pc").await;
+    assert_eq!(figures(&now, "images"), (0, 0, 0, 0));
+    assert_eq!(recent_keys(&now), Vec::<String>::new());
+
+    // Behind picgate's back: not counted until a rebuild.
+    app.upload(&user.access, "images", "kept.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    put_behind_the_back(&app, "dropped.png", &bigger);
+    assert_eq!(
+        figures(&overview(&app, &user.access, "pc").await, "images"),
+        (1, len, 1, len)
+    );
+    app.post_json(
+        "/api/v1/admin/usage/rebuild",
+        &json!({}),
+        Some(&user.access),
+    )
+    .await
+    .assert_error(403, "admin_required");
+    let rebuilt = app
+        .post_json(
+            "/api/v1/admin/usage/rebuild",
+            &json!({}),
+            Some(&admin.access),
+        )
+        .await;
+    rebuilt.assert_ok(200);
+    assert_eq!(
+        rebuilt.data()["buckets"]["images"],
+        json!({"objects": 2, "bytes": len + bigger.len() as u64})
+    );
+    let now = overview(&app, &user.access, "pc").await;
+    assert_eq!(
+        figures(&now, "images"),
+        (2, len + bigger.len() as u64, 1, len)
+    );
+    assert_eq!(recent_keys(&now), ["kept.png"]);
+}
+
+/// With the storage (buckets and system area on S3) stopped, the sections that need it fail
+/// and are named; the ones kept in Redis are still served.
+#[tokio::test]
+async fn a_failing_section_is_named_while_the_others_are_served() {
+    let mut app = spawn_app_on(Backend::S3).await;
+    let user = app.user().await;
+    app.upload(&user.access, "images", "a.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    app.s3.as_mut().unwrap().stop();
+
+    let started = std::time::Instant::now();
+    let answer = overview(&app, &user.access, "pc").await;
+    answer.assert_ok(200);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let data = answer.data();
+    assert_eq!(data["complete"], false, "{data}");
+    let failed: Vec<(&str, &str)> = data["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["section"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert!(
+        failed.contains(&("user", "storage_unavailable")),
+        "{failed:?}"
+    );
+    assert!(data["user"].is_null());
+    assert_eq!(recent_keys(&answer), ["a.png"]);
+    assert_eq!(data["tokens"]["count"], 0);
+    for section in ["recent", "tokens", "usage"] {
+        assert!(
+            !failed.iter().any(|(s, _)| *s == section),
+            "{section} failed: {failed:?}"
+        );
+    }
+    app.s3.as_mut().unwrap().resume();
+    let back = overview(&app, &user.access, "pc").await;
+    assert_eq!(back.data()["complete"], true, "{}", back.body);
+}
+
+/// The overview is a dashboard's: API tokens (tools) are refused.
+#[tokio::test]
+async fn an_api_token_gets_no_overview() {
+    let app = spawn_app_on(Backend::Fs).await;
+    let user = app.user().await;
+    let created = app
+        .post_json(
+            "/api/v1/auth/tokens",
+            &json!({"name": "ci", "scopes": ["upload"]}),
+            Some(&user.access),
+        )
+        .await;
+    let token = created.data()["token"].as_str().unwrap().to_owned();
+    overview(&app, &token, "pc")
+        .await
+        .assert_error(403, "session_required");
+    let _: Value = created.body;
+}
