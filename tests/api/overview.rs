@@ -279,3 +279,26 @@ async fn an_api_token_gets_no_overview() {
         .assert_error(403, "session_required");
     let _: Value = created.body;
 }
+
+/// A deployment that had objects before it had figures (new, or upgraded) counts them at its
+/// first start.
+#[tokio::test]
+async fn objects_stored_before_the_first_start_are_counted() {
+    let app = spawn_app_on(Backend::Fs).await;
+    let user = app.user().await;
+    app.upload(&user.access, "images", "old.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    // Forget the figures, as a deployment from before them had none.
+    let redis = app.redis.as_ref().unwrap();
+    for key in ["usage-built", "usage:images", "recent-owners"] {
+        redis.command(&format!("DEL picgate:{key}"));
+    }
+    let before = overview(&app, &user.access, "pc").await;
+    assert_eq!(figures(&before, "images"), (0, 0, 0, 0));
+    let twin = crate::helpers::spawn_twin_with(&app, "").await;
+    let answer = overview(&twin, &user.access, "pc").await;
+    let len = PNG.len() as u64;
+    assert_eq!(figures(&answer, "images"), (1, len, 1, len));
+    assert_eq!(recent_keys(&answer), ["old.png"]);
+}

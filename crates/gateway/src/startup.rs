@@ -85,6 +85,8 @@ impl Application {
         let listener =
             TcpListener::bind(&address).with_context(|| format!("cannot listen on {address}"))?;
         let port = listener.local_addr()?.port();
+        // Before serving, so that no write races the first count.
+        service.build_usage_if_missing().await;
         let server = run(listener, &settings, service)?;
         Ok(Self { port, server })
     }

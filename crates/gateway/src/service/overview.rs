@@ -152,6 +152,22 @@ impl Service {
         self.rebuild_usage().await
     }
 
+    /// Builds the usage figures once, on a deployment that has none yet (new, or upgraded
+    /// from a version without them), so that objects already stored are counted; run at start
+    /// before serving (on a large bucket the first start takes as long as its listing). A
+    /// failure is logged: the figures then count only new writes until a rebuild.
+    pub async fn build_usage_if_missing(&self) {
+        match self.usage.is_built().await {
+            Ok(true) => {}
+            Ok(false) => {
+                if let Err(e) = self.rebuild_usage().await {
+                    tracing::warn!(error = ?e, "could not build the usage figures; run `picgate usage rebuild`");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not tell whether usage figures exist"),
+        }
+    }
+
     /// [`Service::rebuild_usage_as`] for the command line, which needs no caller.
     pub async fn rebuild_usage(&self) -> Result<Ledger, ApiError> {
         let mut ledger = Ledger::default();

@@ -8,7 +8,8 @@
 //! Redis keys (under `redis.key_prefix`): `usage:<bucket>`, a hash with `objects`, `bytes`,
 //! `objects:<owner>` and `bytes:<owner>`; `recent:<owner>`, a sorted set of
 //! `{"b":bucket,"k":key,"s":size}` scored by the upload time in Unix microseconds, trimmed to
-//! [`RECENT_KEPT`]; `recent-owners`, the set of owners with such a list.
+//! [`RECENT_KEPT`]; `recent-owners`, the set of owners with such a list; `usage-built`, set by
+//! the first rebuild.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -286,7 +287,9 @@ impl Usage {
                     format!("objects:{user}"),
                     format!("bytes:{user}"),
                 ];
-                let rows: Vec<Vec<Option<u64>>> = redis
+                // Counters can dip below zero when objects counted before the ledger existed
+                // are deleted; they read as zero until the next rebuild.
+                let rows: Vec<Vec<Option<i64>>> = redis
                     .call(|mut c| async move {
                         let mut pipe = redis::pipe();
                         for key in &keys {
@@ -299,7 +302,10 @@ impl Usage {
                     .iter()
                     .zip(rows)
                     .map(|(b, row)| {
-                        let at = |i: usize| row.get(i).copied().flatten().unwrap_or_default();
+                        let at = |i: usize| {
+                            let n = row.get(i).copied().flatten().unwrap_or_default();
+                            u64::try_from(n).unwrap_or(0)
+                        };
                         let usage = BucketUsage {
                             all: Tally {
                                 objects: at(0),
@@ -360,6 +366,24 @@ impl Usage {
                     .map(|list| list.iter().take(limit).cloned().collect())
                     .unwrap_or_default())
             }
+        }
+    }
+
+    /// Whether figures were ever built here (by a rebuild); `false` for a new deployment, or
+    /// one upgraded from a version without the ledger.
+    pub async fn is_built(&self) -> Result<bool, UsageError> {
+        match &self.store {
+            Store::Redis { redis, key_prefix } => {
+                let key = format!("{key_prefix}usage-built");
+                let exists: bool =
+                    redis
+                        .call(|mut c| async move {
+                            redis::cmd("EXISTS").arg(key).query_async(&mut c).await
+                        })
+                        .await?;
+                Ok(exists)
+            }
+            Store::Document { storage, .. } => Ok(storage.read_document(DOCUMENT).await?.is_some()),
         }
     }
 
@@ -537,6 +561,9 @@ async fn replace_in_redis(
                 .arg(mine.bytes);
         }
     }
+    pipe.cmd("SET")
+        .arg(format!("{key_prefix}usage-built"))
+        .arg(now());
     for (owner, list) in &ledger.recent {
         let key = format!("{key_prefix}recent:{owner}");
         for r in list {
