@@ -293,17 +293,23 @@ impl TestApp {
         }
     }
 
+    /// The services over the same config and data, as a CLI command builds them (another
+    /// process would).
+    pub async fn cli_service(&self) -> gateway::service::Service {
+        let layers: Vec<&str> = self.layers.iter().map(String::as_str).collect();
+        let settings = Settings::from_toml_layers(&layers).expect("settings");
+        gateway::startup::build_service(&settings)
+            .await
+            .expect("services")
+    }
+
     /// Creates an administrator through the same service the CLI uses, and logs in.
     pub async fn admin(&self) -> TestUser {
         let n = rand_digits();
         let phone = format!("137{n}");
         let email = format!("admin{n}@example.com");
-        let layers: Vec<&str> = self.layers.iter().map(String::as_str).collect();
-        let settings = Settings::from_toml_layers(&layers).expect("settings");
-        let service = gateway::startup::build_service(&settings)
+        self.cli_service()
             .await
-            .expect("services");
-        service
             .auth()
             .register(auth::NewAccount {
                 phone: phone.clone(),

@@ -302,3 +302,54 @@ async fn objects_stored_before_the_first_start_are_counted() {
     assert_eq!(figures(&answer, "images"), (1, len, 1, len));
     assert_eq!(recent_keys(&answer), ["old.png"]);
 }
+
+/// `?fields=` names the overview's own fields; the sections inside keep their profile's shape.
+#[tokio::test]
+async fn fields_narrow_the_overview_itself() {
+    let app = spawn_app_on(Backend::Fs).await;
+    let user = app.user().await;
+    app.upload(&user.access, "images", "a.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    let res = app
+        .client
+        .get(app.url("/api/v1/overview?fields=name,recent"))
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .unwrap();
+    let answer = Answer::from(res).await;
+    answer.assert_ok(200);
+    let keys: Vec<&String> = answer.data().as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["name", "recent"]);
+    assert_eq!(recent_keys(&answer), ["a.png"]);
+    let res = app
+        .client
+        .get(app.url("/api/v1/overview?fields=url"))
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .unwrap();
+    Answer::from(res).await.assert_error(400, "unknown_field");
+}
+
+/// `picgate usage rebuild` while the service runs without Redis: the running service takes the
+/// recount up, and later writes build on it.
+#[tokio::test]
+async fn a_rebuild_from_the_command_line_holds_while_the_service_runs() {
+    let app = spawn_app_on_with(Backend::Fs, Sessions::Embedded, "").await;
+    let user = app.user().await;
+    let len = PNG.len() as u64;
+    app.upload(&user.access, "images", "a.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    put_behind_the_back(&app, "dropped.png", PNG);
+    app.cli_service().await.rebuild_usage().await.unwrap();
+    let now = overview(&app, &user.access, "pc").await;
+    assert_eq!(figures(&now, "images"), (2, 2 * len, 1, len));
+    app.upload(&user.access, "images", "b.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    let now = overview(&app, &user.access, "pc").await;
+    assert_eq!(figures(&now, "images"), (3, 3 * len, 2, 2 * len));
+}

@@ -575,3 +575,47 @@ async fn a_key_or_prefix_that_is_not_utf_8_is_refused() {
     Answer::from(res).await.assert_error(400, "invalid_query");
     assert_eq!(app.stored_files(), ["images/\u{FFFD}.png"]);
 }
+
+/// An unknown `fields=` name is refused before anything is stored or deleted.
+#[tokio::test]
+async fn a_bad_fields_name_refuses_a_write_before_it_happens() {
+    let app = spawn_app_on(Backend::Fs).await;
+    let user = app.user().await;
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("f.png"),
+    );
+    let res = app
+        .client
+        .post(app.url("/api/v1/buckets/images/objects?fields=bogus"))
+        .bearer_auth(&user.access)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    Answer::from(res).await.assert_error(400, "unknown_field");
+    let res = app
+        .client
+        .put(app.url("/api/v1/buckets/images/objects/p.png?fields=bogus"))
+        .bearer_auth(&user.access)
+        .body(PNG.to_vec())
+        .send()
+        .await
+        .unwrap();
+    Answer::from(res).await.assert_error(400, "unknown_field");
+    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+
+    app.put(&user.access, "images", "kept.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    let res = app
+        .client
+        .post(app.url("/api/v1/buckets/images/delete?fields=bogus"))
+        .bearer_auth(&user.access)
+        .json(&serde_json::json!({"keys": ["kept.png"]}))
+        .send()
+        .await
+        .unwrap();
+    Answer::from(res).await.assert_error(400, "unknown_field");
+    assert_eq!(app.stored_files(), ["images/kept.png"]);
+}

@@ -81,6 +81,7 @@ pub async fn update_user(
     service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
+    shape.check::<UserView>()?;
     let id = user_id(&id)?;
     let form = form.into_inner();
     let role = match form.role.as_deref() {
@@ -133,6 +134,7 @@ pub async fn create_invitation(
     service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
+    shape.check::<InvitationView>()?;
     let expires_in = form.expires_in.map(Duration::from_secs);
     let invitation = service.create_invitation(&caller, expires_in).await?;
     Ok(envelope::created(

@@ -41,6 +41,7 @@ pub async fn register(
     service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
+    shape.check::<UserView>()?;
     let form = form.into_inner();
     let account = NewAccount {
         phone: form.phone,
@@ -72,6 +73,7 @@ pub async fn login(
     service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
+    shape.check::<UserView>()?;
     let (user, pair) = service
         .login(&caller, &form.login, &form.password, None)
         .await?;

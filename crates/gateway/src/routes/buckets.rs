@@ -69,6 +69,7 @@ pub async fn set_policy(
     service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
+    shape.check::<BucketView>()?;
     let policy: Policy = form.policy.parse()?;
     let info = service.set_policy(&caller, &bucket, policy).await?;
     Ok(envelope::ok(shape.one(&BucketView::from(&info))?))

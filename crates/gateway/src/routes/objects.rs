@@ -169,6 +169,7 @@ pub async fn upload_multipart(
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
+    shape.check::<UploadView>()?;
     let mut files = upload::MultipartFiles::new(payload, params.into_inner().folder);
     let outcomes = service.upload(&caller, &bucket, &mut files).await?;
     upload_answer(outcomes, &bucket, &links, &shape)
@@ -243,6 +244,7 @@ pub async fn put_object(
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
+    shape.check::<UploadView>()?;
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -297,6 +299,7 @@ pub async fn delete_many(
     service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
+    shape.check::<DeletionView>()?;
     let results = service
         .delete_many(&caller, &bucket, form.into_inner().keys)
         .await?;

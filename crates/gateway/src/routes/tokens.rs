@@ -38,6 +38,7 @@ pub async fn create_token(
     service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
+    shape.check::<ApiTokenView>()?;
     let form = form.into_inner();
     let scopes = form
         .scopes

@@ -183,8 +183,10 @@ enum Store {
     },
     Document {
         storage: Storage,
-        /// Loaded on first use; every change is written back before the lock is released.
-        ledger: Mutex<Option<Ledger>>,
+        /// Serializes this process's read-modify-write of the document. The document is read
+        /// afresh every time, so a rebuild written by another process (`picgate usage
+        /// rebuild`) is what the next change builds on.
+        lock: Mutex<()>,
     },
 }
 
@@ -203,7 +205,7 @@ impl Usage {
             },
             None => Store::Document {
                 storage,
-                ledger: Mutex::new(None),
+                lock: Mutex::new(()),
             },
         };
         Ok(Self { store })
@@ -245,19 +247,12 @@ impl Usage {
     async fn record(&self, change: Change) {
         let result = match &self.store {
             Store::Redis { redis, key_prefix } => record_in_redis(redis, key_prefix, &change).await,
-            Store::Document { storage, ledger } => {
-                let mut held = ledger.lock().await;
-                match load(storage, &mut held).await {
-                    Ok(current) => {
-                        let mut next = current.clone();
-                        next.apply(&change);
-                        match save(storage, &next).await {
-                            Ok(()) => {
-                                *held = Some(next);
-                                Ok(())
-                            }
-                            Err(e) => Err(e),
-                        }
+            Store::Document { storage, lock } => {
+                let _held = lock.lock().await;
+                match load(storage).await {
+                    Ok(mut ledger) => {
+                        ledger.apply(&change);
+                        save(storage, &ledger).await
                     }
                     Err(e) => Err(e),
                 }
@@ -320,9 +315,8 @@ impl Usage {
                     })
                     .collect())
             }
-            Store::Document { storage, ledger } => {
-                let mut held = ledger.lock().await;
-                let current = load(storage, &mut held).await?;
+            Store::Document { storage, .. } => {
+                let current = load(storage).await?;
                 Ok(buckets
                     .iter()
                     .map(|b| (b.to_string(), current.bucket(b.as_str(), user)))
@@ -357,9 +351,8 @@ impl Usage {
                     })
                     .collect())
             }
-            Store::Document { storage, ledger } => {
-                let mut held = ledger.lock().await;
-                let current = load(storage, &mut held).await?;
+            Store::Document { storage, .. } => {
+                let current = load(storage).await?;
                 Ok(current
                     .recent
                     .get(user)
@@ -394,14 +387,9 @@ impl Usage {
                 replace_in_redis(redis, key_prefix, ledger).await?;
                 Ok(())
             }
-            Store::Document {
-                storage,
-                ledger: held,
-            } => {
-                let mut held = held.lock().await;
-                save(storage, &ledger).await?;
-                *held = Some(ledger);
-                Ok(())
+            Store::Document { storage, lock } => {
+                let _held = lock.lock().await;
+                save(storage, &ledger).await
             }
         }
     }
@@ -413,17 +401,12 @@ fn now() -> i64 {
     i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000).unwrap_or(0)
 }
 
-/// The document's ledger, read on first use.
-async fn load(storage: &Storage, held: &mut Option<Ledger>) -> Result<Ledger, UsageError> {
-    if let Some(ledger) = held {
-        return Ok(ledger.clone());
+/// The document's ledger; empty when there is none yet.
+async fn load(storage: &Storage) -> Result<Ledger, UsageError> {
+    match storage.read_document(DOCUMENT).await? {
+        Some(bytes) => serde_json::from_slice(&bytes).map_err(UsageError::Corrupt),
+        None => Ok(Ledger::default()),
     }
-    let ledger = match storage.read_document(DOCUMENT).await? {
-        Some(bytes) => serde_json::from_slice(&bytes).map_err(UsageError::Corrupt)?,
-        None => Ledger::default(),
-    };
-    *held = Some(ledger.clone());
-    Ok(ledger)
 }
 
 async fn save(storage: &Storage, ledger: &Ledger) -> Result<(), UsageError> {

@@ -159,8 +159,10 @@ impl From<TokenSummary> for TokenSummaryView {
 }
 
 impl OverviewView {
-    /// The overview shaped for the client: each section by its own resource's fields.
+    /// The overview shaped for the client: each section by its own resource's fields in the
+    /// client's profile (`?fields=` names the overview's own fields, applied by the caller).
     pub fn new(overview: &Overview, links: &Links, shape: &Shape) -> Result<Self, ApiError> {
+        let shape = &shape.profile_only();
         let buckets = match &overview.buckets {
             Some(list) => Some(
                 shape.many(

@@ -32,6 +32,18 @@ impl Shape {
         Self { profile, requested }
     }
 
+    /// Checks `?fields=` against `V` before anything is done: a request that will be
+    /// answered 400 `unknown_field` must not upload or delete first.
+    pub fn check<V: View>(&self) -> Result<(), ApiError> {
+        self.selected::<V>().map(|_| ())
+    }
+
+    /// This shape without `?fields=`: for the parts of an answer that the query's field names
+    /// do not address (the sections inside an overview).
+    pub fn profile_only(&self) -> Shape {
+        Shape::new(self.profile.clone(), None)
+    }
+
     /// How many recent uploads the overview lists for this client.
     pub fn overview_recent(&self) -> usize {
         self.profile.overview_recent
