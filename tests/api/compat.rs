@@ -420,3 +420,30 @@ async fn seed_put_object_refuses_wrong_types_and_stores_nothing(
     assert_seed_failure(&res, "unsupported_media_type");
     assert!(app.stored_files().is_empty());
 }
+
+/// The seed's `putObject` takes one file, as the seed's `single('file')` did: a second one
+/// fails the request and nothing is kept.
+#[tokio::test]
+async fn seed_put_object_takes_one_file() {
+    let app = spawn_app_on(Backend::Fs).await;
+    let user = app.user().await;
+    let part =
+        |name: &str| reqwest::multipart::Part::bytes(PNG.to_vec()).file_name(name.to_owned());
+    let form = reqwest::multipart::Form::new()
+        .part("file", part("one.png"))
+        .part("file", part("two.png"));
+    let res: Value = app
+        .client
+        .post(app.url("/imagepic/object/putObject"))
+        .header("authorization", &user.access)
+        .header("bucket", "images")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_seed_failure(&res, "invalid_multipart");
+    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+}

@@ -10,6 +10,11 @@ fn a_bad_value_stops_start_up_naming_the_key() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("buckets.images.policy"), "{err}");
+    let err =
+        Settings::from_toml_layers(&["[server]\npublic_url = \"https://cdn.example.com/p?x=1\"\n"])
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("server.public_url"), "{err}");
 }
 
 #[test]

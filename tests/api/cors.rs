@@ -156,6 +156,9 @@ async fn listed_origins_may_call_the_api_with_tokens_and_others_may_not() {
     )
     .await;
     assert_eq!(allow_origin(&other), None);
+    // Refused in the envelope, not in plain text.
+    let refused = crate::helpers::Answer::from(other).await;
+    refused.assert_error(400, "cors_rejected");
     let other_get = get_from(&app, "/api/v1/buckets", OTHER).await;
     assert_eq!(allow_origin(&other_get), None);
 }
@@ -200,4 +203,45 @@ fn origins_must_be_exact_and_a_star_stands_alone() {
     let ok =
         "[server.cors]\nallowed_origins = [\"https://a.example\", \"http://localhost:5173\"]\n";
     assert!(Settings::from_toml_layers(&[ok]).is_ok());
+}
+
+/// A page can use what the API hands out: revalidate with the ETags it gets, send compressed
+/// JSON, call the seed's `putObject` with its `bucket` and `folder` headers, read `Retry-After`,
+/// and read a private file with its bearer token. An origin configured in capitals matches the
+/// lowercase origin browsers send.
+#[tokio::test]
+async fn pages_may_send_the_headers_the_api_uses_and_read_the_ones_it_answers() {
+    let app = spawn_app_with(
+        Sessions::Redis,
+        "[server.cors]\nallowed_origins = [\"https://APP.example.com\"]\n",
+    )
+    .await;
+    for (path, method, headers) in [
+        ("/api/v1/buckets", "GET", "if-none-match, x-client"),
+        (
+            "/api/v1/auth/login",
+            "POST",
+            "content-type, content-encoding",
+        ),
+        (
+            "/imagepic/object/putObject",
+            "POST",
+            "authorization, bucket, folder",
+        ),
+    ] {
+        let pre = preflight(&app, path, APP, method, headers).await;
+        assert!(pre.status().is_success(), "{path}: {}", pre.status());
+        assert_eq!(allow_origin(&pre).as_deref(), Some(APP), "{path}");
+    }
+    let files = preflight(&app, "/f/files/a.pdf", OTHER, "GET", "authorization, range").await;
+    assert!(files.status().is_success(), "{}", files.status());
+    let get = get_from(&app, "/api/v1/buckets", APP).await;
+    let exposed = get.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        exposed.contains("retry-after") && exposed.contains("etag"),
+        "{exposed}"
+    );
 }

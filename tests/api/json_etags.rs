@@ -24,7 +24,36 @@ async fn a_json_get_is_tagged_and_revalidates_to_304_until_it_changes() {
     assert_eq!(first.status(), 200);
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
     assert!(etag.starts_with('"') && etag.len() > 10, "strong: {etag}");
+    // Tagged per content coding, so it varies by it even when sent uncompressed.
+    let first_vary = first
+        .headers()
+        .get_all("vary")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+        .collect::<Vec<_>>()
+        .join(", ");
+    assert!(first_vary.contains("accept-encoding"), "{first_vary}");
     let body = first.bytes().await.unwrap();
+    // HEAD carries the same tag and revalidates the same way.
+    let head = app
+        .client
+        .head(&list)
+        .bearer_auth(&user.access)
+        .header("accept-encoding", "identity")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.headers()["etag"].to_str().unwrap(), etag);
+    let head_304 = app
+        .client
+        .head(&list)
+        .bearer_auth(&user.access)
+        .header("accept-encoding", "identity")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head_304.status(), 304);
 
     let again = get(Some(&etag), "identity").await.unwrap();
     assert_eq!(again.status(), 304);

@@ -186,6 +186,19 @@ async fn an_h5_list_is_a_quarter_of_the_pc_one_and_its_links_still_work(
     assert_eq!(served.status(), 200);
     assert_eq!(served.bytes().await.unwrap().as_ref(), PNG);
 
+    // Folders are relative to the base too.
+    let folders = Answer::from(
+        app.client
+            .get(app.url("/api/v1/buckets/images/objects?prefix=screenshots/&delimiter=/"))
+            .header("x-client", "h5")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(folders.data()["keyBase"], "screenshots/");
+    assert_eq!(folders.data()["folders"], serde_json::json!(["2026/"]));
+
     // Naming `url` brings it back on each item, and no base is sent.
     let named = Answer::from(
         app.client

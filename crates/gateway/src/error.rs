@@ -45,6 +45,7 @@ error_codes! {
     InvalidExpiry => (BAD_REQUEST, "invalid_expiry", "the requested link lifetime is out of range"),
     InvalidPolicy => (BAD_REQUEST, "invalid_policy", "a policy is `private` or `public-read`"),
     InvalidMultipart => (BAD_REQUEST, "invalid_multipart", "the multipart body is malformed or has no `file` field"),
+    CorsRejected => (BAD_REQUEST, "cors_rejected", "the page's origin, method or headers may not call this route (server.cors)"),
     UploadInterrupted => (BAD_REQUEST, "upload_interrupted", "the upload body ended or failed midway; nothing was stored"),
     MissingToken => (UNAUTHORIZED, "missing_token", "this route needs `Authorization: Bearer <token>`"),
     InvalidToken => (UNAUTHORIZED, "invalid_token", "the token is malformed, forged or of the wrong kind"),

@@ -1,4 +1,4 @@
-//! Strong `ETag`s on JSON answers to `GET` (RFC 9110 §8.8.3), and `304 Not Modified` without a
+//! Strong `ETag`s on JSON answers to `GET` and `HEAD` (RFC 9110 §8.8.3), and `304 Not Modified` without a
 //! body when the client's `If-None-Match` names the current one (§13.1.2, weak comparison): a
 //! front end that polls a listing or its profile gets only headers while nothing changed.
 //!
@@ -22,7 +22,7 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let get = req.method() == Method::GET;
+    let get = req.method() == Method::GET || req.method() == Method::HEAD;
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
     let accept_encoding = req.headers().get(header::ACCEPT_ENCODING).cloned();
     let res = next.call(req).await?.map_into_boxed_body();
@@ -39,6 +39,10 @@ pub async fn middleware(
     let bytes = actix_web::body::to_bytes(body)
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!("reading a JSON answer failed: {e}")))?;
+    // The seed's failures come as 200s in its envelope: not a representation to revalidate.
+    if bytes.starts_with(br#"{"code":"-1""#) {
+        return Ok(ServiceResponse::new(req, res.set_body(BoxBody::new(bytes))));
+    }
     let mut hasher = Sha256::new();
     hasher.update(&bytes);
     hasher.update(b"\0");
@@ -69,6 +73,10 @@ pub async fn middleware(
     if let Ok(value) = HeaderValue::from_str(&etag) {
         res.headers_mut().insert(header::ETAG, value);
     }
+    // The tag depends on the content coding asked for, compressed or not (RFC 9110 §12.5.5);
+    // the compression middleware adds this only to what it compresses.
+    res.headers_mut()
+        .append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     Ok(ServiceResponse::new(req, res.set_body(BoxBody::new(bytes))))
 }
 

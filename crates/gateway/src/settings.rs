@@ -165,11 +165,12 @@ impl Settings {
             ));
         }
         if let Some(url) = &self.server.public_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
+            && (!(url.starts_with("http://") || url.starts_with("https://"))
+                || url.contains(['?', '#']))
         {
             return Err(SettingsError::key(
                 "server.public_url",
-                "must start with http:// or https://",
+                "must be an http:// or https:// URL without a query or fragment (links are built by appending /f/<bucket>/<key>)",
             ));
         }
         self.server

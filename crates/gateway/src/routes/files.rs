@@ -11,7 +11,11 @@ use crate::service::{Caller, ReadGrant, Service};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        endpoint!("/f/{bucket}/{key:.+}", get => file, head => file).wrap(crate::cors::files()),
+        endpoint!("/f/{bucket}/{key:.+}", get => file, head => file)
+            .wrap(crate::cors::files())
+            .wrap(actix_web::middleware::from_fn(
+                crate::cors::refusals_in_the_envelope,
+            )),
     );
 }
 

@@ -58,6 +58,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings) {
         .service(
             web::scope("/api/v1")
                 .wrap(cors.api())
+                .wrap(actix_web::middleware::from_fn(
+                    crate::cors::refusals_in_the_envelope,
+                ))
                 .configure(auth::configure)
                 .configure(tokens::configure)
                 .configure(admin::configure)

@@ -17,7 +17,8 @@ use crate::envelope;
 use crate::error::{ApiError, Code};
 use crate::service::{Caller, FileOutcome, ReadGrant, Service};
 use crate::views::{
-    DeletionView, Links, ListView, ListedObjectView, ObjectView, Shape, SignedLinkView, UploadView,
+    DeletionView, Links, ListBases, ListView, ListedObjectView, ObjectView, Shape, SignedLinkView,
+    UploadView,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -97,9 +98,9 @@ pub async fn list(
             let (items, folders) = split_entries(&bucket, numbered.entries, &links);
             let (items, bases) = shape.listed(&items, || links.list_bases(&bucket, &prefix))?;
             ListView {
+                folders: relative_folders(folders, bases.as_ref()),
                 bases,
                 items,
-                folders,
                 next_cursor: None,
                 total: Some(numbered.total),
             }
@@ -121,15 +122,30 @@ pub async fn list(
             let (items, bases) =
                 shape.listed(&items, || links.list_bases(&bucket, &query.prefix))?;
             ListView {
+                folders: relative_folders(page.folders.clone(), bases.as_ref()),
                 bases,
                 items,
-                folders: page.folders.clone(),
                 next_cursor: page.next_cursor.clone(),
                 total: None,
             }
         }
     };
     Ok(envelope::ok(view))
+}
+
+/// Folders as the items' keys are given: relative to `keyBase` when the answer sends one.
+fn relative_folders(folders: Vec<String>, bases: Option<&ListBases>) -> Vec<String> {
+    match bases {
+        Some(b) => folders
+            .into_iter()
+            .map(|f| {
+                f.strip_prefix(b.key_base.as_str())
+                    .map(str::to_owned)
+                    .unwrap_or(f)
+            })
+            .collect(),
+        None => folders,
+    }
 }
 
 fn split_entries(

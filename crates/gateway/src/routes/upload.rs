@@ -29,6 +29,39 @@ impl MultipartFiles {
     }
 }
 
+/// Only the first `file` of a multipart body: a second one fails the request (the seed's
+/// `putObject` took one file, as multer's `single('file')` does), and what the first stored is
+/// removed again.
+pub struct OneFile {
+    files: MultipartFiles,
+    taken: bool,
+}
+
+impl OneFile {
+    pub fn new(files: MultipartFiles) -> Self {
+        Self {
+            files,
+            taken: false,
+        }
+    }
+}
+
+impl IncomingFiles for OneFile {
+    type Body = Field;
+    type BodyError = MultipartError;
+
+    async fn next_file(&mut self) -> Option<Result<Incoming<Field>, ApiError>> {
+        let next = self.files.next_file().await?;
+        if std::mem::replace(&mut self.taken, true) {
+            return Some(Err(ApiError::new(
+                Code::InvalidMultipart,
+                "this route takes one `file` field",
+            )));
+        }
+        Some(next)
+    }
+}
+
 impl IncomingFiles for MultipartFiles {
     type Body = Field;
     type BodyError = MultipartError;

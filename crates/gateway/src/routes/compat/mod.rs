@@ -36,6 +36,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings) {
     cfg.service(
         web::scope("/imagepic")
             .wrap(cors.api())
+            .wrap(actix_web::middleware::from_fn(
+                crate::cors::refusals_in_the_envelope,
+            ))
             .app_data(web::QueryConfig::default().error_handler(|err, _req| {
                 seed_error(ApiError::new(
                     Code::InvalidQuery,

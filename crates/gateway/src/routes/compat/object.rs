@@ -10,7 +10,7 @@ use storage::{Detail, ObjectMeta, PageNumber};
 
 use super::{Seed, SeedJson, SeedResult, SeedShape, loose};
 use crate::error::{ApiError, Code};
-use crate::routes::upload::MultipartFiles;
+use crate::routes::upload::{MultipartFiles, OneFile};
 use crate::routes::{bucket_name, object_key};
 use crate::service::{Caller, Service};
 use crate::views::compat::{MinioItem, MinioStat, bare_etag};
@@ -175,7 +175,7 @@ pub async fn put_object(
     };
     let bucket = bucket_name(header("bucket").unwrap_or_default())?;
     let payload = Multipart::new(req.headers(), payload);
-    let mut files = MultipartFiles::new(payload, header("folder"));
+    let mut files = OneFile::new(MultipartFiles::new(payload, header("folder")));
     let outcomes = service.upload(&caller, &bucket, &mut files).await?;
     // The seed stored one file: its outcome is the answer.
     match outcomes.into_iter().next() {
