@@ -371,10 +371,20 @@ async fn seed_routes_answer_bad_requests_in_the_seed_envelope(
         .await
         .unwrap();
     assert_seed_failure(&res, "invalid_query");
-    // A wrong method.
+    // A wrong method: 405 with `Allow`, in the seed's envelope.
     let res = app
         .client
         .get(app.url("/imagepic/object/statObject"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["allow"], "POST");
+    assert_seed_failure(&res.json().await.unwrap(), "method_not_allowed");
+    // An unknown route stays the seed's own failure: 200.
+    let res = app
+        .client
+        .post(app.url("/imagepic/object/nothingHere"))
         .send()
         .await
         .unwrap();

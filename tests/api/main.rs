@@ -17,6 +17,7 @@ mod helpers;
 mod json_etags;
 mod listing;
 mod objects;
+mod openapi;
 mod overview;
 mod profiles;
 mod redis_outage;

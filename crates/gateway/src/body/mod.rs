@@ -308,7 +308,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
         let payload = payload.take();
-        Box::pin(async move { read(&req, payload, MediaType::Json).await.map(Json) })
+        Box::pin(async move {
+            let value: serde_json::Value = read(&req, payload, MediaType::Json).await?;
+            // Every native body is an object; serde would also fill a struct from an array.
+            if !value.is_object() {
+                return Err(ApiError::new(
+                    Code::MalformedJson,
+                    "malformed JSON body: expected a JSON object",
+                ));
+            }
+            serde_json::from_value(value).map(Json).map_err(|e| {
+                ApiError::new(Code::MalformedJson, format!("malformed JSON body: {e}"))
+            })
+        })
     }
 }
 

@@ -9,10 +9,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::body::Json;
-use crate::envelope;
+use crate::envelope::{self, OkEnvelope};
 use crate::error::{ApiError, Code};
 use crate::service::{Caller, Service, UserUpdate};
-use crate::views::{InvitationView, Shape, UserView};
+use crate::views::{
+    CodeView, DeletedUserView, InvitationView, ItemsView, Shape, UsageFiguresView, UsageView,
+    UserView,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(endpoint!("/admin/users", get => list_users))
@@ -25,22 +28,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/usage/rebuild", tag = "admin",
-    responses((status = 200, description = "{buckets: {name: {objects, bytes}}}: the recounted figures"),
-              (status = 403, description = "admin_required")))]
+    responses((status = 200, description = "the recounted figures of every bucket", body = OkEnvelope<UsageView>)))]
 pub async fn rebuild_usage(
     caller: Caller,
     service: web::Data<Service>,
 ) -> Result<HttpResponse, ApiError> {
     let ledger = service.rebuild_usage_as(&caller).await?;
-    let buckets: serde_json::Map<String, serde_json::Value> = ledger
+    let buckets = ledger
         .buckets
         .iter()
         .map(|(name, b)| {
-            let figures = serde_json::json!({ "objects": b.all.objects, "bytes": b.all.bytes });
+            let figures = UsageFiguresView {
+                objects: b.all.objects,
+                bytes: b.all.bytes,
+            };
             (name.clone(), figures)
         })
         .collect();
-    Ok(envelope::ok(serde_json::json!({ "buckets": buckets })))
+    Ok(envelope::ok(UsageView { buckets }))
 }
 
 fn user_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -49,7 +54,7 @@ fn user_id(raw: &str) -> Result<Uuid, ApiError> {
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin",
-    responses((status = 200, description = "{items}: every user, oldest first"), (status = 403, description = "admin_required")))]
+    responses((status = 200, description = "every user, oldest first", body = OkEnvelope<ItemsView<UserView>>)))]
 pub async fn list_users(
     caller: Caller,
     service: web::Data<Service>,
@@ -57,9 +62,18 @@ pub async fn list_users(
 ) -> Result<HttpResponse, ApiError> {
     let users = service.users(&caller).await?;
     let views: Vec<UserView> = users.iter().map(UserView::from).collect();
-    Ok(envelope::ok(
-        serde_json::json!({ "items": shape.many(&views)? }),
-    ))
+    Ok(envelope::ok(ItemsView {
+        items: shape.many(&views)?,
+    }))
+}
+
+/// A role (the schema of `role`; the form takes a string and names a wrong one in its 422).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum RoleName {
+    User,
+    Admin,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -68,12 +82,13 @@ pub struct UserForm {
     /// `true` ends every session and API token of the user at once.
     disabled: Option<bool>,
     /// `user` or `admin`.
+    #[schema(value_type = Option<RoleName>)]
     role: Option<String>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "admin", request_body = UserForm,
     params(("id" = String, Path, description = "user id")),
-    responses((status = 200, description = "the user as changed"), (status = 404, description = "user_not_found")))]
+    responses((status = 200, description = "the user as changed", body = OkEnvelope<UserView>)))]
 pub async fn update_user(
     caller: Caller,
     id: web::Path<String>,
@@ -106,7 +121,7 @@ pub async fn update_user(
 
 #[utoipa::path(delete, path = "/api/v1/admin/users/{id}", tag = "admin",
     params(("id" = String, Path, description = "user id")),
-    responses((status = 200, description = "deleted; sessions and tokens ended"), (status = 404, description = "user_not_found")))]
+    responses((status = 200, description = "deleted; sessions and tokens ended", body = OkEnvelope<DeletedUserView>)))]
 pub async fn delete_user(
     caller: Caller,
     id: web::Path<String>,
@@ -114,20 +129,23 @@ pub async fn delete_user(
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&id)?;
     service.delete_user(&caller, id).await?;
-    Ok(envelope::ok(
-        serde_json::json!({ "id": id.to_string(), "deleted": true }),
-    ))
+    Ok(envelope::ok(DeletedUserView {
+        id: id.to_string(),
+        deleted: true,
+    }))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct InvitationForm {
     /// Seconds the code stays valid (default `auth.invitation_ttl_secs`, at most 30 days).
+    #[schema(minimum = 1, maximum = 2_592_000)]
+    #[serde(default, deserialize_with = "super::parse::whole_number")]
     expires_in: Option<u64>,
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/invitations", tag = "admin", request_body = InvitationForm,
-    responses((status = 201, description = "a single-use invitation code"), (status = 403, description = "admin_required")))]
+    responses((status = 201, description = "a single-use invitation code", body = OkEnvelope<InvitationView>)))]
 pub async fn create_invitation(
     caller: Caller,
     form: Json<InvitationForm>,
@@ -143,7 +161,7 @@ pub async fn create_invitation(
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/invitations", tag = "admin",
-    responses((status = 200, description = "{items}: open invitations, newest first")))]
+    responses((status = 200, description = "open invitations, newest first", body = OkEnvelope<ItemsView<InvitationView>>)))]
 pub async fn list_invitations(
     caller: Caller,
     service: web::Data<Service>,
@@ -151,21 +169,21 @@ pub async fn list_invitations(
 ) -> Result<HttpResponse, ApiError> {
     let invitations = service.invitations(&caller).await?;
     let views: Vec<InvitationView> = invitations.iter().map(InvitationView::from).collect();
-    Ok(envelope::ok(
-        serde_json::json!({ "items": shape.many(&views)? }),
-    ))
+    Ok(envelope::ok(ItemsView {
+        items: shape.many(&views)?,
+    }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/admin/invitations/{code}", tag = "admin",
     params(("code" = String, Path, description = "invitation code")),
-    responses((status = 200, description = "withdrawn"), (status = 404, description = "invitation_not_found")))]
+    responses((status = 200, description = "withdrawn", body = OkEnvelope<CodeView>)))]
 pub async fn revoke_invitation(
     caller: Caller,
     code: web::Path<String>,
     service: web::Data<Service>,
 ) -> Result<HttpResponse, ApiError> {
     service.revoke_invitation(&caller, &code).await?;
-    Ok(envelope::ok(
-        serde_json::json!({ "code": code.into_inner() }),
-    ))
+    Ok(envelope::ok(CodeView {
+        code: code.into_inner(),
+    }))
 }

@@ -6,10 +6,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::body::Json;
-use crate::envelope;
+use crate::envelope::{self, OkEnvelope};
 use crate::error::ApiError;
 use crate::service::{Caller, Service};
-use crate::views::{SessionView, Shape, TokenView, UserView};
+use crate::views::{EmptyView, IdView, ItemsView, SessionView, Shape, TokenView, UserView};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(endpoint!("/auth/register", post => register))
@@ -24,17 +24,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterForm {
+    /// E.164 (`+` and 8 to 15 digits) or an 11-digit mainland mobile number.
+    #[schema(pattern = r"^(\+[1-9][0-9]{7,14}|1[3-9][0-9]{9})$")]
     phone: String,
+    #[schema(
+        max_length = 254,
+        pattern = r"^[A-Za-z0-9._+-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?)*\.[A-Za-z]{2,10}$"
+    )]
     email: String,
+    /// 8 to 72 bytes (bcrypt reads no further; a longer one is refused).
+    #[schema(min_length = 8, max_length = 72, pattern = r"^[^\x00]*$")]
     password: String,
+    /// At most 64 characters, no control characters; absent or blank: the email's local part.
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     name: Option<String>,
     /// An invitation code, when `auth.registration = "invite"`.
     invitation: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterForm,
-    responses((status = 201, description = "the new user"), (status = 409, description = "account_exists"),
-              (status = 422, description = "validation_failed, with data.fields")))]
+    responses((status = 201, description = "the new user", body = OkEnvelope<UserView>)))]
 pub async fn register(
     caller: Caller,
     form: Json<RegisterForm>,
@@ -65,8 +74,7 @@ pub struct LoginForm {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginForm,
-    responses((status = 200, description = "accessToken, refreshToken, tokenType, expiresIn, user"),
-              (status = 401, description = "invalid_credentials"), (status = 429, description = "too_many_attempts")))]
+    responses((status = 200, description = "a token pair and the user", body = OkEnvelope<TokenView>)))]
 pub async fn login(
     caller: Caller,
     form: Json<LoginForm>,
@@ -88,7 +96,7 @@ pub struct RefreshForm {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshForm,
-    responses((status = 200, description = "a new token pair"), (status = 401, description = "session_revoked when a spent token is reused")))]
+    responses((status = 200, description = "a new token pair (no `user`); reusing a spent token is session_revoked", body = OkEnvelope<TokenView>)))]
 pub async fn refresh(
     form: Json<RefreshForm>,
     service: web::Data<Service>,
@@ -98,21 +106,23 @@ pub async fn refresh(
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
-    responses((status = 200, description = "the session has ended")))]
+    responses((status = 200, description = "the session has ended", body = OkEnvelope<EmptyView>)))]
 pub async fn logout(caller: Caller, service: web::Data<Service>) -> Result<HttpResponse, ApiError> {
     service.logout(&caller).await?;
-    Ok(envelope::ok(serde_json::json!({})))
+    Ok(envelope::ok(EmptyView {}))
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordForm {
     old_password: String,
+    /// 8 to 72 bytes (bcrypt reads no further; a longer one is refused).
+    #[schema(min_length = 8, max_length = 72, pattern = r"^[^\x00]*$")]
     new_password: String,
 }
 
 #[utoipa::path(put, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordForm,
-    responses((status = 200, description = "changed; every other session is revoked")))]
+    responses((status = 200, description = "changed; every other session is revoked", body = OkEnvelope<EmptyView>)))]
 pub async fn change_password(
     caller: Caller,
     form: Json<PasswordForm>,
@@ -121,11 +131,11 @@ pub async fn change_password(
     service
         .change_password(&caller, &form.old_password, &form.new_password)
         .await?;
-    Ok(envelope::ok(serde_json::json!({})))
+    Ok(envelope::ok(EmptyView {}))
 }
 
 #[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth",
-    responses((status = 200, description = "the caller's sessions")))]
+    responses((status = 200, description = "the caller's sessions", body = OkEnvelope<ItemsView<SessionView>>)))]
 pub async fn list_sessions(
     caller: Caller,
     service: web::Data<Service>,
@@ -133,25 +143,27 @@ pub async fn list_sessions(
 ) -> Result<HttpResponse, ApiError> {
     let sessions = service.sessions(&caller).await?;
     let views: Vec<SessionView> = sessions.iter().map(SessionView::from).collect();
-    Ok(envelope::ok(
-        serde_json::json!({ "items": shape.many(&views)? }),
-    ))
+    Ok(envelope::ok(ItemsView {
+        items: shape.many(&views)?,
+    }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "auth",
     params(("id" = String, Path, description = "session id")),
-    responses((status = 200, description = "revoked"), (status = 404, description = "session_not_found")))]
+    responses((status = 200, description = "revoked", body = OkEnvelope<IdView>)))]
 pub async fn revoke_session(
     caller: Caller,
     id: web::Path<String>,
     service: web::Data<Service>,
 ) -> Result<HttpResponse, ApiError> {
     service.revoke_session(&caller, &id).await?;
-    Ok(envelope::ok(serde_json::json!({ "id": id.into_inner() })))
+    Ok(envelope::ok(IdView {
+        id: id.into_inner(),
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth",
-    responses((status = 200, description = "the current user"), (status = 401, description = "missing or bad token")))]
+    responses((status = 200, description = "the current user", body = OkEnvelope<UserView>)))]
 pub async fn me(
     caller: Caller,
     service: web::Data<Service>,

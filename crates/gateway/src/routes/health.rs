@@ -2,10 +2,11 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::envelope;
+use crate::envelope::{self, OkEnvelope};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::service::Service;
+use crate::views::{AliveView, ReadyView};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(endpoint!("/healthz", get => healthz))
@@ -13,21 +14,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint!("/metrics", get => metrics));
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "alive")))]
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "alive", body = OkEnvelope<AliveView>)))]
 pub async fn healthz() -> HttpResponse {
-    envelope::ok(serde_json::json!({ "status": "alive" }))
+    envelope::ok(AliveView { status: "alive" })
 }
 
 #[utoipa::path(get, path = "/readyz", tag = "ops",
-    responses((status = 200, description = "every dependency answers"), (status = 503, description = "data.failing names what does not")))]
+    responses((status = 200, description = "every dependency answers", body = OkEnvelope<ReadyView>)))]
 pub async fn readyz(service: web::Data<Service>) -> Result<HttpResponse, ApiError> {
     let checks = service.readiness().await?;
-    Ok(envelope::ok(
-        serde_json::json!({ "status": "ready", "checks": checks }),
-    ))
+    Ok(envelope::ok(ReadyView {
+        status: "ready",
+        checks,
+    }))
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format")))]
+#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(metrics: web::Data<Metrics>) -> Result<HttpResponse, ApiError> {
     let text = metrics.render().map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()

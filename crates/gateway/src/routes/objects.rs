@@ -13,12 +13,12 @@ use utoipa::{IntoParams, ToSchema};
 use super::serve::{self, Caching};
 use super::{BucketPath, ObjectPath, upload};
 use crate::body::Json;
-use crate::envelope;
+use crate::envelope::{self, MultiStatusEnvelope, OkEnvelope};
 use crate::error::{ApiError, Code};
 use crate::service::{Caller, FileOutcome, ReadGrant, Service};
 use crate::views::{
-    DeletionView, Links, ListBases, ListView, ListedObjectView, ObjectView, Shape, SignedLinkView,
-    UploadView,
+    DeletedObjectView, DeletionView, ItemsView, Links, ListBases, ListView, ListedObjectView,
+    ObjectView, Shape, SignedLinkView, UploadItemView, UploadView,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -33,23 +33,44 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(endpoint!("/buckets/{bucket}/sign/{key:.+}", post => sign));
 }
 
+/// The one delimiter listings take (the schema of `delimiter`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum Delimiter {
+    #[serde(rename = "/")]
+    Slash,
+}
+
+/// `data` of a 201 upload: the object for one file, `{items}` for several.
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code, clippy::large_enum_variant)]
+pub enum UploadAnswer {
+    One(UploadView),
+    Several(ItemsView<UploadItemView>),
+}
+
 #[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct ListParams {
     /// Only keys that start with this.
     prefix: Option<String>,
     /// `/` groups keys below the next `/` into `folders`.
+    #[param(value_type = Option<Delimiter>)]
     delimiter: Option<String>,
+    /// Items per page (the profile's default when absent; at most its maximum).
+    #[param(minimum = 0)]
     page_size: Option<usize>,
-    /// `nextCursor` of the previous page.
+    /// `nextCursor` of the previous page (under the same `prefix`).
     cursor: Option<String>,
     /// Seed-style 1-based page number; adds `total`.
+    #[param(minimum = 0)]
     page_num: Option<usize>,
 }
 
 #[utoipa::path(get, path = "/api/v1/buckets/{bucket}/objects", tag = "objects",
     params(("bucket" = String, Path), ListParams),
-    responses((status = 200, description = "{items, folders, nextCursor} or, with pageNum, {items, folders, total}")))]
+    responses((status = 200, description = "{items, folders, nextCursor} or, with pageNum, {items, folders, total}; h5: also keyBase and urlBase", body = OkEnvelope<ListView>)))]
 pub async fn list(
     req: HttpRequest,
     caller: Caller,
@@ -97,13 +118,8 @@ pub async fn list(
                 .await?;
             let (items, folders) = split_entries(&bucket, numbered.entries, &links);
             let (items, bases) = shape.listed(&items, || links.list_bases(&bucket, &prefix))?;
-            ListView {
-                folders: relative_folders(folders, bases.as_ref()),
-                bases,
-                items,
-                next_cursor: None,
-                total: Some(numbered.total),
-            }
+            let folders = relative_folders(folders, bases.as_ref());
+            ListView::new(bases, items, folders, None, Some(numbered.total))
         }
         None => {
             let query = ListQuery {
@@ -121,13 +137,8 @@ pub async fn list(
                 .collect();
             let (items, bases) =
                 shape.listed(&items, || links.list_bases(&bucket, &query.prefix))?;
-            ListView {
-                folders: relative_folders(page.folders.clone(), bases.as_ref()),
-                bases,
-                items,
-                next_cursor: page.next_cursor.clone(),
-                total: None,
-            }
+            let folders = relative_folders(page.folders.clone(), bases.as_ref());
+            ListView::new(bases, items, folders, page.next_cursor.clone(), None)
         }
     };
     Ok(envelope::ok(view))
@@ -164,6 +175,19 @@ fn split_entries(
     (items, folders)
 }
 
+/// A multipart upload: `file` fields, each named by its file name (the key, under the folder).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The folder (key prefix) for the files sent after it (a `folder` after the last file
+    /// changes nothing); overrides `?folder=`.
+    folder: Option<String>,
+    /// A file; its name is its key. The bucket takes only the types it allows, sniffed from
+    /// the bytes (else 415).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 #[derive(Deserialize, IntoParams)]
 pub struct UploadParams {
     /// Folder (key prefix) for the uploaded files.
@@ -172,10 +196,9 @@ pub struct UploadParams {
 
 #[utoipa::path(post, path = "/api/v1/buckets/{bucket}/objects", tag = "objects",
     params(("bucket" = String, Path), UploadParams),
-    request_body(content_type = "multipart/form-data", description = "one or more `file` fields, optional `folder`"),
-    responses((status = 201, description = "the stored object with its links (several files: {items}, one per file)"),
-              (status = 207, description = "some_files_failed: several files, not all stored; data.items has each file's outcome"),
-              (status = 413, description = "payload_too_large"), (status = 415, description = "unsupported_media_type")))]
+    request_body(content_type = "multipart/form-data", content = UploadForm, description = "one or more `file` fields, optional `folder`"),
+    responses((status = 201, description = "one file: the stored object with its links; several: {items}, one per file", body = OkEnvelope<UploadAnswer>),
+              (status = 207, description = "some_files_failed: several files, not all stored; data.items has each file's outcome", body = MultiStatusEnvelope<ItemsView<UploadItemView>>)))]
 pub async fn upload_multipart(
     caller: Caller,
     BucketPath(bucket): BucketPath,
@@ -249,7 +272,7 @@ fn upload_answer(
 #[utoipa::path(put, path = "/api/v1/buckets/{bucket}/objects/{key}", tag = "objects",
     params(("bucket" = String, Path), ("key" = String, Path)),
     request_body(content_type = "application/octet-stream", description = "the object's bytes"),
-    responses((status = 201, description = "the stored object with links")))]
+    responses((status = 201, description = "the stored object with links", body = OkEnvelope<UploadView>)))]
 #[allow(clippy::too_many_arguments)]
 pub async fn put_object(
     req: HttpRequest,
@@ -274,8 +297,9 @@ pub async fn put_object(
 
 #[utoipa::path(get, path = "/api/v1/buckets/{bucket}/objects/{key}", tag = "objects",
     params(("bucket" = String, Path), ("key" = String, Path)),
-    responses((status = 200, description = "the bytes"), (status = 206, description = "a byte range"),
-              (status = 304, description = "not modified"), (status = 404, description = "object_not_found")))]
+    responses((status = 200, description = "the bytes", content_type = "*/*", body = Vec<u8>),
+              (status = 206, description = "a byte range", content_type = "*/*", body = Vec<u8>),
+              (status = 304, description = "not modified")))]
 pub async fn get_object(
     req: HttpRequest,
     caller: Caller,
@@ -288,26 +312,29 @@ pub async fn get_object(
 
 #[utoipa::path(delete, path = "/api/v1/buckets/{bucket}/objects/{key}", tag = "objects",
     params(("bucket" = String, Path), ("key" = String, Path)),
-    responses((status = 200, description = "deleted"), (status = 404, description = "object_not_found")))]
+    responses((status = 200, description = "deleted", body = OkEnvelope<DeletedObjectView>)))]
 pub async fn delete_object(
     caller: Caller,
     ObjectPath { bucket, key }: ObjectPath,
     service: web::Data<Service>,
 ) -> Result<HttpResponse, ApiError> {
     service.delete(&caller, &bucket, &key).await?;
-    Ok(envelope::ok(
-        serde_json::json!({ "key": key.to_string(), "deleted": true }),
-    ))
+    Ok(envelope::ok(DeletedObjectView {
+        key: key.to_string(),
+        deleted: true,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct DeleteManyForm {
+    /// 1 to 1000 keys; each gets its own outcome.
+    #[schema(min_items = 1, max_items = 1000)]
     keys: Vec<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/buckets/{bucket}/delete", tag = "objects", request_body = DeleteManyForm,
     params(("bucket" = String, Path)),
-    responses((status = 200, description = "{items: [{key, deleted, code?, msg?}]}")))]
+    responses((status = 200, description = "what became of each key", body = OkEnvelope<ItemsView<DeletionView>>)))]
 pub async fn delete_many(
     caller: Caller,
     BucketPath(bucket): BucketPath,
@@ -323,14 +350,14 @@ pub async fn delete_many(
         .into_iter()
         .map(|(key, result)| DeletionView::new(&key, result))
         .collect();
-    Ok(envelope::ok(
-        serde_json::json!({ "items": shape.many(&items)? }),
-    ))
+    Ok(envelope::ok(ItemsView {
+        items: shape.many(&items)?,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/buckets/{bucket}/info/{key}", tag = "objects",
     params(("bucket" = String, Path), ("key" = String, Path)),
-    responses((status = 200, description = "size, contentType, etag, lastModified, url")))]
+    responses((status = 200, description = "the object's metadata and link", body = OkEnvelope<ObjectView>)))]
 pub async fn info(
     caller: Caller,
     ObjectPath { bucket, key }: ObjectPath,
@@ -348,6 +375,8 @@ pub async fn info(
 #[serde(rename_all = "camelCase")]
 pub struct SignForm {
     /// Seconds the link stays valid (default 3600, at most 7 days).
+    #[schema(minimum = 1, maximum = 604_800)]
+    #[serde(default, deserialize_with = "super::parse::whole_number")]
     expires_in: Option<u64>,
 }
 
@@ -356,7 +385,7 @@ pub const DEFAULT_SIGN_SECS: u64 = 3600;
 
 #[utoipa::path(post, path = "/api/v1/buckets/{bucket}/sign/{key}", tag = "objects", request_body = SignForm,
     params(("bucket" = String, Path), ("key" = String, Path)),
-    responses((status = 200, description = "{url, expiresAt}"), (status = 404, description = "object_not_found")))]
+    responses((status = 200, description = "the signed link", body = OkEnvelope<SignedLinkView>)))]
 pub async fn sign(
     caller: Caller,
     ObjectPath { bucket, key }: ObjectPath,

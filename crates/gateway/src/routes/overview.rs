@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::envelope;
+use crate::envelope::{self, OkEnvelope};
 use crate::error::ApiError;
 use crate::service::{Caller, Service};
 use crate::views::{Links, OverviewView, Shape};
@@ -12,9 +12,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[utoipa::path(get, path = "/api/v1/overview", tag = "overview",
-    responses((status = 200, description = "the sections; complete = false and data.errors name those that failed", body = OverviewView),
-              (status = 401, description = "missing_token, invalid_token, token_expired, session_revoked"),
-              (status = 403, description = "session_required: API tokens have no overview")))]
+    responses((status = 200, description = "the sections; complete = false and data.errors name those that failed", body = OkEnvelope<OverviewView>)))]
 pub async fn overview(
     caller: Caller,
     service: web::Data<Service>,

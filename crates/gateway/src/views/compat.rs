@@ -4,11 +4,12 @@ use serde::Serialize;
 use storage::{BucketInfo, Entry, ObjectMeta};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
 
 use super::View;
 
 /// A listing entry: an object, or a folder (`prefix`) as MinIO's non-recursive listing gave it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum MinioItem {
     Object(MinioObject),
@@ -16,7 +17,7 @@ pub enum MinioItem {
 }
 
 /// An object of a listing as MinIO's client gave it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MinioObject {
     name: String,
@@ -49,7 +50,7 @@ impl From<&Entry> for MinioItem {
 }
 
 /// `statObject`'s answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MinioStat {
     size: u64,
@@ -59,7 +60,7 @@ pub struct MinioStat {
     etag: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct MinioMetaData {
     #[serde(rename = "content-type")]
     content_type: String,
@@ -80,7 +81,7 @@ impl From<&ObjectMeta> for MinioStat {
 }
 
 /// A `listBuckets` entry.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MinioBucket {
     name: String,

@@ -1,6 +1,7 @@
 //! Response views: plain structs built `From` domain values, then shaped for the calling client
 //! (its profile's fields, narrowed further by `?fields=`). Handlers never branch on the client.
 
+mod answers;
 mod bucket;
 pub mod compat;
 mod link;
@@ -13,10 +14,14 @@ mod shape;
 mod token;
 mod user;
 
+pub use answers::{
+    AliveView, CodeView, DeletedObjectView, DeletedUserView, EmptyView, IdView, ItemsView,
+    PageView, ReadyView, UsageFiguresView, UsageView,
+};
 pub use bucket::BucketView;
 pub use link::SignedLinkView;
 pub use links::{Links, PublicUrl, file_path};
-pub use object::{ListView, ListedObjectView, ObjectView, UploadView};
+pub use object::{ListView, ListedObjectView, ObjectView, UploadItemView, UploadView};
 pub use outcome::{DeletionView, PolicyView};
 pub use overview::{
     OverviewBucketView, OverviewView, RecentUploadView, SectionErrorView, TokenSummaryView,

@@ -176,20 +176,76 @@ impl UploadView {
     }
 }
 
+/// One file of a several-file upload, as `data.items` lists it: the stored object with its
+/// links, or only the refusal's `code` and `msg`. Only the OpenAPI document uses it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadItemView {
+    #[serde(flatten)]
+    pub upload: UploadView,
+    /// The client's file name.
+    pub name: String,
+    /// Whether the file was stored.
+    pub stored: bool,
+    /// 201, or the status the refusal would have alone.
+    pub status: u16,
+    /// When refused: the error code.
+    pub code: Option<crate::error::Code>,
+    /// When refused: what went wrong.
+    pub msg: Option<String>,
+}
+
 /// A page of a listing.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListView {
-    /// For profiles that send links once (`list_url_base`): `keyBase` and `urlBase`, which
-    /// every item's (then relative) `key` follows.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub bases: Option<ListBases>,
+    /// For profiles that send links once (`list_url_base`), unless `fields=` names `url`: the
+    /// key folder every item's (then relative) `key` follows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub key_base: Option<String>,
+    /// With `keyBase`: the link of that folder; an item's link is this followed by its key's
+    /// segments, each percent-encoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub url_base: Option<String>,
+    /// The objects, shaped for the client.
+    #[schema(value_type = Vec<ListedObjectView>)]
     pub items: Vec<serde_json::Value>,
+    /// With `delimiter=/`: the folders (key prefixes ending in `/`) at this level.
     pub folders: Vec<String>,
+    /// Cursor mode: the `cursor` of the next page; absent on the last one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub next_cursor: Option<String>,
+    /// `pageNum` mode: how many entries the whole prefix has.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = usize)]
     pub total: Option<usize>,
+}
+
+impl ListView {
+    /// A page of `items` and `folders`, with the bases its items follow, if any.
+    pub fn new(
+        bases: Option<ListBases>,
+        items: Vec<serde_json::Value>,
+        folders: Vec<String>,
+        next_cursor: Option<String>,
+        total: Option<usize>,
+    ) -> Self {
+        let (key_base, url_base) = match bases {
+            Some(b) => (Some(b.key_base), Some(b.url_base)),
+            None => (None, None),
+        };
+        Self {
+            key_base,
+            url_base,
+            items,
+            folders,
+            next_cursor,
+            total,
+        }
+    }
 }
 
 fn escape_markdown(text: &str) -> String {

@@ -21,19 +21,19 @@ pub struct OverviewView {
     /// One entry per section that failed or was too slow.
     pub errors: Vec<SectionErrorView>,
     /// The user (`null` when the `user` section failed).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<UserView>)]
     pub user: Option<Value>,
     /// The user's name.
     pub name: Option<String>,
     /// Each bucket with its policy, limits and figures.
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(value_type = Option<Vec<OverviewBucketView>>)]
     pub buckets: Option<Vec<Value>>,
     /// Objects the user owns, in every bucket.
     pub objects: Option<u64>,
     /// Bytes the user owns, in every bucket.
     pub bytes: Option<u64>,
     /// The user's latest uploads, newest first.
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(value_type = Option<Vec<RecentUploadView>>)]
     pub recent: Option<Vec<Value>>,
     pub tokens: Option<TokenSummaryView>,
 }

@@ -4,13 +4,14 @@ use actix_web::web;
 use auth::{NewAccount, Role};
 use serde::Deserialize;
 
-use super::{CompatTokenTtl, Seed, SeedJson, SeedResult};
+use super::{CompatTokenTtl, Seed, SeedAnswer, SeedJson, SeedResult, SeedTokenView};
 use crate::service::{Caller, Service};
+use crate::views::EmptyView;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auth/register", web::post().to(register))
-        .route("/auth/login", web::post().to(login))
-        .route("/auth/change", web::post().to(change));
+    cfg.service(seed_endpoint!("/auth/register", post => register));
+    cfg.service(seed_endpoint!("/auth/login", post => login));
+    cfg.service(seed_endpoint!("/auth/change", post => change));
 }
 
 #[derive(Deserialize)]
@@ -28,7 +29,8 @@ pub struct RegisterForm {
 }
 
 #[utoipa::path(post, path = "/imagepic/auth/register", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{name, tfs, email, phone, upwd}"),
-    responses((status = 200, description = "code \"0\" with data: {}, or code \"-1\" with data.err and data.errCode")))]
+    operation_id = "imagepic_register",
+    responses((status = 200, description = "code \"0\" with data: {}", body = SeedAnswer<EmptyView>)))]
 pub async fn register(
     caller: Caller,
     SeedJson(form): SeedJson<RegisterForm>,
@@ -57,7 +59,8 @@ pub struct LoginForm {
 }
 
 #[utoipa::path(post, path = "/imagepic/auth/login", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{phone, upwd}"),
-    responses((status = 200, description = "code \"0\" with data: {token}, or code \"-1\" with data.err and data.errCode")))]
+    operation_id = "imagepic_login",
+    responses((status = 200, description = "code \"0\" with data: {token}", body = SeedAnswer<SeedTokenView>)))]
 pub async fn login(
     caller: Caller,
     SeedJson(form): SeedJson<LoginForm>,
@@ -81,7 +84,8 @@ pub struct ChangeForm {
 }
 
 #[utoipa::path(post, path = "/imagepic/auth/change", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{phone, opwd, npwd}"),
-    responses((status = 200, description = "code \"0\" with data: {}; every session of the user ends, or code \"-1\" with data.err and data.errCode")))]
+    operation_id = "imagepic_change",
+    responses((status = 200, description = "code \"0\" with data: {}; every session of the user ends", body = SeedAnswer<EmptyView>)))]
 pub async fn change(
     caller: Caller,
     SeedJson(form): SeedJson<ChangeForm>,

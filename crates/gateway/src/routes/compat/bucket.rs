@@ -3,13 +3,13 @@
 use actix_web::web;
 use serde::Deserialize;
 
-use super::{Seed, SeedResult, SeedShape, loose};
+use super::{Seed, SeedAnswer, SeedResult, SeedShape, loose};
 use crate::routes::page_of;
 use crate::service::Service;
 use crate::views::compat::MinioBucket;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/bucket/listBuckets", web::get().to(list_buckets));
+    cfg.service(seed_endpoint!("/bucket/listBuckets", get => list_buckets));
 }
 
 #[derive(Deserialize)]
@@ -23,7 +23,8 @@ pub struct PageQuery {
 
 /// As the seed: no paging parameters → every bucket; both → that page; one alone → none.
 #[utoipa::path(get, path = "/imagepic/bucket/listBuckets", tag = "imagepic (seed-compatible)",
-    responses((status = 200, description = "code \"0\" with data: [{name, creationDate, policy}]; query pageSize & pageNum, or code \"-1\" with data.err and data.errCode")))]
+    operation_id = "imagepic_list_buckets",
+    responses((status = 200, description = "code \"0\" with data: [{name, creationDate, policy}]; query pageSize & pageNum", body = SeedAnswer<Vec<MinioBucket>>)))]
 pub async fn list_buckets(
     query: web::Query<PageQuery>,
     service: web::Data<Service>,

@@ -2,6 +2,26 @@
 //! (HTTP 200, `code: "-1"` and `data.err` on failure), as adapters over the same services.
 //! Unlike the seed, every failure is answered; `data.errCode` adds the stable native code.
 
+/// A seed route, `method => handler`, as [`endpoint!`] declares native ones: a `get` route
+/// answers `HEAD` too; other methods answer 405 with `Allow`, in the seed's envelope
+/// (`errCode` `method_not_allowed`), as the seed's Express app refused them with a 4xx.
+macro_rules! seed_endpoint {
+    ($path:expr, $($method:ident => $handler:expr),+ $(,)?) => {{
+        let methods: &[&str] = &[$(stringify!($method)),+];
+        let allow = $crate::routes::allow_header(methods);
+        let mut resource = actix_web::web::resource($path).default_service(actix_web::web::to(
+            move |req: actix_web::HttpRequest| $crate::routes::compat::method_not_allowed(req, allow.clone()),
+        ));
+        $(
+            resource = resource.route(actix_web::web::$method().to($handler));
+            if stringify!($method) == "get" {
+                resource = resource.route(actix_web::web::head().to($handler));
+            }
+        )+
+        resource
+    }};
+}
+
 pub mod auth;
 pub mod bucket;
 pub mod notification;
@@ -52,6 +72,84 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings) {
             .configure(object::configure)
             .configure(policy::configure),
     );
+}
+
+/// The documented shape of every seed answer (always HTTP 200): `code "0"` with `data`, or
+/// `code "-1"` with `data.err` and `data.errCode`. Only the OpenAPI document uses it.
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum SeedAnswer<T> {
+    Ok(SeedOk<T>),
+    Failed(SeedFailure),
+}
+
+/// A seed success: `{code: "0", data, msg: "成功", success: true}`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SeedOk<T> {
+    #[schema(pattern = "^0$")]
+    code: String,
+    data: T,
+    /// `成功`.
+    msg: String,
+    /// Always `true`.
+    success: bool,
+}
+
+/// A seed failure: `{code: "-1", data: {err, errCode}, msg: "失败", success: false, requestId}`.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct SeedFailure {
+    #[schema(pattern = "^-1$")]
+    code: String,
+    data: SeedErrorData,
+    /// `失败`.
+    msg: String,
+    /// Always `false`.
+    success: bool,
+    request_id: String,
+}
+
+/// `data` of a seed failure.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct SeedErrorData {
+    /// What went wrong.
+    err: String,
+    /// The native error code.
+    err_code: Code,
+}
+
+/// `data` of a seed login.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SeedTokenView {
+    /// The access token (`auth.compat_token_ttl_secs`; seed clients cannot refresh).
+    token: String,
+}
+
+/// `data` of `listObjects`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SeedListView {
+    /// Entries under the prefix, in all.
+    total: usize,
+    lists: Vec<crate::views::compat::MinioItem>,
+}
+
+/// `data` of `getBucketNotification`: MinIO's empty configuration.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, non_snake_case)]
+pub struct SeedNotificationView {
+    #[schema(value_type = Vec<Object>, max_items = 0)]
+    QueueConfiguration: Vec<()>,
+    #[schema(value_type = Vec<Object>, max_items = 0)]
+    TopicConfiguration: Vec<()>,
+    #[schema(value_type = Vec<Object>, max_items = 0)]
+    CloudFunctionConfiguration: Vec<()>,
 }
 
 #[derive(Serialize)]
@@ -141,6 +239,25 @@ fn failure(err: &ApiError) -> HttpResponse {
 /// An extractor failure, answered the seed's way.
 fn seed_error(err: ApiError) -> actix_web::Error {
     SeedError(err).into()
+}
+
+/// 405 in the seed's envelope, with `Allow` (RFC 9110 §15.5.6).
+pub(crate) async fn method_not_allowed(req: HttpRequest, allow: String) -> HttpResponse {
+    let err = ApiError::new(
+        Code::MethodNotAllowed,
+        format!(
+            "{} is not allowed on {}; allowed: {allow}",
+            req.method(),
+            req.path()
+        ),
+    );
+    let mut res = failure(&err);
+    *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+        res.headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    res
 }
 
 async fn unknown_route(req: HttpRequest) -> SeedResult<()> {

@@ -6,19 +6,13 @@
 use actix_web::web;
 use serde::Deserialize;
 
-use super::{Seed, SeedJson, SeedResult};
+use super::{Seed, SeedAnswer, SeedFailure, SeedJson, SeedNotificationView, SeedResult};
 use crate::routes::bucket_name;
 use crate::service::{Caller, Service};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/notification/getBucketNotification",
-        web::post().to(get_notification),
-    )
-    .route(
-        "/notification/setBucketNotification",
-        web::post().to(set_notification),
-    );
+    cfg.service(seed_endpoint!("/notification/getBucketNotification", post => get_notification));
+    cfg.service(seed_endpoint!("/notification/setBucketNotification", post => set_notification));
 }
 
 #[derive(Deserialize)]
@@ -29,7 +23,8 @@ pub struct BucketForm {
 }
 
 #[utoipa::path(post, path = "/imagepic/notification/getBucketNotification", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName}"),
-    responses((status = 200, description = "code \"0\" with data: MinIO's empty notification configuration, or code \"-1\" with data.err and data.errCode")))]
+    operation_id = "imagepic_get_bucket_notification",
+    responses((status = 200, description = "code \"0\" with data: MinIO's empty notification configuration", body = SeedAnswer<SeedNotificationView>)))]
 pub async fn get_notification(
     SeedJson(form): SeedJson<BucketForm>,
     service: web::Data<Service>,
@@ -44,7 +39,8 @@ pub async fn get_notification(
 }
 
 #[utoipa::path(post, path = "/imagepic/notification/setBucketNotification", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, ...}"),
-    responses((status = 200, description = "code \"0\" with always code -1, errCode not_implemented, or code \"-1\" with data.err and data.errCode")))]
+    operation_id = "imagepic_set_bucket_notification",
+    responses((status = 200, description = "always code \"-1\": errCode not_implemented, or why the request was refused before that", body = SeedFailure)))]
 pub async fn set_notification(
     caller: Caller,
     SeedJson(form): SeedJson<BucketForm>,

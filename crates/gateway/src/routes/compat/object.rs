@@ -8,13 +8,13 @@ use actix_web::{HttpRequest, web};
 use serde::Deserialize;
 use storage::{Detail, ObjectMeta, PageNumber};
 
-use super::{Seed, SeedJson, SeedResult, SeedShape, loose};
+use super::{Seed, SeedAnswer, SeedJson, SeedListView, SeedResult, SeedShape, loose};
 use crate::error::{ApiError, Code};
 use crate::routes::upload::{MultipartFiles, OneFile};
 use crate::routes::{bucket_name, object_key};
 use crate::service::{Caller, Service};
 use crate::views::compat::{MinioItem, MinioStat, bare_etag};
-use crate::views::{Links, SignedLinkView};
+use crate::views::{EmptyView, Links, SignedLinkView};
 
 /// The seed's default presign lifetime: 7 days.
 const DEFAULT_EXPIRY_SECS: i64 = 7 * 24 * 60 * 60;
@@ -22,15 +22,12 @@ const DEFAULT_EXPIRY_SECS: i64 = 7 * 24 * 60 * 60;
 const DEFAULT_PAGE_SIZE: i64 = 10;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/object/listObjects", web::post().to(list_objects))
-        .route("/object/getObject", web::post().to(get_object))
-        .route("/object/statObject", web::post().to(stat_object))
-        .route(
-            "/object/presignedGetObject",
-            web::post().to(presigned_get_object),
-        )
-        .route("/object/putObject", web::post().to(put_object))
-        .route("/object/removeObject", web::post().to(remove_object));
+    cfg.service(seed_endpoint!("/object/listObjects", post => list_objects));
+    cfg.service(seed_endpoint!("/object/getObject", post => get_object));
+    cfg.service(seed_endpoint!("/object/statObject", post => stat_object));
+    cfg.service(seed_endpoint!("/object/presignedGetObject", post => presigned_get_object));
+    cfg.service(seed_endpoint!("/object/putObject", post => put_object));
+    cfg.service(seed_endpoint!("/object/removeObject", post => remove_object));
 }
 
 #[derive(Deserialize)]
@@ -47,7 +44,8 @@ pub struct ListForm {
 }
 
 #[utoipa::path(post, path = "/imagepic/object/listObjects", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, prefix, pageSize, pageNum} (pageNum -1 = all)"),
-    responses((status = 200, description = "code \"0\" with data: {total, lists}, or code \"-1\" with data.err and data.errCode")))]
+    operation_id = "imagepic_list_objects",
+    responses((status = 200, description = "code \"0\" with data: {total, lists}", body = SeedAnswer<SeedListView>)))]
 pub async fn list_objects(
     caller: Caller,
     SeedJson(form): SeedJson<ListForm>,
@@ -116,7 +114,8 @@ async fn stat(
 
 /// The seed read the whole object to count its bytes; the size comes from stat here.
 #[utoipa::path(post, path = "/imagepic/object/getObject", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, objectName}"),
-    responses((status = 200, description = "code \"0\" with data: size in bytes, or code \"-1\" with data.err and data.errCode")))]
+    operation_id = "imagepic_get_object",
+    responses((status = 200, description = "code \"0\" with data: size in bytes", body = SeedAnswer<u64>)))]
 pub async fn get_object(
     caller: Caller,
     SeedJson(form): SeedJson<ObjectForm>,
@@ -126,7 +125,8 @@ pub async fn get_object(
 }
 
 #[utoipa::path(post, path = "/imagepic/object/statObject", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, objectName}"),
-    responses((status = 200, description = "code \"0\" with data: {size, metaData, lastModified, versionId, etag}, or code \"-1\" with data.err and data.errCode")))]
+    operation_id = "imagepic_stat_object",
+    responses((status = 200, description = "code \"0\" with data: {size, metaData, lastModified, versionId, etag}", body = SeedAnswer<MinioStat>)))]
 pub async fn stat_object(
     caller: Caller,
     SeedJson(form): SeedJson<ObjectForm>,
@@ -137,7 +137,8 @@ pub async fn stat_object(
 }
 
 #[utoipa::path(post, path = "/imagepic/object/presignedGetObject", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, objectName, expiry}"),
-    responses((status = 200, description = "code \"0\" with data: a time-limited URL, or code \"-1\" with data.err and data.errCode")))]
+    operation_id = "imagepic_presigned_get_object",
+    responses((status = 200, description = "code \"0\" with data: a time-limited URL", body = SeedAnswer<String>)))]
 pub async fn presigned_get_object(
     caller: Caller,
     SeedJson(form): SeedJson<ObjectForm>,
@@ -160,7 +161,8 @@ pub async fn presigned_get_object(
 /// Multipart `file`, with the token in `authorization` and the target in the `bucket` and
 /// `folder` headers; answers the etag.
 #[utoipa::path(post, path = "/imagepic/object/putObject", tag = "imagepic (seed-compatible)", request_body(content_type = "multipart/form-data", description = "multipart `file`; headers authorization, bucket, folder"),
-    responses((status = 200, description = "code \"0\" with data: etag, or code \"-1\" with data.err and data.errCode")))]
+    operation_id = "imagepic_put_object",
+    responses((status = 200, description = "code \"0\" with data: etag", body = SeedAnswer<String>)))]
 pub async fn put_object(
     req: HttpRequest,
     caller: Caller,
@@ -185,7 +187,8 @@ pub async fn put_object(
 }
 
 #[utoipa::path(post, path = "/imagepic/object/removeObject", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, objectName} + authorization header"),
-    responses((status = 200, description = "code \"0\" with data: {}, or code \"-1\" with data.err and data.errCode")))]
+    operation_id = "imagepic_remove_object",
+    responses((status = 200, description = "code \"0\" with data: {}", body = SeedAnswer<EmptyView>)))]
 pub async fn remove_object(
     caller: Caller,
     SeedJson(form): SeedJson<ObjectForm>,

@@ -6,14 +6,16 @@ use actix_web::web;
 use serde::Deserialize;
 use storage::Policy;
 
-use super::{Seed, SeedJson, SeedResult};
+use super::{Seed, SeedAnswer, SeedJson, SeedResult};
 use crate::routes::bucket_name;
+use crate::routes::buckets::PolicyName;
 use crate::service::{Caller, Service};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/policy/getBucketPolicy", web::post().to(get_policy))
-        .route("/policy/getBucketPolicy", web::get().to(get_policy_query))
-        .route("/policy/setBucketPolicy", web::post().to(set_policy));
+    cfg.service(
+        seed_endpoint!("/policy/getBucketPolicy", post => get_policy, get => get_policy_query),
+    );
+    cfg.service(seed_endpoint!("/policy/setBucketPolicy", post => set_policy));
 }
 
 #[derive(Deserialize)]
@@ -24,7 +26,8 @@ pub struct BucketForm {
 }
 
 #[utoipa::path(post, path = "/imagepic/policy/getBucketPolicy", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName}"),
-    responses((status = 200, description = "code \"0\" with data: public-read or private, or code \"-1\" with data.err and data.errCode")))]
+    operation_id = "imagepic_get_bucket_policy",
+    responses((status = 200, description = "code \"0\" with data: public-read or private", body = SeedAnswer<PolicyName>)))]
 pub async fn get_policy(
     SeedJson(form): SeedJson<BucketForm>,
     service: web::Data<Service>,
@@ -32,7 +35,12 @@ pub async fn get_policy(
     policy_of(&service, form.bucket_name).await
 }
 
-async fn get_policy_query(
+/// `getBucketPolicy` with the bucket in the query, as the seed also took it.
+#[utoipa::path(get, path = "/imagepic/policy/getBucketPolicy", tag = "imagepic (seed-compatible)",
+    operation_id = "imagepic_get_bucket_policy_by_query",
+    params(("bucketName" = Option<String>, Query, description = "the bucket")),
+    responses((status = 200, description = "code \"0\" with data: public-read or private", body = SeedAnswer<PolicyName>)))]
+pub async fn get_policy_query(
     query: web::Query<BucketForm>,
     service: web::Data<Service>,
 ) -> SeedResult<String> {
@@ -54,7 +62,8 @@ pub struct SetForm {
 }
 
 #[utoipa::path(post, path = "/imagepic/policy/setBucketPolicy", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, policy} + admin authorization"),
-    responses((status = 200, description = "code \"0\" with data: the new policy, or code \"-1\" with data.err and data.errCode")))]
+    operation_id = "imagepic_set_bucket_policy",
+    responses((status = 200, description = "code \"0\" with data: the new policy", body = SeedAnswer<PolicyName>)))]
 pub async fn set_policy(
     caller: Caller,
     SeedJson(form): SeedJson<SetForm>,

@@ -1,0 +1,88 @@
+//! The OpenAPI document is a contract: schemathesis generates requests from it against the
+//! running app (fs storage, a real Redis) and checks every answer against it (`--checks all`).
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use crate::helpers::spawn_app;
+
+/// Where schemathesis is: `$SCHEMATHESIS`, else the venv `.ci/run` makes under `target/`,
+/// else `schemathesis` on `PATH`.
+fn schemathesis() -> PathBuf {
+    if let Some(path) = std::env::var_os("SCHEMATHESIS") {
+        return PathBuf::from(path);
+    }
+    let venv =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/schemathesis/bin/schemathesis");
+    if venv.is_file() {
+        return venv;
+    }
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("schemathesis"))
+            .find(|candidate| candidate.is_file())
+    });
+    on_path.unwrap_or_else(|| {
+        panic!(
+            "schemathesis is missing: install it with `python3 -m venv target/schemathesis && \
+             target/schemathesis/bin/pip install schemathesis==4.32.5` (or set SCHEMATHESIS)"
+        )
+    })
+}
+
+/// Runs schemathesis with `--checks all` and the given extra arguments; panics with its output
+/// when it reports anything.
+async fn run(schemathesis: &PathBuf, address: &str, token: &str, extra: &[&str]) {
+    let workdir = tempfile::tempdir().unwrap();
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("api/openapi/schemathesis.toml");
+    let output = tokio::process::Command::new(schemathesis)
+        .current_dir(workdir.path())
+        .arg("--config-file")
+        .arg(&config)
+        .arg("--no-color")
+        .arg("run")
+        .arg(format!("{address}/api/v1/openapi.json"))
+        .args(["--checks", "all"])
+        .args(["--max-examples", "10", "--seed", "1"])
+        // JSON Schema counts characters, passwords are limited in bytes (72): ASCII makes them
+        // the same.
+        .args(["--generation-codec", "ascii"])
+        .args(["--generation-database", "none"])
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .args(extra)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", schemathesis.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "schemathesis reported failures ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+}
+
+#[tokio::test]
+async fn every_operation_answers_as_the_openapi_document_says() {
+    let schemathesis = schemathesis();
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    // Logging out and changing the password end or spend the caller's session: they run
+    // apart, with a session of their own, so that the rest keeps a live token.
+    let own = ["/api/v1/auth/logout", "/api/v1/auth/password"];
+    let mut rest = Vec::new();
+    for path in own {
+        rest.extend(["--exclude-path", path]);
+    }
+    run(&schemathesis, &app.address, &admin.access, &rest).await;
+
+    let second = app.login(&admin.email, &admin.password).await;
+    second.assert_ok(200);
+    let token = second.data()["accessToken"].as_str().unwrap().to_owned();
+    let mut only = Vec::new();
+    for path in own {
+        only.extend(["--include-path", path]);
+    }
+    run(&schemathesis, &app.address, &token, &only).await;
+}
