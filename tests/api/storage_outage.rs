@@ -158,3 +158,27 @@ async fn a_hanging_s3_answers_503_after_the_timeout() {
     app.s3.as_mut().unwrap().thaw();
     all_served(&app, &user).await;
 }
+
+/// Buckets on the local disk, the system area (accounts, owner records) on S3: with S3 down, a
+/// new upload cannot record its owner, so it answers 503 and leaves no ownerless object.
+#[tokio::test]
+async fn an_upload_whose_owner_cannot_be_recorded_leaves_nothing() {
+    let mut s3 = testkit::S3Server::start();
+    let system = format!(
+        "[storage]\ntimeout_secs = 2\nretries = 1\n[storage.system]\ntype = \"s3\"\nendpoint = \"{}\"\nbucket = \"{}\"\nroot = \"system/\"\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\n",
+        s3.endpoint(),
+        s3.bucket(),
+        s3.access_key(),
+        s3.secret_key()
+    );
+    let app = spawn_app_on_with(Backend::Fs, Sessions::Redis, &system).await;
+    let user = app.user().await;
+    s3.stop();
+    app.put(&user.access, "images", "while-down.png", PNG.to_vec())
+        .await
+        .assert_error(503, "storage_unavailable");
+    assert!(
+        !app.data_dir.join("images/while-down.png").exists(),
+        "an ownerless object was left behind"
+    );
+}

@@ -159,7 +159,17 @@ impl Storage {
             None => b.backend.op.stat(key.as_str()).await.map_err(oops)?,
         };
         let mut meta = ObjectMeta::new(key.clone(), &m, content_type.to_owned())?;
-        b.owners.record(key, owner, &meta.etag).await?;
+        if let Err(e) = b.owners.record(key, owner, &meta.etag).await {
+            // An object nobody owns could be changed by administrators only: a new one is
+            // taken back (the lock is still held), so the failed write leaves nothing behind.
+            // A replaced object keeps its new content, as after any replace.
+            if precondition == Precondition::Absent
+                && let Err(cleanup) = b.backend.op.delete(key.as_str()).await
+            {
+                tracing::warn!(%key, error = %cleanup, "could not remove an object whose owner was not recorded");
+            }
+            return Err(e);
+        }
         meta.owner = owner.map(str::to_owned);
         Ok(meta)
     }
