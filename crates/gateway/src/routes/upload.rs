@@ -82,7 +82,8 @@ impl IncomingFiles for MultipartFiles {
                         body: field,
                     }));
                 }
-                Some("folder") => match read_text(field).await {
+                // A folder that makes no key is malformed input, wherever it comes.
+                Some("folder") => match read_text(field).await.and_then(checked_folder) {
                     Ok(folder) => self.folder = Some(folder),
                     Err(e) => return Some(Err(e)),
                 },
@@ -165,6 +166,15 @@ fn decode_ext(value: &ExtendedValue) -> Option<String> {
 /// The part of a client's file name after its last `/` or `\`; `None` if that is empty.
 fn last_segment(name: &str) -> Option<&str> {
     name.rsplit(['/', '\\']).next().filter(|n| !n.is_empty())
+}
+
+/// `folder` if keys can live under it (the key rules of [`ObjectKey`]); empty is the root.
+fn checked_folder(folder: String) -> Result<String, ApiError> {
+    let trimmed = folder.trim_matches('/');
+    if !trimmed.is_empty() {
+        ObjectKey::join(trimmed, "x").map_err(|e| ApiError::from(storage::Error::from(e)))?;
+    }
+    Ok(folder)
 }
 
 async fn read_text(mut field: Field) -> Result<String, ApiError> {

@@ -12,7 +12,7 @@ mod errors;
 mod schemas;
 
 use errors::ErrorResponses;
-use schemas::{KeyRules, ShapedFields};
+use schemas::{ClientProfile, KeyRules, ShapedFields};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,7 +40,7 @@ use schemas::{KeyRules, ShapedFields};
         super::compat::notification::get_notification, super::compat::notification::set_notification,
     ),
     components(schemas(ErrorEnvelope, super::objects::Delimiter)),
-    modifiers(&ErrorResponses, &ShapedFields, &KeyRules),
+    modifiers(&ErrorResponses, &ShapedFields, &KeyRules, &ClientProfile),
     tags((name = "auth"), (name = "admin"), (name = "buckets"), (name = "objects"), (name = "overview"), (name = "files"), (name = "ops"),
          (name = "imagepic (seed-compatible)", description = "the Node service's API, kept working"))
 )]

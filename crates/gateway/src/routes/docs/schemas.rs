@@ -39,6 +39,32 @@ impl ShapedFields {
     }
 }
 
+/// Clears `required` in `schema` and every schema nested in it (properties, array items,
+/// compositions): a generic envelope inlines its `data`, so the shaped resources inside it are
+/// copies that the component-level clearing does not reach.
+fn clear_required_deep(schema: &mut Schema) {
+    let nested = |r: &mut RefOr<Schema>| {
+        if let RefOr::T(inner) = r {
+            clear_required_deep(inner);
+        }
+    };
+    match schema {
+        Schema::Object(object) => {
+            object.required.clear();
+            object.properties.values_mut().for_each(nested);
+        }
+        Schema::Array(array) => {
+            if let utoipa::openapi::schema::ArrayItems::RefOrSchema(items) = &mut array.items {
+                nested(items);
+            }
+        }
+        Schema::AllOf(all_of) => all_of.items.iter_mut().for_each(nested),
+        Schema::AnyOf(any_of) => any_of.items.iter_mut().for_each(nested),
+        Schema::OneOf(one_of) => one_of.items.iter_mut().for_each(nested),
+        _ => {}
+    }
+}
+
 fn clear_required(schema: &mut Schema) {
     match schema {
         Schema::Object(object) => object.required.clear(),
@@ -63,6 +89,16 @@ impl Modify for ShapedFields {
             let RefOr::T(schema) = schema else { continue };
             if shaped.contains(name) {
                 clear_required(schema);
+            }
+            // `OkEnvelope_UserView`, `MultiStatusEnvelope_ItemsView_UploadItemView`, …: the
+            // shaped resource inlined as `data`.
+            let envelope_of_shaped = name.contains("Envelope_")
+                && shaped.iter().any(|view| name.contains(view.as_str()));
+            if envelope_of_shaped
+                && let Schema::Object(envelope) = schema
+                && let Some(RefOr::T(data)) = envelope.properties.get_mut("data")
+            {
+                clear_required_deep(data);
             }
             if let Schema::OneOf(one_of) = schema {
                 let mut any_of = AnyOf::new();
@@ -97,6 +133,16 @@ impl Modify for KeyRules {
                     .pattern(Some(r"^[^\x00-\x1f\x7f]*$"))
                     .into(),
             ));
+            // A `folder` field before the files is their folder: the key rules apply.
+            if form.properties.contains_key("folder") {
+                form.properties.insert(
+                    "folder".into(),
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(folder.clone()))
+                        .into(),
+                );
+            }
         }
         for item in spec.paths.paths.values_mut() {
             for (_, op) in operations_mut(item) {
@@ -114,6 +160,40 @@ impl Modify for KeyRules {
                             .into(),
                     );
                 }
+            }
+        }
+    }
+}
+
+/// The client profile header on every native operation: `pc` (full metadata) or `h5` (the
+/// slim shapes; README, "Client profiles"). Without it the profile is guessed from
+/// `User-Agent`.
+pub(super) struct ClientProfile;
+
+impl Modify for ClientProfile {
+    fn modify(&self, spec: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::Required;
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        for (path, item) in spec.paths.paths.iter_mut() {
+            if !path.starts_with("/api/v1/") {
+                continue;
+            }
+            for (_, op) in operations_mut(item) {
+                let header = ParameterBuilder::new()
+                    .name("X-Client")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(
+                        "The client profile: `pc` (full metadata) or `h5` (slim shapes; \
+                         `mobile` too); any other value, or none, is guessed from User-Agent",
+                    ))
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .examples(["pc", "h5"]),
+                    ))
+                    .build();
+                op.parameters.get_or_insert_with(Vec::new).push(header);
             }
         }
     }
