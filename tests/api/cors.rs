@@ -245,3 +245,31 @@ async fn pages_may_send_the_headers_the_api_uses_and_read_the_ones_it_answers() 
         "{exposed}"
     );
 }
+
+/// A page revalidating with the ETag it was given reads the 304 too: it carries the CORS
+/// answer of its 200.
+#[tokio::test]
+async fn a_304_answers_the_page_that_revalidates() {
+    let app = spawn_app_with(
+        Sessions::Redis,
+        &format!("[server.cors]\nallowed_origins = [\"{APP}\"]\n"),
+    )
+    .await;
+    let first = get_from(&app, "/api/v1/buckets", APP).await;
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let again = app
+        .client
+        .get(app.url("/api/v1/buckets"))
+        .header("origin", APP)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(allow_origin(&again).as_deref(), Some(APP));
+    assert!(
+        again
+            .headers()
+            .contains_key("access-control-expose-headers")
+    );
+}

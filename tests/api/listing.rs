@@ -150,6 +150,10 @@ async fn a_forged_cursor_is_a_400(#[values(Backend::Fs, Backend::S3)] backend: B
     )
     .await
     .assert_error(400, "invalid_cursor");
+    // An empty cursor is no cursor: the first page.
+    app.get_auth("/api/v1/buckets/files/objects?cursor=", &user.access)
+        .await
+        .assert_ok(200);
 }
 
 #[rstest]

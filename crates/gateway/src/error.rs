@@ -34,7 +34,7 @@ macro_rules! error_codes {
 }
 
 error_codes! {
-    SomeFilesFailed => (MULTI_STATUS, "some_files_failed", "some files of a multi-file upload were not stored; data.items has each file's outcome"),
+    SomeFilesFailed => (MULTI_STATUS, "some_files_failed", "not every file of a multi-file upload was stored; data.items has each file's outcome"),
     BadRequest => (BAD_REQUEST, "bad_request", "the request cannot be understood"),
     MalformedJson => (BAD_REQUEST, "malformed_json", "the body is not the JSON this route takes"),
     InvalidQuery => (BAD_REQUEST, "invalid_query", "a query parameter is missing or malformed"),

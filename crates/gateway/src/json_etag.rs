@@ -55,9 +55,17 @@ pub async fn middleware(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| names(v, &etag));
     if fresh {
+        // Every header of the 200 but those describing its body: caching, Vary, and the CORS
+        // answer of the scope inside, without which a page on another origin cannot read it.
         let mut not_modified = HttpResponse::NotModified();
-        for name in [header::CACHE_CONTROL, header::VARY] {
-            for value in res.headers().get_all(&name) {
+        for (name, value) in res.headers() {
+            let about_the_body = [
+                header::CONTENT_TYPE,
+                header::CONTENT_LENGTH,
+                header::CONTENT_ENCODING,
+            ]
+            .contains(name);
+            if !about_the_body {
                 not_modified.append_header((name.clone(), value.clone()));
             }
         }

@@ -126,7 +126,8 @@ pub async fn list(
                 prefix,
                 delimiter,
                 page_size,
-                cursor: params.cursor,
+                // `?cursor=` (empty) is the first page, as no cursor.
+                cursor: params.cursor.filter(|c| !c.is_empty()),
                 detail,
             };
             let page = service.list(&caller, &bucket, &query).await?;

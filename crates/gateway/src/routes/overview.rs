@@ -19,8 +19,15 @@ pub async fn overview(
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
+    shape.check::<OverviewView>()?;
     let overview = service.overview(&caller, shape.overview_recent()).await?;
-    Ok(envelope::ok(
-        shape.one(&OverviewView::new(&overview, &links, &shape)?)?,
-    ))
+    let view = OverviewView::new(&overview, &links, &shape)?;
+    let mut data = shape.one(&view)?;
+    // Whether every section was served is never left out, whatever `fields=` names.
+    if let Some(fields) = data.as_object_mut() {
+        fields.insert("complete".into(), view.complete.into());
+        let errors = serde_json::to_value(&view.errors).map_err(ApiError::internal)?;
+        fields.insert("errors".into(), errors);
+    }
+    Ok(envelope::ok(data))
 }

@@ -251,7 +251,7 @@ impl ListView {
 fn escape_markdown(text: &str) -> String {
     text.chars()
         .flat_map(|c| match c {
-            '[' | ']' | '(' | ')' | '\\' => vec!['\\', c],
+            '[' | ']' | '(' | ')' | '\\' | '<' | '>' => vec!['\\', c],
             c => vec![c],
         })
         .collect()
@@ -272,5 +272,7 @@ mod tests {
     fn markup_in_names_is_escaped() {
         assert_eq!(escape_html("<a \"b\">&"), "&lt;a &quot;b&quot;&gt;&amp;");
         assert_eq!(escape_markdown("a](x)"), "a\\]\\(x\\)");
+        // Renderers that allow inline HTML must not see a tag.
+        assert_eq!(escape_markdown("<script>x"), "\\<script\\>x");
     }
 }
