@@ -86,3 +86,59 @@ async fn every_operation_answers_as_the_openapi_document_says() {
     }
     run(&schemathesis, &app.address, &token, &only).await;
 }
+
+/// What a generated client relies on beyond the answers' shapes: the bearer scheme and which
+/// operations need it, every error as the envelope, and 304 where JSON is revalidated.
+#[tokio::test]
+async fn the_document_says_who_may_call_and_how_every_answer_looks() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"],
+        serde_json::json!({"type": "http", "scheme": "bearer"})
+    );
+    let op = |path: &str, method: &str| doc["paths"][path][method].clone();
+    assert_eq!(
+        op("/api/v1/me", "get")["security"],
+        serde_json::json!([{"bearer": []}])
+    );
+    // Public buckets are read without a token.
+    assert_eq!(
+        op("/f/{bucket}/{key}", "get")["security"],
+        serde_json::json!([{}, {"bearer": []}])
+    );
+    let mut seen = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if path.starts_with("/imagepic") {
+            continue;
+        }
+        for (method, op) in item.as_object().unwrap() {
+            for (status, answer) in op["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    seen += 1;
+                    let schema = &answer["content"]["application/json"]["schema"];
+                    assert!(
+                        schema.to_string().contains("ErrorEnvelope"),
+                        "{method} {path} {status}: {answer}"
+                    );
+                }
+            }
+            let json_200 = op["responses"]["200"]["content"]["application/json"].is_object();
+            if method == "get" && path.starts_with("/api/v1/") && json_200 {
+                assert!(
+                    op["responses"]["304"].is_object(),
+                    "{method} {path}: no 304"
+                );
+            }
+        }
+    }
+    assert!(seen > 100, "only {seen} error answers documented");
+}

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{AllOf, ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, ToSchema};
 
@@ -236,13 +237,61 @@ pub(super) struct ErrorResponses;
 
 impl Modify for ErrorResponses {
     fn modify(&self, spec: &mut utoipa::openapi::OpenApi) {
+        let components = spec.components.get_or_insert_with(Default::default);
+        components.security_schemes.insert(
+            BEARER.to_owned(),
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
         for (path, item) in spec.paths.paths.iter_mut() {
             for (method, op) in operations_mut(item) {
                 if let Some(groups) = errors_of(method, path) {
+                    op.security = security_of(method, path, &groups);
+                    add_not_modified(method, path, op);
                     add_errors(op, groups);
                 }
             }
         }
+    }
+}
+
+/// The name of the bearer-token security scheme (`Authorization: Bearer <token>`: a login
+/// session's access token or an API token).
+const BEARER: &str = "bearer";
+
+/// Who may call: the token is needed where a signed-in caller is (writes, account, admin),
+/// optional where public buckets are read without one, not asked for elsewhere.
+fn security_of(
+    method: &str,
+    path: &str,
+    groups: &[&'static [Code]],
+) -> Option<Vec<SecurityRequirement>> {
+    let signed_in = groups.iter().any(|g| g.contains(&Code::MissingToken));
+    if !signed_in {
+        return None;
+    }
+    let bearer = SecurityRequirement::new::<&str, [&str; 0], &str>(BEARER, []);
+    let public_read = method == "get"
+        && (path.starts_with("/f/") || path.starts_with("/api/v1/buckets/{bucket}/"));
+    Some(match public_read {
+        true => vec![SecurityRequirement::default(), bearer],
+        false => vec![bearer],
+    })
+}
+
+/// JSON answers to `GET` carry an `ETag` and answer `If-None-Match` with 304, no body.
+fn add_not_modified(method: &str, path: &str, op: &mut Operation) {
+    let json =
+        op.responses.responses.get("200").is_some_and(
+            |r| matches!(r, RefOr::T(r) if r.content.contains_key("application/json")),
+        );
+    if method == "get" && path.starts_with("/api/v1/") && json {
+        op.responses.responses.insert(
+            "304".to_owned(),
+            ResponseBuilder::new()
+                .description("Not Modified: `If-None-Match` names the answer's current `ETag`")
+                .build()
+                .into(),
+        );
     }
 }
 
@@ -256,7 +305,9 @@ fn add_errors(op: &mut Operation, groups: Vec<&'static [Code]>) {
     }
     for (status, codes) in by_status {
         let key = status.to_string();
-        if status < 300 || op.responses.responses.contains_key(&key) {
+        // Errors are described here whatever the handler's attribute said of them: every one
+        // is the envelope, with the codes that status carries on this operation.
+        if status < 400 {
             continue;
         }
         let names: Vec<&str> = codes.iter().map(|c| c.name()).collect();

@@ -35,6 +35,8 @@ impl ShapedFields {
             name::<views::compat::MinioObject>(),
             name::<views::compat::MinioBucket>(),
             "UploadItemView".to_owned(),
+            // One upload's object, or several uploads' items.
+            "UploadAnswer".to_owned(),
         ]
     }
 }
@@ -60,7 +62,14 @@ fn clear_required_deep(schema: &mut Schema) {
         }
         Schema::AllOf(all_of) => all_of.items.iter_mut().for_each(nested),
         Schema::AnyOf(any_of) => any_of.items.iter_mut().for_each(nested),
-        Schema::OneOf(one_of) => one_of.items.iter_mut().for_each(nested),
+        Schema::OneOf(one_of) => {
+            // Without required fields the branches overlap: an answer may match several.
+            let mut any_of = AnyOf::new();
+            any_of.items = std::mem::take(&mut one_of.items);
+            any_of.description = one_of.description.take();
+            any_of.items.iter_mut().for_each(nested);
+            *schema = Schema::AnyOf(any_of);
+        }
         _ => {}
     }
 }
