@@ -389,9 +389,19 @@ async fn a_refused_replace_leaves_the_owners_bytes_untouched(
     app.put(&bob.access, "files", "report.txt", b"bob was here".to_vec())
         .await
         .assert_error(403, "not_owner");
-    app.upload(&bob.access, "files", "report.txt", b"bob again".to_vec())
-        .await
-        .assert_error(403, "not_owner");
+    // A POST upload never replaces: Bob's file goes to a key of its own and says so.
+    let again = app
+        .upload(&bob.access, "files", "report.txt", b"bob again".to_vec())
+        .await;
+    again.assert_ok(201);
+    assert_eq!(again.data()["requestedKey"], "report.txt");
+    let bobs = again.data()["key"].as_str().unwrap().to_owned();
+    assert!(
+        bobs.starts_with("report-")
+            && bobs.ends_with(".txt")
+            && bobs.len() == "report-123456.txt".len(),
+        "{bobs}"
+    );
 
     let res = app
         .client

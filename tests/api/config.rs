@@ -15,6 +15,14 @@ fn a_bad_value_stops_start_up_naming_the_key() {
             .unwrap_err()
             .to_string();
     assert!(err.contains("server.public_url"), "{err}");
+    let err =
+        Settings::from_toml_layers(&["[buckets.images]\nkey_template = \"{folder}/{nam}\"\n"])
+            .unwrap_err()
+            .to_string();
+    assert!(
+        err.contains("key_template") && err.contains("{nam}"),
+        "{err}"
+    );
 }
 
 #[test]

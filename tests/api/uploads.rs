@@ -311,8 +311,9 @@ async fn an_upload_cut_off_midway_leaves_nothing(
 }
 
 /// Several files in one request: each has its own outcome. The good ones are stored, a text
-/// file in the image bucket, another user's key and a part without a file name are refused
-/// alone with nothing stored for them, and the answer is a 207 listing every file in order.
+/// file in the image bucket and a part without a file name are refused alone with nothing
+/// stored for them, a name already taken (the caller's own object or another user's) goes to a
+/// key of its own, and the answer is a 207 listing every file in order.
 #[rstest]
 #[tokio::test]
 async fn each_file_of_a_mixed_upload_gets_its_own_outcome(
@@ -327,15 +328,15 @@ async fn each_file_of_a_mixed_upload_gets_its_own_outcome(
     app.upload(&other.access, "images", "theirs.png", PNG.to_vec())
         .await
         .assert_ok(201);
-    let mut replaced = PNG.to_vec();
-    replaced.extend_from_slice(b"replaced");
+    let mut second = PNG.to_vec();
+    second.extend_from_slice(b"second");
     let part = |bytes: Vec<u8>, name: &str| {
         reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned())
     };
     let form = reqwest::multipart::Form::new()
-        .part("file", part(replaced.clone(), "keep.png"))
+        .part("file", part(second.clone(), "keep.png"))
         .part("file", part(b"just some notes".to_vec(), "notes.txt"))
-        .part("file", part(PNG.to_vec(), "theirs.png"))
+        .part("file", part(second.clone(), "theirs.png"))
         .part("file", reqwest::multipart::Part::bytes(PNG.to_vec()))
         .part("file", part(PNG.to_vec(), "new.png"));
     let res = app
@@ -365,33 +366,111 @@ async fn each_file_of_a_mixed_upload_gets_its_own_outcome(
         [
             ("keep.png", true, 201, ""),
             ("notes.txt", false, 415, "unsupported_media_type"),
-            ("theirs.png", false, 403, "not_owner"),
+            ("theirs.png", true, 201, ""),
             ("", false, 400, "invalid_multipart"),
             ("new.png", true, 201, ""),
         ],
         "{}",
         answer.body
     );
-    assert_eq!(items[0]["url"], app.url("/f/images/keep.png"));
     assert!(items[1]["msg"].as_str().is_some_and(|m| !m.is_empty()));
+    // Taken names went to keys of their own and say which they asked for.
+    for (i, asked) in [(0, "keep.png"), (2, "theirs.png")] {
+        assert_eq!(items[i]["requestedKey"], asked, "{}", items[i]);
+        assert_ne!(items[i]["key"], asked, "{}", items[i]);
+    }
+    assert!(items[4].get("requestedKey").is_none());
+    let renamed_own = items[0]["key"].as_str().unwrap().to_owned();
+    let renamed_theirs = items[2]["key"].as_str().unwrap().to_owned();
 
-    let fetch = |path: &'static str| {
+    let fetch = |path: String| {
         let app = &app;
         async move {
-            let res = app.client.get(app.url(path)).send().await.unwrap();
+            let res = app.client.get(app.url(&path)).send().await.unwrap();
             (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
         }
     };
-    assert_eq!(fetch("/f/images/keep.png").await, (200, replaced));
-    assert_eq!(fetch("/f/images/new.png").await, (200, PNG.to_vec()));
-    assert_eq!(fetch("/f/images/theirs.png").await, (200, PNG.to_vec()));
-    assert_eq!(fetch("/f/images/notes.txt").await.0, 404);
+    // Nothing was replaced.
+    assert_eq!(
+        fetch("/f/images/keep.png".into()).await,
+        (200, PNG.to_vec())
+    );
+    assert_eq!(
+        fetch("/f/images/theirs.png".into()).await,
+        (200, PNG.to_vec())
+    );
+    assert_eq!(
+        fetch(format!("/f/images/{renamed_own}")).await,
+        (200, second.clone())
+    );
+    assert_eq!(
+        fetch(format!("/f/images/{renamed_theirs}")).await,
+        (200, second.clone())
+    );
+    assert_eq!(fetch("/f/images/new.png".into()).await, (200, PNG.to_vec()));
+    assert_eq!(fetch("/f/images/notes.txt".into()).await.0, 404);
     let mut stored = app.stored_files();
     stored.retain(|f| !f.starts_with('.'));
-    assert_eq!(
-        stored,
-        ["images/keep.png", "images/new.png", "images/theirs.png"]
+    let mut expected = vec![
+        "images/keep.png".to_owned(),
+        "images/new.png".to_owned(),
+        "images/theirs.png".to_owned(),
+        format!("images/{renamed_own}"),
+        format!("images/{renamed_theirs}"),
+    ];
+    expected.sort();
+    assert_eq!(stored, expected);
+}
+
+/// Two people pasting a screenshot named `image.png` into the same folder both keep theirs;
+/// a bucket whose `key_template` holds `{uuid}` never needs to rename.
+#[tokio::test]
+async fn two_users_uploading_image_png_both_keep_their_picture() {
+    let app = spawn_app_on_with(
+        Backend::Fs,
+        crate::helpers::Sessions::Redis,
+        "[buckets.files]\nmax_object_bytes = 1048576\nkey_template = \"{folder}/{yyyy}/{mm}/{dd}/{uuid}.{ext}\"\n",
+    )
+    .await;
+    let alice = app.user().await;
+    let bob = app.user().await;
+    let mut bobs = PNG.to_vec();
+    bobs.extend_from_slice(b"bob");
+    let first = app
+        .upload(&alice.access, "images", "image.png", PNG.to_vec())
+        .await;
+    let second = app
+        .upload(&bob.access, "images", "image.png", bobs.clone())
+        .await;
+    first.assert_ok(201);
+    second.assert_ok(201);
+    assert_eq!(first.data()["key"], "image.png");
+    let bob_key = second.data()["key"].as_str().unwrap().to_owned();
+    assert_ne!(bob_key, "image.png");
+    for (key, bytes) in [("image.png".to_owned(), PNG.to_vec()), (bob_key, bobs)] {
+        let res = app
+            .client
+            .get(app.url(&format!("/f/images/{key}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.bytes().await.unwrap().to_vec(), bytes, "{key}");
+    }
+
+    // Dated, random names: `2026/11/30/<32 hex>.png`, never the same twice.
+    let today = app
+        .upload(&alice.access, "files", "image.png", PNG.to_vec())
+        .await;
+    today.assert_ok(201);
+    let key = today.data()["key"].as_str().unwrap();
+    let parts: Vec<&str> = key.split('/').collect();
+    assert_eq!(parts.len(), 4, "{key}");
+    assert!(
+        parts[0].len() == 4 && parts[1].len() == 2 && parts[2].len() == 2,
+        "{key}"
     );
+    assert!(parts[3].ends_with(".png") && parts[3].len() == 36, "{key}");
+    assert!(today.data().get("requestedKey").is_none());
 }
 
 /// Several files, all stored: 201, one item per file.

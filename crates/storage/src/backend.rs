@@ -435,6 +435,7 @@ mod tests {
                 max_object_bytes: 1024,
                 allowed_types: vec!["image/*".to_owned()],
                 write: crate::WriteMode::default(),
+                key_template: Default::default(),
                 backend: BackendSettings::Fs { root: None },
             },
         );

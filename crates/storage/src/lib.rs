@@ -10,6 +10,7 @@ mod disk_dir;
 mod document;
 mod error;
 mod key_lock;
+mod key_template;
 mod listing;
 mod meta;
 mod object_key;
@@ -28,6 +29,7 @@ mod window;
 
 pub use bucket_name::{BucketName, BucketNameError, MAX_BUCKET_NAME_BYTES, MIN_BUCKET_NAME_BYTES};
 pub use error::{Error, is_unavailable};
+pub use key_template::{KeyTemplate, split_extension};
 pub use listing::{
     Detail, Entry, ListPage, ListQuery, ListedObject, MAX_PAGE_SIZE, NumberedPage, ObjectDetail,
     PageNumber,

@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::KeyTemplate;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
@@ -115,6 +116,9 @@ pub struct BucketSettings {
     /// Who may replace or delete an object: its owner (default) or every member.
     #[serde(default)]
     pub write: WriteMode,
+    /// How an uploaded file's key is made (see [`KeyTemplate`]); default `{folder}/{name}`.
+    #[serde(default)]
+    pub key_template: KeyTemplate,
     #[serde(default)]
     pub backend: BackendSettings,
 }

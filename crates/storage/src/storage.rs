@@ -19,7 +19,9 @@ use crate::owner::Owners;
 use crate::policy::PolicyCache;
 use crate::signing::{SignedUrl, Signer};
 use crate::sniff::is_valid_pattern;
-use crate::{BucketName, BucketSettings, Error, ObjectKey, Policy, Settings, WriteMode};
+use crate::{
+    BucketName, BucketSettings, Error, KeyTemplate, ObjectKey, Policy, Settings, WriteMode,
+};
 
 /// A bucket as the gateway shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +33,8 @@ pub struct BucketInfo {
     pub allowed_types: Vec<String>,
     /// Who may replace or delete its objects.
     pub write: WriteMode,
+    /// How uploaded files are named.
+    pub key_template: KeyTemplate,
     /// `"fs"`, `"s3"` or `"cos"`.
     pub backend: &'static str,
 }
@@ -263,6 +267,7 @@ impl Storage {
             max_object_bytes: b.settings.max_object_bytes,
             allowed_types: b.settings.allowed_types.clone(),
             write: b.settings.write,
+            key_template: b.settings.key_template.clone(),
             backend: b.settings.backend.kind(),
         }
     }

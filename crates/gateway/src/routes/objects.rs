@@ -15,7 +15,7 @@ use super::{BucketPath, ObjectPath, upload};
 use crate::body::Json;
 use crate::envelope::{self, MultiStatusEnvelope, OkEnvelope};
 use crate::error::{ApiError, Code};
-use crate::service::{Caller, FileOutcome, ReadGrant, Service};
+use crate::service::{Caller, FileOutcome, Naming, ReadGrant, Service};
 use crate::views::{
     DeletedObjectView, DeletionView, ItemsView, Links, ListBases, ListView, ListedObjectView,
     ObjectView, Shape, SignedLinkView, UploadItemView, UploadView,
@@ -210,8 +210,11 @@ pub async fn upload_multipart(
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
     shape.check::<UploadView>()?;
-    let mut files = upload::MultipartFiles::new(payload, params.into_inner().folder);
-    let outcomes = service.upload(&caller, &bucket, &mut files).await?;
+    let template = service.bucket(&bucket)?.key_template;
+    let mut files = upload::MultipartFiles::new(payload, params.into_inner().folder, template);
+    let outcomes = service
+        .upload(&caller, &bucket, &mut files, Naming::Distinct)
+        .await?;
     upload_answer(outcomes, &bucket, &links, &shape)
 }
 
@@ -227,18 +230,24 @@ fn upload_answer(
     shape: &Shape,
 ) -> Result<HttpResponse, ApiError> {
     if outcomes.len() == 1 {
-        let meta = outcomes.remove(0).stored?;
-        return Ok(envelope::created(
-            shape.one(&UploadView::new(bucket, &meta, links))?,
-        ));
+        let outcome = outcomes.remove(0);
+        let meta = outcome.stored?;
+        let view = UploadView::new(bucket, &meta, links).requested(outcome.requested.as_ref());
+        return Ok(envelope::created(shape.one(&view)?));
     }
     let total = outcomes.len();
     let mut failed = 0;
     let mut items = Vec::with_capacity(total);
-    for FileOutcome { name, stored } in outcomes {
+    for FileOutcome {
+        name,
+        stored,
+        requested,
+    } in outcomes
+    {
         let item = match stored {
             Ok(meta) => {
-                let mut item = shape.one(&UploadView::new(bucket, &meta, links))?;
+                let view = UploadView::new(bucket, &meta, links).requested(requested.as_ref());
+                let mut item = shape.one(&view)?;
                 if let Some(fields) = item.as_object_mut() {
                     fields.insert("name".into(), name.into());
                     fields.insert("stored".into(), true.into());

@@ -5,7 +5,7 @@
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::http::header::{Charset, ExtendedValue};
 use futures::StreamExt;
-use storage::ObjectKey;
+use storage::{KeyTemplate, ObjectKey};
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -19,13 +19,18 @@ const MAX_FOLDER_BYTES: usize = 1024;
 pub struct MultipartFiles {
     payload: Multipart,
     folder: Option<String>,
+    template: KeyTemplate,
 }
 
 impl MultipartFiles {
     /// `folder` is the default folder (query or header); a `folder` field overrides it for the
-    /// files after it.
-    pub fn new(payload: Multipart, folder: Option<String>) -> Self {
-        Self { payload, folder }
+    /// files after it. Keys are made by the bucket's `template`.
+    pub fn new(payload: Multipart, folder: Option<String>, template: KeyTemplate) -> Self {
+        Self {
+            payload,
+            folder,
+            template,
+        }
     }
 }
 
@@ -75,7 +80,7 @@ impl IncomingFiles for MultipartFiles {
             match field.name() {
                 Some("file") => {
                     let name = client_name(&field).unwrap_or_default();
-                    let key = key_for(&name, self.folder.as_deref());
+                    let key = key_for(&name, self.folder.as_deref(), &self.template);
                     return Some(Ok(Incoming {
                         name,
                         key,
@@ -107,19 +112,25 @@ fn client_name(field: &Field) -> Option<String> {
         .or_else(|| cd.get_filename().map(str::to_owned))
 }
 
-/// The key for a client's file name: the name under the folder. A path in the name
-/// (`C:\Users\x\shot.png`, `photos/shot.png`) keeps only its last segment, and the name is
-/// brought to Unicode NFC (UAX #15): macOS sends decomposed names (`e` + U+0301), while links
-/// typed or pasted elsewhere are composed (`é`), so picgate names what it stores the composed
-/// way. Keys themselves are never rewritten.
-fn key_for(name: &str, folder: Option<&str>) -> Result<ObjectKey, ApiError> {
+/// The key for a client's file name, by the bucket's key template (`{folder}/{name}` unless
+/// configured). A path in the name (`C:\\Users\\x\\shot.png`, `photos/shot.png`) keeps only
+/// its last segment, and the name is brought to Unicode NFC (UAX #15): macOS sends decomposed
+/// names (`e` + U+0301), while links typed or pasted elsewhere are composed (`é`), so picgate
+/// names what it stores the composed way. Keys themselves are never rewritten.
+fn key_for(
+    name: &str,
+    folder: Option<&str>,
+    template: &KeyTemplate,
+) -> Result<ObjectKey, ApiError> {
     let name = last_segment(name)
         .map(|n| n.nfc().collect::<String>())
         .ok_or_else(|| {
             ApiError::new(Code::InvalidMultipart, "the `file` field needs a filename")
         })?;
-    let folder = folder.map(|f| f.trim_matches('/')).unwrap_or_default();
-    ObjectKey::join(folder, &name).map_err(|e| storage::Error::from(e).into())
+    let folder = folder.unwrap_or_default();
+    template
+        .render(folder, &name, time::OffsetDateTime::now_utc())
+        .map_err(|e| storage::Error::from(e).into())
 }
 
 /// The quoted `filename` as the client wrote it. Browsers encode form data the HTML way (a `"`

@@ -32,7 +32,7 @@ pub use admin::UserUpdate;
 pub use caller::Caller;
 pub use objects::{Found, MAX_BATCH_KEYS, ReadGrant, Served};
 pub use overview::{BucketOverview, Overview, Section, TokenSummary};
-pub use uploads::{FileOutcome, Incoming, IncomingFiles};
+pub use uploads::{FileOutcome, Incoming, IncomingFiles, Naming};
 
 /// The services every handler calls, built once per process. Cheap to clone.
 #[derive(Clone)]

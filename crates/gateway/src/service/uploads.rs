@@ -35,17 +35,37 @@ pub struct FileOutcome {
     pub name: String,
     /// The stored object, or why this file alone was refused; nothing is stored for it then.
     pub stored: Result<ObjectMeta, ApiError>,
+    /// The key the file's name asked for, when another object held it and the file went to a
+    /// distinct key ([`Naming::Distinct`]).
+    pub requested: Option<ObjectKey>,
 }
+
+/// What an upload does when its key is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    /// Never replace: the file goes to a distinct key (`name-<6 hex>.ext`) and says so. The
+    /// native `POST` upload.
+    Distinct,
+    /// Replace, when the caller may (see [`write_precondition`]). The seed's `putObject`, as
+    /// the seed did.
+    Replace,
+}
+
+/// How many distinct keys are tried for one file before it fails with `object_exists`.
+const DISTINCT_ATTEMPTS: usize = 5;
 
 impl Service {
     /// Stores every file of `files` in `bucket`, recording the caller as owner, and answers one
-    /// outcome per file, in order. A key that exists must be the caller's to replace, and
-    /// still the version checked when the write commits (see [`write_precondition`]).
+    /// outcome per file, in order. With [`Naming::Replace`] a key that exists must be the
+    /// caller's to replace, and still the version checked when the write commits (see
+    /// [`write_precondition`]).
     ///
-    /// A file fails alone, with nothing stored for it, when its name makes no key
-    /// (`invalid_multipart`, `invalid_object_key`), it is too large (`payload_too_large`), of
-    /// a type the bucket refuses (`unsupported_media_type`), or its key is not the caller's
-    /// (`not_owner`, `object_exists`, `object_changed`); the files around it go on. The request
+    /// With [`Naming::Distinct`] a taken key is never replaced: the file goes to a distinct key
+    /// and its outcome names the one it asked for. A file fails alone, with nothing stored for
+    /// it, when its name makes no key (`invalid_multipart`, `invalid_object_key`), it is too
+    /// large (`payload_too_large`), of a type the bucket refuses (`unsupported_media_type`), or
+    /// its key is not the caller's to replace or was taken meanwhile (`not_owner`,
+    /// `object_exists`, `object_changed`); the files around it go on. The request
     /// fails as a whole, and the objects it created are removed again, when the body breaks
     /// off or is malformed (`upload_interrupted`, `invalid_multipart`, `request_timeout`) or
     /// the storage fails (`storage_unavailable`, `internal_error`); an object it replaced keeps
@@ -56,6 +76,7 @@ impl Service {
         caller: &Caller,
         bucket: &BucketName,
         files: &mut impl IncomingFiles,
+        naming: Naming,
     ) -> Result<Vec<FileOutcome>, ApiError> {
         let principal = self.require(caller, Need::Upload).await?;
         let write = self.storage.bucket(bucket)?.write;
@@ -65,21 +86,59 @@ impl Service {
         let result = async {
             while let Some(file) = files.next_file().await {
                 let Incoming { name, key, body } = file?;
+                let mut requested = None;
                 // A name that makes no key fails alone; its body is dropped unread.
                 let stored = match key {
                     Err(err) => Err(err),
-                    Ok(key) => match self.store_one(principal, bucket, write, &key, body).await {
-                        Ok((meta, created_new)) => {
-                            if created_new {
-                                created.push((key, meta.etag.clone()));
+                    Ok(key) => {
+                        let (target, current) = match naming {
+                            Naming::Distinct => (self.free_key(bucket, &key).await?, None),
+                            Naming::Replace => {
+                                let current = self.storage.current(bucket, &key).await?;
+                                (key.clone(), current)
                             }
-                            Ok(meta)
+                        };
+                        if target != key {
+                            requested = Some(key);
                         }
-                        Err(err) if fails_alone(&err) => Err(err),
-                        Err(err) => return Err(err),
-                    },
+                        let precondition = match naming {
+                            // Free when looked at; a key taken since fails (never replaces).
+                            Naming::Distinct => Ok(Precondition::Absent),
+                            Naming::Replace => {
+                                write_precondition(principal, write, current.clone())
+                            }
+                        };
+                        let stored = match precondition {
+                            Ok(precondition) => {
+                                self.store_one(
+                                    principal,
+                                    bucket,
+                                    &target,
+                                    current,
+                                    precondition,
+                                    body,
+                                )
+                                .await
+                            }
+                            Err(err) => Err(err),
+                        };
+                        match stored {
+                            Ok((meta, created_new)) => {
+                                if created_new {
+                                    created.push((target, meta.etag.clone()));
+                                }
+                                Ok(meta)
+                            }
+                            Err(err) if fails_alone(&err) => Err(err),
+                            Err(err) => return Err(err),
+                        }
+                    }
                 };
-                outcomes.push(FileOutcome { name, stored });
+                outcomes.push(FileOutcome {
+                    name,
+                    stored,
+                    requested,
+                });
             }
             if outcomes.is_empty() {
                 return Err(ApiError::new(
@@ -110,21 +169,46 @@ impl Service {
         Ok(outcomes)
     }
 
-    /// Writes one file of an upload; answers its metadata and whether it created the key.
+    /// `key` if nothing is stored there, else a distinct key next to it (`name-<6 hex>.ext`)
+    /// that is free now. Should another upload take it before this one commits, this one
+    /// fails with `object_exists` (it never replaces: see [`Service::store_one`]'s
+    /// precondition). Errors: `object_exists` after [`DISTINCT_ATTEMPTS`] taken keys, storage
+    /// errors.
+    async fn free_key(&self, bucket: &BucketName, key: &ObjectKey) -> Result<ObjectKey, ApiError> {
+        if self.storage.current(bucket, key).await?.is_none() {
+            return Ok(key.clone());
+        }
+        for _ in 0..DISTINCT_ATTEMPTS {
+            let suffix = &uuid::Uuid::new_v4().simple().to_string()[..6];
+            let candidate = key
+                .with_suffix(suffix)
+                .map_err(|e| ApiError::from(storage::Error::from(e)))?;
+            if self.storage.current(bucket, &candidate).await?.is_none() {
+                return Ok(candidate);
+            }
+        }
+        Err(storage::Error::AlreadyExists {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+        }
+        .into())
+    }
+
+    /// Writes one file of an upload over `current` (what the key held when looked at) under
+    /// `precondition`; answers its metadata and whether it created the key.
     async fn store_one<B, E>(
         &self,
         principal: &auth::Principal,
         bucket: &BucketName,
-        write: storage::WriteMode,
         key: &ObjectKey,
+        current: Option<Current>,
+        precondition: Precondition,
         body: B,
     ) -> Result<(ObjectMeta, bool), ApiError>
     where
         B: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::error::Error,
     {
-        let current = self.storage.current(bucket, key).await?;
-        let precondition = write_precondition(principal, write, current.clone())?;
         let created_new = precondition == Precondition::Absent;
         let owner = principal.user_id.to_string();
         let meta = self

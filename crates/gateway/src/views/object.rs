@@ -1,5 +1,5 @@
 use serde::Serialize;
-use storage::{BucketName, ListedObject, ObjectMeta};
+use storage::{BucketName, ListedObject, ObjectKey, ObjectMeta};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -113,6 +113,10 @@ pub struct UploadView {
     /// `[img]url[/img]`, or `[url=url]name[/url]` (forums; brackets in the name become
     /// parentheses, BBCode has no escape).
     pub bbcode: String,
+    /// The key the file's name asked for when another object held it: a `POST` upload never
+    /// replaces, so the file went to `key` (`name-<6 hex>.ext`) instead. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested_key: Option<String>,
 }
 
 impl View for UploadView {
@@ -130,6 +134,7 @@ impl View for UploadView {
         "markdownWithLink",
         "html",
         "bbcode",
+        "requestedKey",
     ];
 }
 
@@ -172,7 +177,14 @@ impl UploadView {
             markdown_with_link,
             html,
             bbcode,
+            requested_key: None,
         }
+    }
+
+    /// Names the key the file asked for, when it went elsewhere.
+    pub fn requested(mut self, requested: Option<&ObjectKey>) -> Self {
+        self.requested_key = requested.map(ToString::to_string);
+        self
     }
 }
 

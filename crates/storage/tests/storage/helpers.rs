@@ -59,6 +59,7 @@ pub fn bucket_table() -> BTreeMap<String, BucketSettings> {
             max_object_bytes: IMAGE_LIMIT,
             allowed_types: vec!["image/*".to_owned()],
             write: WriteMode::default(),
+            key_template: Default::default(),
             backend: BackendSettings::Fs { root: None },
         },
     );
@@ -69,6 +70,7 @@ pub fn bucket_table() -> BTreeMap<String, BucketSettings> {
             max_object_bytes: FILE_LIMIT,
             allowed_types: vec!["*/*".to_owned()],
             write: WriteMode::default(),
+            key_template: Default::default(),
             backend: BackendSettings::Fs { root: None },
         },
     );

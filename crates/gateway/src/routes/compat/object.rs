@@ -12,7 +12,7 @@ use super::{Seed, SeedAnswer, SeedJson, SeedListView, SeedResult, SeedShape, loo
 use crate::error::{ApiError, Code};
 use crate::routes::upload::{MultipartFiles, OneFile};
 use crate::routes::{bucket_name, object_key};
-use crate::service::{Caller, Service};
+use crate::service::{Caller, Naming, Service};
 use crate::views::compat::{MinioItem, MinioStat, bare_etag};
 use crate::views::{EmptyView, Links, SignedLinkView};
 
@@ -177,8 +177,12 @@ pub async fn put_object(
     };
     let bucket = bucket_name(header("bucket").unwrap_or_default())?;
     let payload = Multipart::new(req.headers(), payload);
-    let mut files = OneFile::new(MultipartFiles::new(payload, header("folder")));
-    let outcomes = service.upload(&caller, &bucket, &mut files).await?;
+    let template = service.bucket(&bucket)?.key_template;
+    let mut files = OneFile::new(MultipartFiles::new(payload, header("folder"), template));
+    // As the seed: the same name replaces the caller's own object.
+    let outcomes = service
+        .upload(&caller, &bucket, &mut files, Naming::Replace)
+        .await?;
     // The seed stored one file: its outcome is the answer.
     match outcomes.into_iter().next() {
         Some(first) => Ok(Seed(bare_etag(&first.stored?.etag))),
