@@ -1,5 +1,5 @@
 //! Command line: `picgate serve` (default), `picgate check-config`, `picgate user create`,
-//! `picgate usage rebuild`.
+//! `picgate usage rebuild`, `picgate upload`.
 
 use std::path::PathBuf;
 
@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::settings::Settings;
 use crate::startup::{Application, build_service};
+use crate::upload_command;
 
 #[derive(Debug, Parser)]
 #[command(name = "picgate", version, about = "Self-hosted image and asset host")]
@@ -30,6 +31,23 @@ pub enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Upload files through a running picgate and print one link a line (Typora's custom
+    /// upload command, scripts); non-zero exit when any file fails.
+    Upload {
+        /// The picgate to upload to.
+        #[arg(long, env = "PICGATE_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// An API token with the `upload` scope (or a login's access token).
+        #[arg(long, env = "PICGATE_TOKEN", hide_env_values = true)]
+        token: String,
+        #[arg(long, default_value = "images")]
+        bucket: String,
+        /// Folder (key prefix) for the files.
+        #[arg(long)]
+        folder: Option<String>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
     /// The usage figures behind the overview.
     Usage {
@@ -65,8 +83,32 @@ pub enum UserCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = Settings::load(cli.config.as_deref())?;
     match cli.command.unwrap_or(Command::Serve) {
+        // A client of a running server: no config of its own.
+        Command::Upload {
+            server,
+            token,
+            bucket,
+            folder,
+            files,
+        } => {
+            let target = upload_command::Target {
+                server,
+                token,
+                bucket,
+                folder,
+            };
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr());
+            upload_command::upload(&target, &files, &mut out, &mut err).await
+        }
+        command => configured(command, Settings::load(cli.config.as_deref())?).await,
+    }
+}
+
+/// The commands that work on this installation's config and storage.
+async fn configured(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Upload { .. } => anyhow::bail!("`upload` talks to a server, not to a config"),
         Command::Serve => {
             let app = Application::build(settings).await?;
             tracing::info!(port = app.port(), "picgate is listening");

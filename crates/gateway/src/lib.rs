@@ -18,6 +18,7 @@ pub mod settings;
 pub mod startup;
 pub mod telemetry;
 pub mod unread_body;
+pub mod upload_command;
 pub mod views;
 
 pub use settings::Settings;
