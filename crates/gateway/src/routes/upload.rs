@@ -43,6 +43,7 @@ pub struct OneFile {
 }
 
 impl OneFile {
+    /// The first `file` of `files`.
     pub fn new(files: MultipartFiles) -> Self {
         Self {
             files,

@@ -28,6 +28,7 @@ pub enum Section {
 }
 
 impl Section {
+    /// The section's name in `data.errors`: `user`, `buckets`, `usage`, `recent`, `tokens`.
     pub fn as_str(self) -> &'static str {
         match self {
             Section::User => "user",
