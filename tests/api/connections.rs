@@ -73,6 +73,27 @@ async fn endless_upload(app: &TestApp, head: &str, prefix: &[u8], total: usize) 
     }
 }
 
+impl EndlessUpload {
+    /// The answer has `status` and says `Connection: close`, and the server then closed.
+    #[track_caller]
+    fn assert_answered_then_closed(&self, status: &str, what: &str) {
+        assert!(
+            self.answer.starts_with(&format!("http/1.1 {status}")),
+            "{what}: {}",
+            self.answer
+        );
+        assert!(
+            self.answer.contains("connection: close"),
+            "{what}: {}",
+            self.answer
+        );
+        assert!(
+            self.closed,
+            "{what}: the connection stayed open after the {status}"
+        );
+    }
+}
+
 fn chunked_head(method: &str, path: &str, token: &str) -> String {
     format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -91,22 +112,12 @@ async fn a_chunked_upload_far_past_the_limit_is_refused_and_its_connection_close
         &user.access,
     );
     let upload = endless_upload(&app, &head, PNG, 24 << 20).await;
-    assert!(
-        upload.answer.starts_with("http/1.1 413"),
-        "{}",
-        upload.answer
-    );
-    assert!(
-        upload.answer.contains("connection: close"),
-        "{}",
-        upload.answer
-    );
+    upload.assert_answered_then_closed("413", "big.png");
     assert!(
         upload.answer.contains("\"payload_too_large\""),
         "{}",
         upload.answer
     );
-    assert!(upload.closed, "the connection stayed open after the 413");
     assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
 }
 
@@ -122,17 +133,7 @@ async fn an_upload_refused_after_its_first_bytes_closes_its_connection() {
         &user.access,
     );
     let upload = endless_upload(&app, &head, b"plain text, not an image", 8 << 20).await;
-    assert!(
-        upload.answer.starts_with("http/1.1 415"),
-        "{}",
-        upload.answer
-    );
-    assert!(
-        upload.answer.contains("connection: close"),
-        "{}",
-        upload.answer
-    );
-    assert!(upload.closed, "the connection stayed open after the 415");
+    upload.assert_answered_then_closed("415", "notes.txt");
     assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
 }
 
@@ -148,17 +149,7 @@ async fn an_answer_that_ignores_a_streaming_body_closes_its_connection() {
     ] {
         let head = chunked_head(method, path, &user.access);
         let upload = endless_upload(&app, &head, b"", 8 << 20).await;
-        assert!(
-            upload.answer.starts_with(&format!("http/1.1 {status}")),
-            "{path}: {}",
-            upload.answer
-        );
-        assert!(
-            upload.answer.contains("connection: close"),
-            "{path}: {}",
-            upload.answer
-        );
-        assert!(upload.closed, "{path}: the connection stayed open");
+        upload.assert_answered_then_closed(status, path);
     }
 }
 

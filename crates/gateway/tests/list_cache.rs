@@ -4,14 +4,13 @@
 //! the bucket, behind picgate's back, shows once `storage.list_cache_secs` has passed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use testkit::{RedisServer, S3Server};
+use testkit::{RedisServer, S3Server, free_port};
 
 const PASSWORD: &str = "list cache password 1";
 const CACHE_SECS: u64 = 2;
@@ -34,14 +33,6 @@ impl Drop for Instance {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The environment both instances share: data dir, Redis, JWT secret, the bucket's backend.

@@ -2,7 +2,6 @@
 //! link a line on stdout and nothing else, a failure named on stderr with a non-zero exit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
@@ -58,11 +57,7 @@ async fn post_json(
 async fn upload_prints_one_working_link_a_line_and_fails_loudly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = testkit::free_port();
     let created = picgate(&data, port)
         .args([
             "user",

@@ -249,13 +249,12 @@ impl Usage {
             Store::Redis { redis, key_prefix } => record_in_redis(redis, key_prefix, &change).await,
             Store::Document { storage, lock } => {
                 let _held = lock.lock().await;
-                match load(storage).await {
-                    Ok(mut ledger) => {
-                        ledger.apply(&change);
-                        save(storage, &ledger).await
-                    }
-                    Err(e) => Err(e),
+                async {
+                    let mut ledger = load(storage).await?;
+                    ledger.apply(&change);
+                    save(storage, &ledger).await
                 }
+                .await
             }
         };
         if let Err(e) = result {

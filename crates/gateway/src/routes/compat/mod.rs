@@ -44,6 +44,7 @@ use std::future::{Ready, ready};
 use crate::body::{self, MediaType};
 use crate::client_kind::ClientKind;
 use crate::error::{ApiError, Code};
+use crate::json_etag::NotRevalidated;
 use crate::profiles::Profiles;
 use crate::request_id;
 use crate::views::{Shape, View};
@@ -227,13 +228,15 @@ fn failure(err: &ApiError) -> HttpResponse {
     if code.status().is_server_error() {
         tracing::error!(code = code.name(), request_id = %request_id, error = ?err, "compat request failed");
     }
-    HttpResponse::Ok().json(SeedEnvelope {
+    let mut res = HttpResponse::Ok().json(SeedEnvelope {
         code: "-1",
         data: serde_json::json!({ "err": err.public_message(), "errCode": code.name() }),
         msg: "失败",
         success: false,
         request_id: Some(request_id),
-    })
+    });
+    res.extensions_mut().insert(NotRevalidated);
+    res
 }
 
 /// An extractor failure, answered the seed's way.
