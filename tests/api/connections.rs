@@ -200,3 +200,29 @@ async fn a_body_read_to_its_end_keeps_the_connection_for_the_next_request() {
     assert!(answers.contains("http/1.1 200"), "{answers}");
     assert_eq!(app.stored_files(), ["images/kept.png"]);
 }
+
+/// A multipart file part that never ends: one past the size limit, and one refused by its type
+/// (whose rest would have to be read to reach the next file). Both end the request with 413 at
+/// the bucket's limit and the connection is closed; nothing is stored.
+#[tokio::test]
+async fn an_endless_multipart_file_is_refused_at_the_limit_and_its_connection_closed() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let head = format!(
+        "POST /api/v1/buckets/images/objects HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: multipart/form-data; boundary=B\r\nTransfer-Encoding: chunked\r\n\r\n",
+        user.access
+    );
+    for (what, content) in [("big.png", PNG), ("notes.txt", &b"plain text"[..])] {
+        let part = [
+            format!(
+                "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{what}\"\r\n\r\n"
+            )
+            .as_bytes(),
+            content,
+        ]
+        .concat();
+        let upload = endless_upload(&app, &head, &part, 24 << 20).await;
+        upload.assert_answered_then_closed("413", what);
+    }
+    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+}

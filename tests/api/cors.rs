@@ -156,7 +156,14 @@ async fn listed_origins_may_call_the_api_with_tokens_and_others_may_not() {
     )
     .await;
     assert_eq!(allow_origin(&other), None);
-    // Refused in the envelope, not in plain text.
+    // Refused in the envelope, not in plain text, and varying by origin.
+    let vary: Vec<String> = other
+        .headers()
+        .get_all("vary")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_lowercase())
+        .collect();
+    assert!(vary.join(", ").contains("origin"), "{vary:?}");
     let refused = crate::helpers::Answer::from(other).await;
     refused.assert_error(400, "cors_rejected");
     let other_get = get_from(&app, "/api/v1/buckets", OTHER).await;

@@ -148,7 +148,14 @@ pub async fn refusals_in_the_envelope(
         .and_then(|e| e.as_error::<actix_cors::CorsError>())
         .map(refusal);
     Ok(match refused {
-        Some(err) => res.error_response(err),
+        Some(err) => {
+            // The refusal depends on the origin as the allowed answers do.
+            let mut refusal = res.error_response(err);
+            refusal
+                .headers_mut()
+                .append(header::VARY, header::HeaderValue::from_static("Origin"));
+            refusal
+        }
         None => res.map_into_boxed_body(),
     })
 }

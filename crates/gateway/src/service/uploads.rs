@@ -2,7 +2,7 @@
 //! file, and undoing a request that fails as a whole.
 
 use bytes::Bytes;
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use storage::{BucketName, Current, ObjectKey, ObjectMeta, Precondition};
 
 use super::access::write_precondition;
@@ -62,14 +62,15 @@ impl Service {
     ///
     /// With [`Naming::Distinct`] a taken key is never replaced: the file goes to a distinct key
     /// and its outcome names the one it asked for. A file fails alone, with nothing stored for
-    /// it, when its name makes no key (`invalid_multipart`, `invalid_object_key`), it is too
-    /// large (`payload_too_large`), of a type the bucket refuses (`unsupported_media_type`), or
-    /// its key is not the caller's to replace or was taken meanwhile (`not_owner`,
-    /// `object_exists`, `object_changed`); the files around it go on. The request
-    /// fails as a whole, and the objects it created are removed again, when the body breaks
-    /// off or is malformed (`upload_interrupted`, `invalid_multipart`, `request_timeout`) or
-    /// the storage fails (`storage_unavailable`, `internal_error`); an object it replaced keeps
-    /// its new, complete content. Other errors: those of [`Need::Upload`], `bucket_not_found`
+    /// it, when its name makes no key (`invalid_multipart`, `invalid_object_key`), it is of a
+    /// type the bucket refuses (`unsupported_media_type`), or its key is not the caller's to
+    /// replace or was taken meanwhile (`not_owner`, `object_exists`, `object_changed`); the
+    /// files around it go on. The request fails as a whole, and the objects it created are
+    /// removed again, when a file passes the size limit (`payload_too_large`: the files after
+    /// it lie behind the rest of it, which a client can make endless), the body breaks off or
+    /// is malformed (`upload_interrupted`, `invalid_multipart`, `request_timeout`) or the
+    /// storage fails (`storage_unavailable`, `internal_error`); an object it replaced keeps its
+    /// new, complete content. Other errors: those of [`Need::Upload`], `bucket_not_found`
     /// (before any body is read), `invalid_multipart` (no file at all).
     pub async fn upload(
         &self,
@@ -79,13 +80,17 @@ impl Service {
         naming: Naming,
     ) -> Result<Vec<FileOutcome>, ApiError> {
         let principal = self.require(caller, Need::Upload).await?;
-        let write = self.storage.bucket(bucket)?.write;
+        let info = self.storage.bucket(bucket)?;
+        let (write, limit) = (info.write, info.max_object_bytes);
         let mut outcomes: Vec<FileOutcome> = Vec::new();
         // What this request created, with the version it wrote: undone only while unchanged.
         let mut created: Vec<(ObjectKey, String)> = Vec::new();
         let result = async {
             while let Some(file) = files.next_file().await {
                 let Incoming { name, key, body } = file?;
+                // Fused: what a refused file leaves unread is skipped below, and a multipart
+                // field must not be polled past its end.
+                let mut body = body.fuse();
                 let mut requested = None;
                 // A name that makes no key fails alone; its body is dropped unread.
                 let stored = match key {
@@ -116,7 +121,7 @@ impl Service {
                                     &target,
                                     current,
                                     precondition,
-                                    body,
+                                    &mut body,
                                 )
                                 .await
                             }
@@ -134,6 +139,9 @@ impl Service {
                         }
                     }
                 };
+                if stored.is_err() {
+                    skip_rest(&mut body, limit).await?;
+                }
                 outcomes.push(FileOutcome {
                     name,
                     stored,
@@ -278,11 +286,35 @@ impl Service {
 fn fails_alone(err: &ApiError) -> bool {
     matches!(
         err.code(),
-        Code::PayloadTooLarge
-            | Code::UnsupportedMediaType
+        Code::UnsupportedMediaType
             | Code::InvalidObjectKey
             | Code::NotOwner
             | Code::ObjectExists
             | Code::ObjectChanged
     )
+}
+
+/// Reads and discards what is left of a refused file, the files after it lying behind it; at
+/// most `limit` bytes (the bucket's object limit), since a client can make a part endless.
+/// Errors: `payload_too_large` past the limit (the request ends there), `upload_interrupted`
+/// when the body breaks off.
+async fn skip_rest<B, E>(body: &mut futures::stream::Fuse<B>, limit: u64) -> Result<(), ApiError>
+where
+    B: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::error::Error,
+{
+    let mut skipped: u64 = 0;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                Code::UploadInterrupted,
+                format!("the upload broke off: {e}"),
+            )
+        })?;
+        skipped = skipped.saturating_add(chunk.len() as u64);
+        if skipped > limit {
+            return Err(storage::Error::TooLarge { limit }.into());
+        }
+    }
+    Ok(())
 }
