@@ -24,4 +24,5 @@ mod redis_outage;
 mod security;
 mod sessions;
 mod storage_outage;
+mod tools;
 mod uploads;

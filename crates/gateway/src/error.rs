@@ -57,6 +57,7 @@ error_codes! {
     NotOwner => (FORBIDDEN, "not_owner", "only the object's owner (or an administrator) may change it"),
     InsufficientScope => (FORBIDDEN, "insufficient_scope", "the API token lacks the scope this needs; data.scope names it"),
     SessionRequired => (FORBIDDEN, "session_required", "this needs a login session, not an API token"),
+    ApiTokenRequired => (FORBIDDEN, "api_token_required", "this needs an API token, not a login session's access token"),
     AccountDisabled => (FORBIDDEN, "account_disabled", "an administrator has disabled this account"),
     RegistrationClosed => (FORBIDDEN, "registration_closed", "self-service sign-up is switched off"),
     InvitationRequired => (FORBIDDEN, "invitation_required", "sign-up needs an invitation code from an administrator"),

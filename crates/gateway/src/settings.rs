@@ -36,6 +36,55 @@ pub struct Settings {
     pub auth: auth::Settings,
     pub buckets: BTreeMap<String, storage::BucketSettings>,
     pub profiles: Profiles,
+    #[serde(default)]
+    pub tools: ToolSettings,
+}
+
+/// `[tools]`: uploads from upload tools (Lsky Pro, SM.MS and PicList shapes, ShareX).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolSettings {
+    /// The bucket a tool upload goes to when it names none (strategy 1). Unset: `images` if
+    /// configured, else the first bucket by name.
+    #[serde(default)]
+    pub bucket: Option<String>,
+    /// How tool uploads are keyed; the default never clashes.
+    #[serde(default = "default_tool_key_template")]
+    pub key_template: storage::KeyTemplate,
+}
+
+impl Default for ToolSettings {
+    fn default() -> Self {
+        Self {
+            bucket: None,
+            key_template: default_tool_key_template(),
+        }
+    }
+}
+
+fn default_tool_key_template() -> storage::KeyTemplate {
+    storage::KeyTemplate::try_from("{folder}/{yyyy}/{mm}/{dd}/{uuid}.{ext}".to_owned())
+        .unwrap_or_default()
+}
+
+impl Settings {
+    /// The bucket tool uploads go to by default: `tools.bucket`, else `images` if configured,
+    /// else the first bucket by name. Errors (at load): `tools.bucket` names no bucket.
+    pub fn tool_bucket(&self) -> Result<storage::BucketName, SettingsError> {
+        let name = match &self.tools.bucket {
+            Some(name) if self.buckets.contains_key(name) => name.as_str(),
+            Some(name) => {
+                return Err(SettingsError::key(
+                    "tools.bucket",
+                    format!("no bucket '{name}' is configured"),
+                ));
+            }
+            None if self.buckets.contains_key("images") => "images",
+            None => self.buckets.keys().next().map_or("", String::as_str),
+        };
+        storage::BucketName::parse(name)
+            .map_err(|e| SettingsError::key("tools.bucket", e.to_string()))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -173,6 +222,7 @@ impl Settings {
                 "must be an http:// or https:// URL without a query or fragment (links are built by appending /f/<bucket>/<key>)",
             ));
         }
+        self.tool_bucket()?;
         self.server
             .cors
             .validate()

@@ -18,9 +18,9 @@ use crate::metrics::{self, Metrics};
 use crate::proxies::TrustedProxies;
 use crate::routes;
 use crate::routes::compat::CompatTokenTtl;
-use crate::service::Service;
 use crate::service::list_cache::ListCache;
 use crate::service::usage::Usage;
+use crate::service::{Service, Tools};
 use crate::settings::Settings;
 use crate::views::PublicUrl;
 use crate::{client_kind, json_etag, request_id, unread_body};
@@ -62,7 +62,11 @@ pub async fn build_service(settings: &Settings) -> anyhow::Result<Service> {
         &settings.redis.key_prefix,
     )
     .context("usage ledger")?;
-    Ok(Service::new(storage, auth, metrics, listings, usage))
+    let tools = Tools {
+        bucket: settings.tool_bucket()?,
+        key_template: settings.tools.key_template.clone(),
+    };
+    Ok(Service::new(storage, auth, metrics, listings, usage, tools))
 }
 
 /// The key that signs gateway file links: derived from the JWT secret so that every instance

@@ -1,8 +1,9 @@
 //! How an uploaded file's key is made: a bucket's `key_template`, with the placeholders
 //! `{folder}`, `{name}` (the client's file name), `{stem}` (the name without its extension),
-//! `{ext}` (the extension, without its dot), `{uuid}` (32 random hex digits), `{yyyy}`, `{mm}`,
-//! `{dd}` (the upload's UTC date). Empty segments vanish, so `{folder}/{name}` without a folder
-//! is the name alone, and `.{ext}` vanishes for a name without an extension.
+//! `{ext}` (the extension, without its dot), `{uuid}` (32 random hex digits), `{hash}` (the first
+//! [`HASH_DIGITS`] hex digits of the content's SHA-256), `{yyyy}`, `{mm}`, `{dd}` (the upload's
+//! UTC date). Empty segments vanish, so `{folder}/{name}` without a folder is the name alone,
+//! and `.{ext}` vanishes for a name without an extension.
 
 use std::fmt;
 
@@ -12,7 +13,12 @@ use time::OffsetDateTime;
 use crate::{ObjectKey, ObjectKeyError};
 
 /// The placeholders a template may use.
-pub const PLACEHOLDERS: [&str; 8] = ["folder", "name", "stem", "ext", "uuid", "yyyy", "mm", "dd"];
+pub const PLACEHOLDERS: [&str; 9] = [
+    "folder", "name", "stem", "ext", "uuid", "hash", "yyyy", "mm", "dd",
+];
+
+/// How many hex digits of the content's SHA-256 `{hash}` stands for (64 bits).
+pub const HASH_DIGITS: usize = 16;
 
 /// A checked `key_template` (see the module docs). Default `{folder}/{name}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -35,7 +41,7 @@ impl TryFrom<String> for KeyTemplate {
     type Error = String;
 
     /// Errors: an unknown placeholder, an unclosed `{`, or a template that names no file
-    /// (neither `{name}`, `{stem}` nor `{uuid}`).
+    /// (neither `{name}`, `{stem}`, `{uuid}` nor `{hash}`).
     fn try_from(template: String) -> Result<Self, String> {
         let mut rest = template.as_str();
         let mut names_a_file = false;
@@ -51,12 +57,12 @@ impl TryFrom<String> for KeyTemplate {
                     PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
                 ));
             }
-            names_a_file |= matches!(placeholder, "name" | "stem" | "uuid");
+            names_a_file |= matches!(placeholder, "name" | "stem" | "uuid" | "hash");
             rest = &after[close + 1..];
         }
         if !names_a_file {
             return Err(format!(
-                "'{template}' needs {{name}}, {{stem}} or {{uuid}}: keys would repeat"
+                "'{template}' needs {{name}}, {{stem}}, {{uuid}} or {{hash}}: keys would repeat"
             ));
         }
         Ok(Self(template))
@@ -69,13 +75,20 @@ impl KeyTemplate {
         self.0.contains("{uuid}")
     }
 
+    /// Whether keys depend on the content: it holds `{hash}`.
+    pub fn uses_hash(&self) -> bool {
+        self.0.contains("{hash}")
+    }
+
     /// The key for the file `name` (already stripped of client paths) under `folder`, uploaded
-    /// at `now`. Errors: the key breaks the key rules.
+    /// at `now`, whose content has the SHA-256 `sha256` (hex; needed for `{hash}` only, which
+    /// stays empty without it). Errors: the key breaks the key rules.
     pub fn render(
         &self,
         folder: &str,
         name: &str,
         now: OffsetDateTime,
+        sha256: Option<&str>,
     ) -> Result<ObjectKey, ObjectKeyError> {
         let (stem, ext) = split_extension(name);
         let mut key = self.0.clone();
@@ -83,12 +96,14 @@ impl KeyTemplate {
             key = key.replace(".{ext}", "");
         }
         let uuid = uuid::Uuid::new_v4().simple().to_string();
+        let hash = sha256.map_or("", |h| &h[..HASH_DIGITS.min(h.len())]);
         for (placeholder, value) in [
             ("{folder}", folder.trim_matches('/')),
             ("{name}", name),
             ("{stem}", stem),
             ("{ext}", ext),
             ("{uuid}", uuid.as_str()),
+            ("{hash}", hash),
             ("{yyyy}", &format!("{:04}", now.year())),
             ("{mm}", &format!("{:02}", u8::from(now.month()))),
             ("{dd}", &format!("{:02}", now.day())),
@@ -97,6 +112,56 @@ impl KeyTemplate {
         }
         let segments: Vec<&str> = key.split('/').filter(|s| !s.is_empty()).collect();
         ObjectKey::parse(segments.join("/"))
+    }
+}
+
+/// An uploaded file's key before its content is read: the template and what fills it. A
+/// template with `{hash}` is rendered once the content's SHA-256 is known
+/// ([`PlannedKey::needs_hash`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedKey {
+    template: KeyTemplate,
+    folder: String,
+    name: String,
+    at: OffsetDateTime,
+    sha256: Option<String>,
+}
+
+impl PlannedKey {
+    /// The key of file `name` under `folder`, uploaded at `at`. Errors: the key it makes
+    /// breaks the key rules (checked now, with a stand-in for `{hash}`).
+    pub fn new(
+        template: KeyTemplate,
+        folder: &str,
+        name: &str,
+        at: OffsetDateTime,
+    ) -> Result<Self, ObjectKeyError> {
+        let stand_in = "0".repeat(HASH_DIGITS);
+        template.render(folder, name, at, Some(&stand_in))?;
+        Ok(Self {
+            template,
+            folder: folder.to_owned(),
+            name: name.to_owned(),
+            at,
+            sha256: None,
+        })
+    }
+
+    /// The same key, for content whose SHA-256 (hex) is `sha256`.
+    pub fn with_sha256(mut self, sha256: String) -> Self {
+        self.sha256 = Some(sha256);
+        self
+    }
+
+    /// Whether the key waits for the content's SHA-256 ([`PlannedKey::with_sha256`]).
+    pub fn needs_hash(&self) -> bool {
+        self.template.uses_hash() && self.sha256.is_none()
+    }
+
+    /// The key. Errors: the key breaks the key rules.
+    pub fn key(&self) -> Result<ObjectKey, ObjectKeyError> {
+        self.template
+            .render(&self.folder, &self.name, self.at, self.sha256.as_deref())
     }
 }
 
@@ -142,29 +207,56 @@ mod tests {
     #[test]
     fn placeholders_fill_and_empty_segments_vanish() {
         let default = KeyTemplate::default();
-        assert_eq!(default.render("", "a.png", at()).unwrap().as_str(), "a.png");
         assert_eq!(
-            default.render("/shots/", "a.png", at()).unwrap().as_str(),
+            default.render("", "a.png", at(), None).unwrap().as_str(),
+            "a.png"
+        );
+        assert_eq!(
+            default
+                .render("/shots/", "a.png", at(), None)
+                .unwrap()
+                .as_str(),
             "shots/a.png"
         );
         let dated = template("{folder}/{yyyy}/{mm}/{dd}/{stem}.{ext}");
         assert_eq!(
-            dated.render("x", "shot.PNG", at()).unwrap().as_str(),
+            dated.render("x", "shot.PNG", at(), None).unwrap().as_str(),
             "x/2026/03/07/shot.PNG"
         );
         assert_eq!(
-            dated.render("", "README", at()).unwrap().as_str(),
+            dated.render("", "README", at(), None).unwrap().as_str(),
             "2026/03/07/README"
         );
         let unique = template("{uuid}.{ext}");
-        let a = unique.render("", "image.png", at()).unwrap();
-        let b = unique.render("", "image.png", at()).unwrap();
+        let a = unique.render("", "image.png", at(), None).unwrap();
+        let b = unique.render("", "image.png", at(), None).unwrap();
         assert_ne!(a, b);
         assert!(
             a.as_str().ends_with(".png") && a.as_str().len() == 36,
             "{a}"
         );
         assert!(unique.is_unique() && !default.is_unique());
+    }
+
+    #[test]
+    fn hash_stands_for_the_contents_sha256() {
+        let sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let hashed = template("{folder}/{hash}.{ext}");
+        assert!(hashed.uses_hash() && !KeyTemplate::default().uses_hash());
+        assert_eq!(
+            hashed
+                .render("x", "a.png", at(), Some(sha))
+                .unwrap()
+                .as_str(),
+            "x/0123456789abcdef.png"
+        );
+        let planned = PlannedKey::new(hashed, "x", "a.png", at()).unwrap();
+        assert!(planned.needs_hash());
+        let planned = planned.with_sha256(sha.to_owned());
+        assert!(!planned.needs_hash());
+        assert_eq!(planned.key().unwrap().as_str(), "x/0123456789abcdef.png");
+        let long = "n".repeat(300);
+        assert!(PlannedKey::new(template("{name}"), "", &long, at()).is_err());
     }
 
     #[test]

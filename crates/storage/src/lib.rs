@@ -22,6 +22,7 @@ mod policy;
 mod settings;
 mod signing;
 mod sniff;
+mod staging;
 mod storage;
 mod tree;
 mod upload;
@@ -29,7 +30,7 @@ mod window;
 
 pub use bucket_name::{BucketName, BucketNameError, MAX_BUCKET_NAME_BYTES, MIN_BUCKET_NAME_BYTES};
 pub use error::{Error, is_unavailable};
-pub use key_template::{KeyTemplate, split_extension};
+pub use key_template::{HASH_DIGITS, KeyTemplate, PlannedKey, split_extension};
 pub use listing::{
     Detail, Entry, ListPage, ListQuery, ListedObject, MAX_PAGE_SIZE, NumberedPage, ObjectDetail,
     PageNumber,
@@ -44,5 +45,6 @@ pub use settings::{
 };
 pub use signing::{MAX_SIGN_SECS, SignedUrl};
 pub use sniff::renders_inline;
+pub use staging::{Digests, Staged};
 pub use storage::{BucketInfo, SignedLink, Storage};
 pub use upload::Precondition;

@@ -1,6 +1,10 @@
 //! Gateway-signed links for backends without native presigning (fs): HMAC-SHA256 over
-//! `"<bucket>\n<key>\n<expires>"`, hex-encoded, verified in constant time.
+//! `"<bucket>\n<key>\n<expires>"`, hex-encoded, verified in constant time. Also deletion
+//! tickets: `<payload>.<mac>`, both base64url (RFC 4648 §5, no padding), the payload
+//! `"<bucket>\n<key>\n<etag>"` and the MAC over `"deletion-ticket\n"` and the payload.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
@@ -62,6 +66,45 @@ impl Signer {
         let expires = now.saturating_add_unsigned(expires_in_secs);
         let signature = hex::encode(self.mac(bucket, key, expires).finalize().into_bytes());
         Ok(SignedUrl { expires, signature })
+    }
+
+    /// A deletion ticket for the version `etag` of `key` in `bucket` (see the module docs).
+    pub(crate) fn ticket(&self, bucket: &str, key: &str, etag: &str) -> String {
+        let payload = format!("{bucket}\n{key}\n{etag}");
+        let mac = self.ticket_mac(payload.as_bytes()).finalize().into_bytes();
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(payload),
+            URL_SAFE_NO_PAD.encode(mac)
+        )
+    }
+
+    /// The bucket, key and ETag a ticket made by [`Signer::ticket`] names. Errors:
+    /// `InvalidSignature` for anything else.
+    pub(crate) fn open_ticket(&self, ticket: &str) -> Result<(String, String, String), Error> {
+        let (payload, mac) = ticket.split_once('.').ok_or(Error::InvalidSignature)?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| Error::InvalidSignature)?;
+        let mac = URL_SAFE_NO_PAD
+            .decode(mac)
+            .map_err(|_| Error::InvalidSignature)?;
+        self.ticket_mac(&payload)
+            .verify_slice(&mac)
+            .map_err(|_| Error::InvalidSignature)?;
+        let payload = String::from_utf8(payload).map_err(|_| Error::InvalidSignature)?;
+        let mut parts = payload.splitn(3, '\n').map(str::to_owned);
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(bucket), Some(key), Some(etag)) => Ok((bucket, key, etag)),
+            _ => Err(Error::InvalidSignature),
+        }
+    }
+
+    fn ticket_mac(&self, payload: &[u8]) -> HmacSha256 {
+        let mut mac = self.mac.clone();
+        mac.update(b"deletion-ticket\n");
+        mac.update(payload);
+        mac
     }
 
     /// Checks the signature first (so a tampered expiry is `InvalidSignature`), then the expiry.
@@ -181,6 +224,31 @@ mod tests {
                 max_secs: MAX_SIGN_SECS
             })
         ));
+    }
+
+    #[test]
+    fn a_deletion_ticket_opens_to_what_it_names_and_never_when_changed() {
+        let s = signer("k");
+        let ticket = s.ticket("images", "2026/a b.png", "\"e1\"");
+        assert!(!ticket.contains('/'));
+        assert_eq!(
+            s.open_ticket(&ticket).unwrap(),
+            ("images".into(), "2026/a b.png".into(), "\"e1\"".into())
+        );
+        let (payload, mac) = ticket.split_once('.').unwrap();
+        let other = URL_SAFE_NO_PAD.encode("images\n2026/other.png\n\"e1\"");
+        for bad in [
+            format!("{other}.{mac}"),
+            format!("{payload}.{}", URL_SAFE_NO_PAD.encode([0u8; 32])),
+            payload.to_owned(),
+            String::new(),
+        ] {
+            assert!(
+                matches!(s.open_ticket(&bad), Err(Error::InvalidSignature)),
+                "{bad}"
+            );
+        }
+        assert!(signer("other").open_ticket(&ticket).is_err());
     }
 
     #[test]

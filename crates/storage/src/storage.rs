@@ -2,7 +2,7 @@
 //! in `objects.rs`, `upload.rs`, `listing.rs` and `policy.rs`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,6 +66,8 @@ pub struct Storage {
 struct Inner {
     buckets: BTreeMap<BucketName, Bucket>,
     system: Operator,
+    /// The upload area, where bodies are staged (see `staging.rs`).
+    staging: PathBuf,
     signer: Signer,
     policies: PolicyCache,
 }
@@ -113,6 +115,8 @@ impl Storage {
         }
         check_disjoint(&placements)?;
         let system = system_backend(settings, &layout)?.op;
+        let staging = layout.tmp_dir();
+        crate::staging::remove_stale(&staging);
         let buckets = registry
             .into_iter()
             .map(|(name, bucket)| {
@@ -134,6 +138,7 @@ impl Storage {
             inner: Arc::new(Inner {
                 buckets,
                 system,
+                staging,
                 signer: Signer::new(&signing_key)?,
                 policies: PolicyCache::default(),
             }),
@@ -144,6 +149,11 @@ impl Storage {
     /// has no `atomic_write_dir`, so `if_not_exists` is an atomic create.
     pub fn system_operator(&self) -> Operator {
         self.inner.system.clone()
+    }
+
+    /// Where upload bodies are staged: `<data_dir>/.tmp`.
+    pub(crate) fn staging_dir(&self) -> &Path {
+        &self.inner.staging
     }
 
     /// All buckets, sorted by name.
@@ -225,6 +235,26 @@ impl Storage {
         self.inner
             .signer
             .verify(bucket.as_str(), key.as_str(), expires, signature, now)
+    }
+
+    /// A deletion ticket for the version `etag` of `key`: whoever holds it may delete that
+    /// version (see [`Storage::open_deletion_ticket`]). URL-safe, no `/`; it does not expire.
+    pub fn deletion_ticket(&self, bucket: &BucketName, key: &ObjectKey, etag: &str) -> String {
+        self.inner
+            .signer
+            .ticket(bucket.as_str(), key.as_str(), etag)
+    }
+
+    /// The bucket, key and ETag a ticket of [`Storage::deletion_ticket`] names. Errors:
+    /// `InvalidSignature` for a ticket this deployment's signing key did not make.
+    pub fn open_deletion_ticket(
+        &self,
+        ticket: &str,
+    ) -> Result<(BucketName, ObjectKey, String), Error> {
+        let (bucket, key, etag) = self.inner.signer.open_ticket(ticket)?;
+        let bucket = BucketName::parse(bucket).map_err(|_| Error::InvalidSignature)?;
+        let key = ObjectKey::parse(key).map_err(|_| Error::InvalidSignature)?;
+        Ok((bucket, key, etag))
     }
 
     /// Readiness of each bucket's backend, then of the system area (`"system"`).

@@ -239,7 +239,7 @@ impl Precondition {
 #[error("{0}")]
 struct BodyError(String);
 
-fn body_error(e: &dyn std::error::Error) -> Error {
+pub(crate) fn body_error(e: &dyn std::error::Error) -> Error {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

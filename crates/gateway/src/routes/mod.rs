@@ -36,6 +36,7 @@ mod parse;
 mod paths;
 mod serve;
 mod tokens;
+mod tools;
 mod upload;
 
 use crate::cors::CorsSettings;
@@ -55,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings) {
         .configure(docs::configure)
         .configure(files::configure)
         .configure(|cfg| compat::configure(cfg, cors))
+        .configure(|cfg| tools::configure(cfg, cors))
         .service(
             web::scope("/api/v1")
                 .wrap(cors.api())

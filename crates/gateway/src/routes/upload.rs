@@ -5,7 +5,7 @@
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::http::header::{Charset, ExtendedValue};
 use futures::StreamExt;
-use storage::{KeyTemplate, ObjectKey};
+use storage::{KeyTemplate, ObjectKey, PlannedKey};
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -105,7 +105,7 @@ impl IncomingFiles for MultipartFiles {
 
 /// The file name of a `file` field as the client sent it: `filename*` (RFC 6266 §4.3, RFC 5987:
 /// UTF-8 or ISO-8859-1, percent-encoded) when there is one, else `filename`.
-fn client_name(field: &Field) -> Option<String> {
+pub(crate) fn client_name(field: &Field) -> Option<String> {
     let cd = field.content_disposition()?;
     cd.get_filename_ext()
         .and_then(decode_ext)
@@ -114,24 +114,30 @@ fn client_name(field: &Field) -> Option<String> {
 }
 
 /// The key for a client's file name, by the bucket's key template (`{folder}/{name}` unless
-/// configured). A path in the name (`C:\\Users\\x\\shot.png`, `photos/shot.png`) keeps only
-/// its last segment, and the name is brought to Unicode NFC (UAX #15): macOS sends decomposed
-/// names (`e` + U+0301), while links typed or pasted elsewhere are composed (`é`), so picgate
-/// names what it stores the composed way. Keys themselves are never rewritten.
+/// configured); a template with `{hash}` is finished once the content is read.
 fn key_for(
     name: &str,
     folder: Option<&str>,
     template: &KeyTemplate,
-) -> Result<ObjectKey, ApiError> {
-    let name = last_segment(name)
-        .map(|n| n.nfc().collect::<String>())
-        .ok_or_else(|| {
-            ApiError::new(Code::InvalidMultipart, "the `file` field needs a filename")
-        })?;
-    let folder = folder.unwrap_or_default();
-    template
-        .render(folder, &name, time::OffsetDateTime::now_utc())
-        .map_err(|e| storage::Error::from(e).into())
+) -> Result<PlannedKey, ApiError> {
+    let name = file_name(name).ok_or_else(|| {
+        ApiError::new(Code::InvalidMultipart, "the `file` field needs a filename")
+    })?;
+    PlannedKey::new(
+        template.clone(),
+        folder.unwrap_or_default(),
+        &name,
+        time::OffsetDateTime::now_utc(),
+    )
+    .map_err(|e| storage::Error::from(e).into())
+}
+
+/// A client's file name as picgate names what it stores: a path in it (`C:\\Users\\x\\shot.png`,
+/// `photos/shot.png`) keeps only its last segment, and the name is brought to Unicode NFC
+/// (UAX #15): macOS sends decomposed names (`e` + U+0301), while links typed or pasted
+/// elsewhere are composed (`é`). Keys themselves are never rewritten. `None`: no name.
+pub(crate) fn file_name(raw: &str) -> Option<String> {
+    last_segment(raw).map(|n| n.nfc().collect::<String>())
 }
 
 /// The quoted `filename` as the client wrote it. Browsers encode form data the HTML way (a `"`
@@ -181,7 +187,7 @@ fn last_segment(name: &str) -> Option<&str> {
 }
 
 /// `folder` if keys can live under it (the key rules of [`ObjectKey`]); empty is the root.
-fn checked_folder(folder: String) -> Result<String, ApiError> {
+pub(crate) fn checked_folder(folder: String) -> Result<String, ApiError> {
     let trimmed = folder.trim_matches('/');
     if !trimmed.is_empty() {
         ObjectKey::join(trimmed, "x").map_err(|e| ApiError::from(storage::Error::from(e)))?;
@@ -189,30 +195,32 @@ fn checked_folder(folder: String) -> Result<String, ApiError> {
     Ok(folder)
 }
 
-async fn read_text(mut field: Field) -> Result<String, ApiError> {
+/// A short text field (`folder`, a tool's `strategy_id`), at most [`MAX_FOLDER_BYTES`] of UTF-8.
+pub(crate) async fn read_text(mut field: Field) -> Result<String, ApiError> {
+    let name = field.name().unwrap_or_default().to_owned();
     let mut buf = Vec::new();
     while let Some(chunk) = field.next().await {
         let chunk = chunk.map_err(bad_multipart)?;
         if buf.len() + chunk.len() > MAX_FOLDER_BYTES {
             return Err(ApiError::new(
                 Code::InvalidMultipart,
-                format!("`folder` is limited to {MAX_FOLDER_BYTES} bytes"),
+                format!("`{name}` is limited to {MAX_FOLDER_BYTES} bytes"),
             ));
         }
         buf.extend_from_slice(&chunk);
     }
     String::from_utf8(buf)
-        .map_err(|_| ApiError::new(Code::InvalidMultipart, "`folder` is not UTF-8"))
+        .map_err(|_| ApiError::new(Code::InvalidMultipart, format!("`{name}` is not UTF-8")))
 }
 
-async fn drain(mut field: Field) -> Result<(), ApiError> {
+pub(crate) async fn drain(mut field: Field) -> Result<(), ApiError> {
     while let Some(chunk) = field.next().await {
         chunk.map_err(bad_multipart)?;
     }
     Ok(())
 }
 
-fn bad_multipart(err: MultipartError) -> ApiError {
+pub(crate) fn bad_multipart(err: MultipartError) -> ApiError {
     ApiError::new(
         Code::InvalidMultipart,
         format!("malformed multipart body: {err}"),

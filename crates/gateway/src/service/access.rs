@@ -8,6 +8,8 @@
 //! | upload a new key | 401 | yes | | yes | `upload` |
 //! | replace an existing key | 401 | 403 `not_owner` (`shared` bucket: yes) | yes | yes | `upload` |
 //! | delete an object | 401 | 403 `not_owner` (`shared` bucket: yes) | yes | yes | `delete` |
+//! | delete the version a deletion link names | yes (the signed link is the permission) | yes | | yes | none |
+//! | a ShareX configuration | 401 | 403 `api_token_required` | | 403 `api_token_required` | `upload` |
 //! | set a bucket policy, manage users and invitations | 401 | 403 `admin_required` | | yes | `admin` |
 //! | `/me` | 401 | yes | | yes | any |
 //! | password, sessions, logout, API tokens | 401 | yes (login session only) | | yes | 403 `session_required` |
@@ -141,6 +143,37 @@ pub(crate) fn write_precondition(
         return Ok(Precondition::Any);
     }
     Ok(Precondition::Unchanged { etag: current.etag })
+}
+
+/// Whether a deletion link made for the version `etag` may delete what the key holds `now`:
+/// only that very version; a replaced object stays. Errors: `object_changed`.
+pub(crate) fn ticket_allows(
+    etag: &str,
+    now: &Current,
+    bucket: &BucketName,
+    key: &storage::ObjectKey,
+) -> Result<(), ApiError> {
+    if now.etag == etag {
+        return Ok(());
+    }
+    Err(storage::Error::Changed {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+    }
+    .into())
+}
+
+/// Whether `principal` holds an API token: what a tool configuration may embed (it is kept in
+/// plain text; a login session's token is short-lived and tied to the session). Errors: 403
+/// `api_token_required`.
+pub(crate) fn is_api_token(principal: &Principal) -> Result<(), ApiError> {
+    match principal.via {
+        Via::Token { .. } => Ok(()),
+        Via::Session { .. } => Err(ApiError::new(
+            Code::ApiTokenRequired,
+            "a ShareX configuration holds an API token: create one with the `upload` scope (POST /api/v1/auth/tokens) and call this with it",
+        )),
+    }
 }
 
 /// Whether `principal` may mint a token with `scopes`: `admin` only by an administrator.

@@ -44,6 +44,11 @@ impl Caller {
         self.device.ip.as_deref()
     }
 
+    /// The token the request carried, as sent.
+    pub(crate) fn credential(&self) -> Option<&str> {
+        self.credential.as_deref()
+    }
+
     /// Whether the request carried a credential at all.
     pub fn has_credential(&self) -> bool {
         self.credential.is_some()
@@ -74,6 +79,33 @@ impl FromRequest for Caller {
             device: device(req),
             principal: OnceCell::new(),
         }))
+    }
+}
+
+/// The caller of an upload tool's request: its token as [`credential`] finds it, else in a
+/// `token` header (Lsky Pro 1.x clients), else in the query as `key` (PicList's server
+/// uploader) or `token` (a ShareX configuration link).
+impl Caller {
+    pub fn of_tool(req: &HttpRequest) -> Caller {
+        let header = || {
+            let value = req.headers().get("token")?.to_str().ok()?.trim();
+            (!value.is_empty()).then(|| value.to_owned())
+        };
+        let query = || {
+            let pairs =
+                actix_web::web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+                    .ok()?;
+            pairs
+                .into_inner()
+                .into_iter()
+                .find(|(name, value)| (name == "key" || name == "token") && !value.is_empty())
+                .map(|(_, value)| value)
+        };
+        Caller {
+            credential: credential(req).or_else(header).or_else(query),
+            device: device(req),
+            principal: OnceCell::new(),
+        }
     }
 }
 

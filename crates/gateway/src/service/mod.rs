@@ -14,6 +14,7 @@ pub mod list_cache;
 mod objects;
 mod overview;
 mod tokens;
+mod tools;
 mod uploads;
 pub mod usage;
 
@@ -32,6 +33,7 @@ pub use admin::UserUpdate;
 pub use caller::Caller;
 pub use objects::{Found, MAX_BATCH_KEYS, ReadGrant, Served};
 pub use overview::{BucketOverview, Overview, Section, TokenSummary};
+pub use tools::{ToolConfig, ToolForm, ToolPart, ToolUpload, Tools};
 pub use uploads::{FileOutcome, Incoming, IncomingFiles, Naming};
 
 /// The services every handler calls, built once per process. Cheap to clone.
@@ -42,6 +44,7 @@ pub struct Service {
     metrics: Metrics,
     listings: Arc<ListCache>,
     usage: Arc<Usage>,
+    tools: Arc<Tools>,
 }
 
 impl Service {
@@ -51,6 +54,7 @@ impl Service {
         metrics: Metrics,
         listings: ListCache,
         usage: Usage,
+        tools: Tools,
     ) -> Self {
         Self {
             storage,
@@ -58,6 +62,7 @@ impl Service {
             metrics,
             listings: Arc::new(listings),
             usage: Arc::new(usage),
+            tools: Arc::new(tools),
         }
     }
 

@@ -3,17 +3,18 @@
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use storage::{BucketName, Current, ObjectKey, ObjectMeta, Precondition};
+use storage::{BucketName, Current, ObjectKey, ObjectMeta, PlannedKey, Precondition};
 
 use super::access::write_precondition;
 use super::{Caller, Need, Service};
 use crate::error::{ApiError, Code};
 
 /// One file of an upload: its name as the client sent it, the key it maps to (or why it maps
-/// to none), and its body, still on the socket.
+/// to none; a key by content, `{hash}`, is made once the body is read), and its body, still on
+/// the socket.
 pub struct Incoming<B> {
     pub name: String,
-    pub key: Result<ObjectKey, ApiError>,
+    pub key: Result<PlannedKey, ApiError>,
     pub body: B,
 }
 
@@ -95,7 +96,19 @@ impl Service {
                 // A name that makes no key fails alone; its body is dropped unread.
                 let stored = match key {
                     Err(err) => Err(err),
-                    Ok(key) => {
+                    Ok(planned) => {
+                        // A key by content: the body is staged (bounded by the limit) first.
+                        let staged = match planned.needs_hash() {
+                            true => Some(self.storage.stage(&mut body, limit).await?),
+                            false => None,
+                        };
+                        let planned = match &staged {
+                            Some(s) => planned.with_sha256(s.digests().sha256.clone()),
+                            None => planned,
+                        };
+                        let key = planned
+                            .key()
+                            .map_err(|e| ApiError::from(storage::Error::from(e)))?;
                         let (target, current) = match naming {
                             Naming::Distinct => (self.free_key(bucket, &key).await?, None),
                             Naming::Replace => {
@@ -113,8 +126,20 @@ impl Service {
                                 write_precondition(principal, write, current.clone())
                             }
                         };
-                        let stored = match precondition {
-                            Ok(precondition) => {
+                        let stored = match (precondition, &staged) {
+                            (Ok(precondition), Some(staged)) => {
+                                let body = staged.body().await?;
+                                self.store_one(
+                                    principal,
+                                    bucket,
+                                    &target,
+                                    current,
+                                    precondition,
+                                    body,
+                                )
+                                .await
+                            }
+                            (Ok(precondition), None) => {
                                 self.store_one(
                                     principal,
                                     bucket,
@@ -125,7 +150,7 @@ impl Service {
                                 )
                                 .await
                             }
-                            Err(err) => Err(err),
+                            (Err(err), _) => Err(err),
                         };
                         match stored {
                             Ok((meta, created_new)) => {

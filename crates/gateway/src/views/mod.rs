@@ -6,12 +6,13 @@ mod bucket;
 pub mod compat;
 mod link;
 mod links;
-mod object;
+pub mod object;
 mod outcome;
 mod overview;
 mod session;
 mod shape;
 mod token;
+pub mod tools;
 mod user;
 
 pub use answers::{

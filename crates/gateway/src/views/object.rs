@@ -139,10 +139,18 @@ impl View for UploadView {
 }
 
 impl UploadView {
+    /// Links that name the file by its key's file name.
     pub fn new(bucket: &BucketName, meta: &ObjectMeta, links: &Links) -> Self {
+        let name = meta.key.file_name().to_owned();
+        Self::titled(bucket, meta, links, &name)
+    }
+
+    /// Links that name the file `title` (alt text, link text): upload tools show the name the
+    /// file had on the user's machine.
+    pub fn titled(bucket: &BucketName, meta: &ObjectMeta, links: &Links, title: &str) -> Self {
         let object = ObjectView::new(bucket, meta, links);
         let image = object.content_type.starts_with("image/");
-        let alt = escape_markdown(&object.name);
+        let alt = escape_markdown(title);
         let url = &object.url;
         let (markdown, markdown_with_link) = if image {
             let embed = format!("![{alt}]({url})");
@@ -155,20 +163,20 @@ impl UploadView {
         let bbcode = if image {
             format!("[img]{url}[/img]")
         } else {
-            let name = object.name.replace('[', "(").replace(']', ")");
+            let name = title.replace('[', "(").replace(']', ")");
             format!("[url={url}]{name}[/url]")
         };
         let html = if image {
             format!(
                 "<img src=\"{}\" alt=\"{}\">",
                 escape_html(&object.url),
-                escape_html(&object.name)
+                escape_html(title)
             )
         } else {
             format!(
                 "<a href=\"{}\">{}</a>",
                 escape_html(&object.url),
-                escape_html(&object.name)
+                escape_html(title)
             )
         };
         Self {
@@ -269,7 +277,7 @@ fn escape_markdown(text: &str) -> String {
         .collect()
 }
 
-fn escape_html(text: &str) -> String {
+pub(crate) fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('"', "&quot;")
         .replace('<', "&lt;")

@@ -1,0 +1,297 @@
+//! Upload tools (PicList, PicGo, ShareX, scripts): one file per request, whose bucket and
+//! folder may be named by fields sent after it (PicList sends `strategy_id` after the file), so
+//! the file is staged first; keys by the tools' template; API tokens by login (Lsky Pro's
+//! `POST /api/v1/tokens`); deletion by a signed ticket (ShareX's deletion link).
+
+use std::time::Duration;
+
+use auth::{NewToken, Scope};
+use bytes::Bytes;
+use futures::Stream;
+use futures::stream::BoxStream;
+use storage::{
+    BucketInfo, BucketName, Current, Digests, KeyTemplate, ObjectKey, ObjectMeta, PlannedKey,
+};
+
+use super::access::{is_api_token, ticket_allows};
+use super::{Caller, Incoming, IncomingFiles, Naming, Need, Service};
+use crate::error::{ApiError, Code};
+
+/// Where tool uploads go and how they are named (`[tools]` in the config).
+#[derive(Debug, Clone)]
+pub struct Tools {
+    /// The bucket a tool upload goes to when it names none; strategy 1.
+    pub bucket: BucketName,
+    /// How tool uploads are keyed; by default `{folder}/{yyyy}/{mm}/{dd}/{uuid}.{ext}`, which
+    /// never clashes.
+    pub key_template: KeyTemplate,
+}
+
+/// One part of a tool's multipart request.
+pub enum ToolPart<B> {
+    /// The file: its name as the client sent it (path stripped) and its body.
+    File { name: String, body: B },
+    /// The bucket, by name or by strategy id (`strategy_id`, `bucket`).
+    Bucket(String),
+    /// The folder the key goes under (`folder`), already checked.
+    Folder(String),
+}
+
+/// A tool's multipart request, read part by part. Each file body must be consumed or dropped
+/// before the next part is asked for.
+#[allow(async_fn_in_trait)]
+pub trait ToolForm {
+    type Body: Stream<Item = Result<Bytes, Self::BodyError>> + Unpin;
+    type BodyError: std::error::Error;
+
+    /// The next part, or `None` at the end. A malformed request is an error.
+    async fn next_part(&mut self) -> Option<Result<ToolPart<Self::Body>, ApiError>>;
+}
+
+/// A stored tool upload.
+pub struct ToolUpload {
+    pub bucket: BucketName,
+    /// The file's name as the client sent it.
+    pub name: String,
+    pub meta: ObjectMeta,
+    pub digests: Digests,
+    /// Deletes this version of the object: see [`Service::delete_by_ticket`].
+    pub deletion_ticket: String,
+}
+
+/// What a tool's configuration file embeds: see [`Service::tool_config`].
+pub struct ToolConfig {
+    pub token: String,
+    pub bucket: BucketInfo,
+}
+
+/// Scopes of a token minted by [`Service::tool_token`]: what an upload tool does.
+const TOOL_TOKEN_SCOPES: [Scope; 3] = [Scope::Read, Scope::Upload, Scope::Delete];
+/// Lifetime of the login session behind [`Service::tool_token`]: it ends right after.
+const TOOL_LOGIN_SECS: u64 = 60;
+
+impl Service {
+    /// The buckets as Lsky Pro "strategies": id 1 is the tools' default bucket, then the
+    /// others by name.
+    pub fn strategies(&self) -> Vec<(usize, BucketName)> {
+        let default = &self.tools.bucket;
+        let others = self
+            .storage
+            .buckets()
+            .into_iter()
+            .map(|b| b.name)
+            .filter(|name| name != default);
+        std::iter::once(default.clone())
+            .chain(others)
+            .enumerate()
+            .map(|(i, name)| (i + 1, name))
+            .collect()
+    }
+
+    /// Stores the one file of a tool's request as the caller, in the bucket it names (by name
+    /// or strategy id; else the tools' default) under its folder, keyed by the tools' template,
+    /// never replacing (a taken key goes to a distinct one). The file is staged while the
+    /// rest of the request arrives, up to the largest bucket limit (the named bucket's, when
+    /// named first); the caller's right to upload is checked before any of it is read.
+    /// Errors: those of [`Need::Upload`]; `invalid_multipart` (no file, two files, a malformed
+    /// body); `bucket_not_found` (an unknown bucket or strategy); `payload_too_large`;
+    /// `unsupported_media_type`; `upload_interrupted`; storage errors.
+    pub async fn tool_upload(
+        &self,
+        caller: &Caller,
+        form: &mut impl ToolForm,
+    ) -> Result<ToolUpload, ApiError> {
+        self.require(caller, Need::Upload).await?;
+        let largest = self
+            .storage
+            .buckets()
+            .iter()
+            .map(|b| b.max_object_bytes)
+            .max()
+            .unwrap_or(0);
+        let (mut bucket, mut folder, mut file): (Option<String>, _, _) =
+            (None, String::new(), None);
+        while let Some(part) = form.next_part().await {
+            match part? {
+                ToolPart::File { name, body } => {
+                    if file.is_some() {
+                        return Err(ApiError::new(
+                            Code::InvalidMultipart,
+                            "this route takes one file per request",
+                        ));
+                    }
+                    let limit = match &bucket {
+                        Some(named) => self.strategy(named)?.1,
+                        None => largest,
+                    };
+                    file = Some((name, self.storage.stage(body, limit).await?));
+                }
+                ToolPart::Bucket(named) => bucket = Some(named),
+                ToolPart::Folder(named) => folder = named,
+            }
+        }
+        let (name, staged) = file.ok_or_else(|| {
+            ApiError::new(Code::InvalidMultipart, "the request has no file field")
+        })?;
+        let (bucket, limit) = match &bucket {
+            Some(named) => self.strategy(named)?,
+            None => self.strategy(self.tools.bucket.as_str())?,
+        };
+        if staged.size() > limit {
+            return Err(storage::Error::TooLarge { limit }.into());
+        }
+        let planned = PlannedKey::new(
+            self.tools.key_template.clone(),
+            &folder,
+            &name,
+            time::OffsetDateTime::now_utc(),
+        )
+        .map_err(|e| ApiError::from(storage::Error::from(e)))?
+        .with_sha256(staged.digests().sha256.clone());
+        let body = staged.body().await?;
+        let mut one = StagedFile(Some(Incoming {
+            name: name.clone(),
+            key: Ok(planned),
+            body,
+        }));
+        let outcome = self
+            .upload(caller, &bucket, &mut one, Naming::Distinct)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("an upload without outcome")))?;
+        let meta = outcome.stored?;
+        let deletion_ticket = self.storage.deletion_ticket(&bucket, &meta.key, &meta.etag);
+        Ok(ToolUpload {
+            bucket,
+            name,
+            meta,
+            digests: staged.digests().clone(),
+            deletion_ticket,
+        })
+    }
+
+    /// What a ShareX configuration for the caller embeds: the caller's API token (which must
+    /// have the `upload` scope: the configuration holds it in plain text, so a login session's
+    /// short-lived token is refused) and the bucket it uploads to (the tools' default unless
+    /// named). Errors: those of [`Need::Upload`], `api_token_required`, `bucket_not_found`.
+    pub async fn tool_config(
+        &self,
+        caller: &Caller,
+        bucket: Option<&str>,
+    ) -> Result<ToolConfig, ApiError> {
+        let principal = self.require(caller, Need::Upload).await?;
+        is_api_token(principal)?;
+        let token = caller
+            .credential()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a principal without credential")))?
+            .to_owned();
+        let (bucket, _) = self.strategy(bucket.unwrap_or(self.tools.bucket.as_str()))?;
+        let bucket = self.storage.bucket(&bucket)?;
+        Ok(ToolConfig { token, bucket })
+    }
+
+    /// A bucket named by name or by strategy id, with its object limit. Errors:
+    /// `bucket_not_found`.
+    fn strategy(&self, named: &str) -> Result<(BucketName, u64), ApiError> {
+        let named = named.trim();
+        let by_id = named.parse::<usize>().ok().and_then(|id| {
+            self.strategies()
+                .into_iter()
+                .find(|(i, _)| *i == id)
+                .map(|(_, name)| name)
+        });
+        let name = match by_id {
+            Some(name) => name,
+            None => BucketName::parse(named).map_err(|_| not_a_strategy(named))?,
+        };
+        let info = self
+            .storage
+            .bucket(&name)
+            .map_err(|_| not_a_strategy(named))?;
+        Ok((name, info.max_object_bytes))
+    }
+
+    /// Logs in with an email or phone and password (throttled like any login) and mints an API
+    /// token for an upload tool (scopes `read`, `upload`, `delete`; no expiry), named after
+    /// `client`; the login session ends at once. Errors: those of [`Service::login`], and of
+    /// token creation (`validation_failed` when the user has too many tokens).
+    pub async fn tool_token(
+        &self,
+        caller: &Caller,
+        login: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<NewToken, ApiError> {
+        let (_, pair) = self
+            .auth
+            .login(
+                login,
+                password,
+                caller.device().clone(),
+                Some(Duration::from_secs(TOOL_LOGIN_SECS)),
+            )
+            .await?;
+        let principal = self.auth.authenticate(&pair.access_token).await?;
+        let minted = self
+            .auth
+            .create_token(&principal, client, TOOL_TOKEN_SCOPES.to_vec(), None)
+            .await;
+        if let Err(e) = self.auth.logout(&principal).await {
+            tracing::warn!(error = %e, "could not end the login session behind a tool token");
+        }
+        Ok(minted?)
+    }
+
+    /// The object a deletion ticket names, if the ticket is this deployment's. Errors:
+    /// `invalid_signature`.
+    pub fn ticket_target(&self, ticket: &str) -> Result<(BucketName, ObjectKey), ApiError> {
+        let (bucket, key, _) = self.storage.open_deletion_ticket(ticket)?;
+        Ok((bucket, key))
+    }
+
+    /// Deletes the object version a deletion ticket names (see the access table: the ticket is
+    /// the permission; it was handed to the uploader with the upload). Errors:
+    /// `invalid_signature` (not a ticket of this deployment), `object_not_found` (already
+    /// gone), `object_changed` (replaced since: the new version stays), storage errors.
+    pub async fn delete_by_ticket(
+        &self,
+        ticket: &str,
+    ) -> Result<(BucketName, ObjectKey), ApiError> {
+        let (bucket, key, etag) = self.storage.open_deletion_ticket(ticket)?;
+        let was = self
+            .storage
+            .delete_checked(&bucket, &key, |now: &Current| {
+                ticket_allows(&etag, now, &bucket, &key)
+            })
+            .await?;
+        self.usage.removed(&bucket, &key, was).await;
+        self.listings.bump(&bucket).await;
+        tracing::info!(%bucket, %key, "object deleted by its deletion link");
+        Ok((bucket, key))
+    }
+}
+
+fn not_a_strategy(named: &str) -> ApiError {
+    ApiError::new(
+        Code::BucketNotFound,
+        format!(
+            "no bucket or strategy '{}'; GET /api/v1/strategies lists them",
+            named.chars().take(64).collect::<String>()
+        ),
+    )
+}
+
+/// The staged file of a tool upload, as [`IncomingFiles`].
+struct StagedFile(Option<Incoming<StagedBody>>);
+
+type StagedBody = BoxStream<'static, Result<Bytes, std::io::Error>>;
+
+impl IncomingFiles for StagedFile {
+    type Body = StagedBody;
+    type BodyError = std::io::Error;
+
+    async fn next_file(&mut self) -> Option<Result<Incoming<StagedBody>, ApiError>> {
+        self.0.take().map(Ok)
+    }
+}
