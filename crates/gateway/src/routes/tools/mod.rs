@@ -16,7 +16,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 use serde_json::json;
 
 use crate::cors::CorsSettings;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::json_etag::NotRevalidated;
 use crate::request_id;
 use crate::service::ToolUpload;
@@ -95,9 +95,12 @@ impl ResponseError for ToolError {
     fn error_response(&self) -> HttpResponse {
         let native = self.err.error_response();
         let code = self.err.code();
-        let message = match code.status() {
-            // The one thing a tool's user can fix: say it is about the token.
-            StatusCode::UNAUTHORIZED => {
+        // The one thing a tool's user can fix: say it is about the token.
+        let message = match code {
+            Code::MissingToken => {
+                format!("picgate needs an API token: {}", self.err.public_message())
+            }
+            _ if code.status() == StatusCode::UNAUTHORIZED => {
                 format!("picgate refused the token: {}", self.err.public_message())
             }
             _ => self.err.public_message(),
