@@ -113,6 +113,29 @@ async fn piclist_deletes_what_it_uploaded_once(
     assert_has_message(&body);
 }
 
+/// PicList strips a trailing `/` from the server address when it uploads but not when it
+/// deletes, so a server typed as `https://img.example.com/` deletes at `//api/v1/images/…`.
+#[tokio::test]
+async fn piclist_deletes_with_a_server_address_ending_in_a_slash() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let token = api_token(&app, &user.access, &["upload", "delete"]).await;
+    let uploaded = replay(&app, &capture(LSKY_V2_FULL), Some(&token))
+        .await
+        .json();
+    let key = uploaded["data"]["key"].as_str().unwrap();
+    let url = uploaded["data"]["links"]["url"].as_str().unwrap();
+    let delete = with_target(
+        &capture("piclist-lsky-v2-delete.req"),
+        "/api/v1/images/AbCdEf",
+        &format!("//api/v1/images/{key}"),
+    );
+    let deleted = replay(&app, &delete, Some(&token)).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    assert_eq!(deleted.json()["status"], true, "{}", deleted.text());
+    assert_eq!(fetch(url).await.0, 404, "{url}");
+}
+
 /// PicList's Lsky Pro V1 uploader (token in a `token:` header, file in `image`) succeeds only on
 /// a numeric `code: 200`, and takes its link from `data.url`.
 #[tokio::test]

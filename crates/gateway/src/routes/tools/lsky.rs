@@ -25,6 +25,9 @@ const TOKEN_NAME: &str = "Lsky Pro client";
 pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings) {
     cfg.service(endpoint!("/api/v1/upload", post => upload).wrap(cors.api()));
     cfg.service(endpoint!("/api/v1/images/{key}", delete => delete).wrap(cors.api()));
+    // PicList strips a trailing `/` from the server address when it uploads, not when it
+    // deletes: `https://img.example.com/` + `/api/v1/images/…`.
+    cfg.service(endpoint!("//api/v1/images/{key}", delete => delete).wrap(cors.api()));
     cfg.service(endpoint!("/api/v1/tokens", post => token).wrap(cors.api()));
     cfg.service(endpoint!("/api/v1/strategies", get => strategies).wrap(cors.api()));
     cfg.service(endpoint!("/api/upload", post => upload_v1).wrap(cors.api()));
