@@ -23,6 +23,7 @@ mod profiles;
 mod redis_outage;
 mod security;
 mod sessions;
+mod slow_bodies;
 mod storage_outage;
 mod tools;
 mod uploads;

@@ -72,7 +72,7 @@ error_codes! {
     TokenNotFound => (NOT_FOUND, "token_not_found", "the caller has no API token with this id"),
     InvitationNotFound => (NOT_FOUND, "invitation_not_found", "no open invitation has this code"),
     MethodNotAllowed => (METHOD_NOT_ALLOWED, "method_not_allowed", "the route does not take this method"),
-    RequestTimeout => (REQUEST_TIMEOUT, "request_timeout", "the request body did not arrive in time"),
+    RequestTimeout => (REQUEST_TIMEOUT, "request_timeout", "the request body did not arrive in time, or stopped arriving"),
     AccountExists => (CONFLICT, "account_exists", "an account with this phone or email exists"),
     ObjectExists => (CONFLICT, "object_exists", "an object with this key exists"),
     ObjectChanged => (CONFLICT, "object_changed", "the object was replaced or deleted while this upload ran; nothing was stored"),
@@ -199,6 +199,7 @@ fn storage_code(e: &storage::Error) -> Code {
         E::InvalidSignature => Code::InvalidSignature,
         E::SignatureExpired => Code::SignatureExpired,
         E::Body(_) => Code::UploadInterrupted,
+        E::BodyTimedOut(_) => Code::RequestTimeout,
         E::Unavailable(_) => Code::StorageUnavailable,
         E::Config(_) | E::Internal(_) => Code::InternalError,
     }

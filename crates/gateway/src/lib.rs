@@ -2,6 +2,7 @@
 //! tests build the very app `main` runs.
 
 pub mod body;
+pub mod body_pace;
 pub mod cli;
 pub mod client_kind;
 pub mod cors;

@@ -98,6 +98,14 @@ pub struct ServerSettings {
     /// Longest a JSON request body may take to arrive, in seconds.
     #[serde(default = "default_body_timeout_secs")]
     pub body_timeout_secs: u64,
+    /// Longest any request body (uploads too) may keep the server waiting for its next bytes,
+    /// in seconds (see `body_pace.rs`).
+    #[serde(default = "default_body_idle_timeout_secs")]
+    pub body_idle_timeout_secs: u64,
+    /// Slowest average rate of a request body once it has kept the server waiting for
+    /// `body_idle_timeout_secs`, in bytes per second of waiting.
+    #[serde(default = "default_body_min_bytes_per_sec")]
+    pub body_min_bytes_per_sec: u64,
     #[serde(default)]
     pub workers: usize,
     /// Proxies whose `X-Forwarded-For/-Host/-Proto` headers are believed.
@@ -110,6 +118,14 @@ pub struct ServerSettings {
 
 fn default_body_timeout_secs() -> u64 {
     15
+}
+
+fn default_body_idle_timeout_secs() -> u64 {
+    30
+}
+
+fn default_body_min_bytes_per_sec() -> u64 {
+    1024
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -223,6 +239,12 @@ impl Settings {
             ));
         }
         self.tool_bucket()?;
+        if self.server.body_idle_timeout_secs == 0 {
+            return Err(SettingsError::key(
+                "server.body_idle_timeout_secs",
+                "must be at least 1 second",
+            ));
+        }
         self.server
             .cors
             .validate()

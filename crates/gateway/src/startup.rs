@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use storage::Storage;
 
 use crate::body::BodyConfig;
+use crate::body_pace::BodyPace;
 use crate::metrics::{self, Metrics};
 use crate::proxies::TrustedProxies;
 use crate::routes;
@@ -116,6 +117,10 @@ fn run(listener: TcpListener, settings: &Settings, service: Service) -> anyhow::
         limit: settings.server.json_limit,
         timeout: Duration::from_secs(settings.server.body_timeout_secs),
     });
+    let pace = web::Data::new(BodyPace {
+        idle: Duration::from_secs(settings.server.body_idle_timeout_secs),
+        min_bytes_per_sec: settings.server.body_min_bytes_per_sec,
+    });
     let proxies = web::Data::new(TrustedProxies(settings.server.trusted_proxies.clone()));
     let cors = settings.server.cors.clone();
     let mut server = HttpServer::new(move || {
@@ -132,6 +137,7 @@ fn run(listener: TcpListener, settings: &Settings, service: Service) -> anyhow::
             .app_data(public_url.clone())
             .app_data(compat_ttl.clone())
             .app_data(body.clone())
+            .app_data(pace.clone())
             .app_data(proxies.clone())
             .app_data(routes::query_config())
             .app_data(routes::path_config())

@@ -12,6 +12,9 @@
 //! most the disconnect timeout (one second), and closes: a lingering close, which gives the
 //! client time to read the answer before the connection goes (RFC 9112 §9.6). Bodies that were
 //! read to their end are unaffected, and the connection stays open for the next request.
+//!
+//! The body handlers read is also paced ([`crate::body_pace`]): a client that stops sending
+//! or trickles fails the request with a timeout instead of holding it.
 
 use std::cell::RefCell;
 use std::pin::Pin;
@@ -23,7 +26,9 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
-use actix_web::{Error, HttpMessage};
+use actix_web::{Error, HttpMessage, web};
+
+use crate::body_pace::{BodyPace, Pacer};
 use futures::Stream;
 
 /// Holds the request body (when there is one) until the response has been sent.
@@ -35,9 +40,15 @@ pub async fn middleware(
     if matches!(payload, Payload::None) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
+    let pace = req
+        .app_data::<web::Data<BodyPace>>()
+        .map(|pace| Pacer::new(*pace.get_ref()));
     let held = Rc::new(RefCell::new(payload));
     req.set_payload(Payload::Stream {
-        payload: Box::pin(SharedBody(held.clone())),
+        payload: Box::pin(SharedBody {
+            body: held.clone(),
+            pace,
+        }),
     });
     // Errors from the middlewares inside go out as they are: the handlers' own errors are
     // already responses here.
@@ -50,14 +61,22 @@ pub async fn middleware(
     }))
 }
 
-/// The request body as the handlers read it, one owner shared with the middleware.
-struct SharedBody(Rc<RefCell<Payload>>);
+/// The request body as the handlers read it, one owner shared with the middleware, paced.
+struct SharedBody {
+    body: Rc<RefCell<Payload>>,
+    pace: Option<Pacer>,
+}
 
 impl Stream for SharedBody {
     type Item = Result<Bytes, PayloadError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut *self.0.borrow_mut()).poll_next(cx)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut *this.body.borrow_mut()).poll_next(cx);
+        match &mut this.pace {
+            Some(pacer) => pacer.watch(polled, cx),
+            None => polled,
+        }
     }
 }
 

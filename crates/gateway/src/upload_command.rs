@@ -29,6 +29,10 @@ pub async fn upload(
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> anyhow::Result<()> {
+    let server = &target.server;
+    if !(server.starts_with("http://") || server.starts_with("https://")) {
+        bail!("--server must start with http:// or https:// (got '{server}')");
+    }
     let client = reqwest::Client::new();
     let mut failed = 0;
     for path in files {
@@ -56,11 +60,14 @@ async fn upload_one(
     let file = tokio::fs::File::open(path)
         .await
         .map_err(|e| format!("cannot read it: {e}"))?;
-    let len = file
+    let meta = file
         .metadata()
         .await
-        .map_err(|e| format!("cannot read it: {e}"))?
-        .len();
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a file (a directory?)".to_owned());
+    }
+    let len = meta.len();
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -79,7 +86,7 @@ async fn upload_one(
     let res = request
         .send()
         .await
-        .map_err(|e| format!("cannot reach {server}: {e}"))?;
+        .map_err(|e| format!("cannot reach {server}: {}", chain(&e)))?;
     let status = res.status();
     let answer: Value = res
         .json()
@@ -94,4 +101,17 @@ async fn upload_one(
             status.as_u16()
         )),
     }
+}
+
+/// An error with its causes (`error sending request: … certificate verify failed`): the
+/// top-level message alone rarely says what to fix.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }

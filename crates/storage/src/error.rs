@@ -42,6 +42,9 @@ pub enum Error {
     SignatureExpired,
     #[error("reading the upload body failed")]
     Body(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The client stopped sending the body, or sent it too slowly (the text says which).
+    #[error("the upload body stopped arriving: {0}")]
+    BodyTimedOut(String),
     #[error("invalid storage configuration: {0}")]
     Config(String),
     #[error("the storage backend is unavailable")]

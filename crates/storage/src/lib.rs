@@ -47,4 +47,4 @@ pub use signing::{MAX_SIGN_SECS, SignedUrl};
 pub use sniff::renders_inline;
 pub use staging::{Digests, Staged};
 pub use storage::{BucketInfo, SignedLink, Storage};
-pub use upload::Precondition;
+pub use upload::{Precondition, body_error};

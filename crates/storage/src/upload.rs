@@ -239,15 +239,25 @@ impl Precondition {
 #[error("{0}")]
 struct BodyError(String);
 
-pub(crate) fn body_error(e: &dyn std::error::Error) -> Error {
+/// The error of a caller's body stream as a storage error: `BodyTimedOut` when an I/O error of
+/// kind `TimedOut` is among its sources (the client stopped sending), else `Body` with the
+/// whole chain as text.
+pub fn body_error(e: &dyn std::error::Error) -> Error {
     let mut text = e.to_string();
+    let mut timed_out = false;
     let mut source = e.source();
     while let Some(s) = source {
+        timed_out |= s
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
         text.push_str(": ");
         text.push_str(&s.to_string());
         source = s.source();
     }
-    Error::Body(Box::new(BodyError(text)))
+    match timed_out {
+        true => Error::BodyTimedOut(text),
+        false => Error::Body(Box::new(BodyError(text))),
+    }
 }
 
 /// Bytes allowed and bytes seen so far.

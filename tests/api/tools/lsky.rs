@@ -93,5 +93,20 @@ async fn lsky_clients_log_in_for_a_token_and_pick_a_strategy() {
             "{pathname} not in {:?}",
             app.stored_files()
         );
+        // `files` is private: the link a tool pastes is signed, so it works without a token,
+        // and the answer says until when.
+        let url = stored.data()["links"]["url"].as_str().unwrap_or_default();
+        assert!(url.contains("signature="), "{}", stored.body);
+        assert_eq!(fetch(url).await, (200, PNG.to_vec()), "{url}");
+        assert!(stored.data()["expires_at"].is_string(), "{}", stored.body);
     }
+    // A public bucket's links are plain and never expire.
+    let public = lsky_v2(&app, &bearer, "shot.png", PNG.to_vec(), &[]).await;
+    assert!(public.data()["expires_at"].is_null(), "{}", public.body);
+    assert!(
+        !public.data()["url"]
+            .as_str()
+            .unwrap_or_default()
+            .contains('?')
+    );
 }

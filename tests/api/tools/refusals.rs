@@ -1,6 +1,10 @@
 //! The captured clients, refused: each sees why (bad token, wrong type, too large; a delete
 //! without the scope or by someone else), and nothing is stored or deleted.
 
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
 use super::client::{
     api_token, assert_has_message, fetch, lsky_delete, lsky_v2, tools_upload, wrong,
 };
@@ -151,4 +155,37 @@ async fn deleting_through_lsky_needs_the_delete_scope_and_the_owner() {
     let deleted = lsky_delete(&app, key, &alices).await;
     assert_eq!(deleted.body["status"], true, "{}", deleted.body);
     assert_eq!(fetch(url).await.0, 404);
+}
+
+/// A body whose declared length no bucket could take is refused at once, before any of it is
+/// read: 413 on the generic route, HTTP 200 `payload_too_large` on the Lsky route.
+#[tokio::test]
+async fn an_impossible_content_length_is_refused_before_the_body() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let token = api_token(&app, &user.access, &["upload"]).await;
+    for (path, status) in [("/api/v1/tools/upload", 413), ("/api/v1/upload", 200)] {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 5497558138880\r\n\r\n\
+             --b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n"
+        );
+        let stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+            .await
+            .unwrap();
+        let (mut reader, mut writer) = stream.into_split();
+        writer.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), reader.read(&mut answer))
+            .await
+            .unwrap_or_else(|_| panic!("{path}: no answer before the body"))
+            .unwrap();
+        let text = String::from_utf8_lossy(&answer[..n]).into_owned();
+        assert!(
+            text.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{path}: {text}"
+        );
+        assert!(text.contains("payload_too_large"), "{path}: {text}");
+        drop(writer);
+    }
 }

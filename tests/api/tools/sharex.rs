@@ -73,6 +73,10 @@ async fn sharex_uploads_and_deletes_with_the_sxcu_picgate_gives(
     let (status, page) = browser_post(&deletion, action.as_str(), &form.fields).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(fetch(&url).await.0, 404, "{url}");
+    // Opened again, the link says the file is gone and offers no button.
+    let again = reqwest::Client::new().get(&deletion).send().await.unwrap();
+    assert_eq!(again.status(), 404);
+    assert!(html_form(&again.text().await.unwrap()).is_none());
 }
 
 /// The `.sxcu` puts its token into a file that gets shared and copied to every machine, so it
@@ -138,6 +142,9 @@ async fn a_deletion_link_for_a_replaced_picture_deletes_nothing() {
         .await;
     assert_eq!(replaced.body["success"], true, "{}", replaced.body);
 
+    let page = reqwest::Client::new().get(&deletion).send().await.unwrap();
+    assert_eq!(page.status(), 409, "the page says so before anyone presses");
+    assert!(html_form(&page.text().await.unwrap()).is_none());
     let (status, page) = browser_post(&deletion, &deletion, &[]).await;
     assert_eq!(status, 409, "{page}");
     assert_eq!(fetch(&url).await, (200, newer));

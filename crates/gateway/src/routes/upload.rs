@@ -221,6 +221,9 @@ pub(crate) async fn drain(mut field: Field) -> Result<(), ApiError> {
 }
 
 pub(crate) fn bad_multipart(err: MultipartError) -> ApiError {
+    if crate::body_pace::is_timeout(&err) {
+        return storage::body_error(&err).into();
+    }
     ApiError::new(
         Code::InvalidMultipart,
         format!("malformed multipart body: {err}"),

@@ -10,6 +10,7 @@
 //! | delete an object | 401 | 403 `not_owner` (`shared` bucket: yes) | yes | yes | `delete` |
 //! | delete the version a deletion link names | yes (the signed link is the permission) | yes | | yes | none |
 //! | a ShareX configuration | 401 | 403 `api_token_required` | | 403 `api_token_required` | `upload` |
+//! | a signed link to a tool upload just stored in a `private` bucket | 401 | yes | | yes | `upload` |
 //! | set a bucket policy, manage users and invitations | 401 | 403 `admin_required` | | yes | `admin` |
 //! | `/me` | 401 | yes | | yes | any |
 //! | password, sessions, logout, API tokens | 401 | yes (login session only) | | yes | 403 `session_required` |

@@ -11,6 +11,7 @@ use futures::Stream;
 use futures::stream::BoxStream;
 use storage::{
     BucketInfo, BucketName, Current, Digests, KeyTemplate, ObjectKey, ObjectMeta, PlannedKey,
+    Policy, SignedLink,
 };
 
 use super::access::{is_api_token, ticket_allows};
@@ -46,7 +47,15 @@ pub trait ToolForm {
 
     /// The next part, or `None` at the end. A malformed request is an error.
     async fn next_part(&mut self) -> Option<Result<ToolPart<Self::Body>, ApiError>>;
+
+    /// The whole request body's length, when the client declared it (`Content-Length`).
+    fn declared_len(&self) -> Option<u64>;
 }
+
+/// Room for the multipart framing and the small fields around a tool's file, in bytes.
+const FORM_OVERHEAD: u64 = 64 * 1024;
+/// Lifetime of the signed link a tool upload to a private bucket answers: the longest.
+const TOOL_LINK_SECS: u64 = storage::MAX_SIGN_SECS;
 
 /// A stored tool upload.
 pub struct ToolUpload {
@@ -54,6 +63,9 @@ pub struct ToolUpload {
     /// The file's name as the client sent it.
     pub name: String,
     pub meta: ObjectMeta,
+    /// A signed link to the object when its bucket is private (a tool pastes the link where
+    /// no token goes along), valid for [`storage::MAX_SIGN_SECS`].
+    pub signed: Option<SignedLink>,
     pub digests: Digests,
     /// Deletes this version of the object: see [`Service::delete_by_ticket`].
     pub deletion_ticket: String,
@@ -90,7 +102,10 @@ impl Service {
 
     /// Stores the one file of a tool's request as the caller, in the bucket it names (by name
     /// or strategy id; else the tools' default) under its folder, keyed by the tools' template,
-    /// never replacing (a taken key goes to a distinct one). The file is staged while the
+    /// never replacing (a taken key goes to a distinct one). In a private bucket the answer
+    /// carries a signed link to the object (see the access table), since tools paste links
+    /// where no token goes along. A declared body longer than the largest bucket limit (plus
+    /// room for the form) is refused before any of it is read. The file is staged while the
     /// rest of the request arrives, up to the largest bucket limit (the named bucket's, when
     /// named first); the caller's right to upload is checked before any of it is read.
     /// Errors: those of [`Need::Upload`]; `invalid_multipart` (no file, two files, a malformed
@@ -109,6 +124,12 @@ impl Service {
             .map(|b| b.max_object_bytes)
             .max()
             .unwrap_or(0);
+        if form
+            .declared_len()
+            .is_some_and(|len| len > largest.saturating_add(FORM_OVERHEAD))
+        {
+            return Err(storage::Error::TooLarge { limit: largest }.into());
+        }
         let (mut bucket, mut folder, mut file): (Option<String>, _, _) =
             (None, String::new(), None);
         while let Some(part) = form.next_part().await {
@@ -162,12 +183,35 @@ impl Service {
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("an upload without outcome")))?;
         let meta = outcome.stored?;
         let deletion_ticket = self.storage.deletion_ticket(&bucket, &meta.key, &meta.etag);
+        let signed = self.tool_link(&bucket, &meta.key).await;
         Ok(ToolUpload {
             bucket,
             name,
             meta,
+            signed,
             digests: staged.digests().clone(),
             deletion_ticket,
+        })
+    }
+
+    /// A signed link to a tool upload in a private bucket; `None` in a public one, or when
+    /// signing fails (logged: the upload stands, its answer has the plain link).
+    async fn tool_link(&self, bucket: &BucketName, key: &ObjectKey) -> Option<SignedLink> {
+        let signed = async {
+            match self.storage.policy(bucket).await? {
+                Policy::PublicRead => Ok(None),
+                Policy::Private => {
+                    let lifetime = Duration::from_secs(TOOL_LINK_SECS);
+                    self.storage
+                        .signed_link(bucket, key, lifetime)
+                        .await
+                        .map(Some)
+                }
+            }
+        };
+        signed.await.unwrap_or_else(|e: storage::Error| {
+            tracing::warn!(%bucket, %key, error = %e, "no signed link for a tool upload");
+            None
         })
     }
 
@@ -243,11 +287,19 @@ impl Service {
         Ok(minted?)
     }
 
-    /// The object a deletion ticket names, if the ticket is this deployment's. Errors:
-    /// `invalid_signature`.
-    pub fn ticket_target(&self, ticket: &str) -> Result<(BucketName, ObjectKey), ApiError> {
-        let (bucket, key, _) = self.storage.open_deletion_ticket(ticket)?;
-        Ok((bucket, key))
+    /// The object a deletion ticket names, if the ticket is this deployment's and that version
+    /// is still stored (what the confirmation page shows). Errors: `invalid_signature`,
+    /// `object_not_found` (already deleted), `object_changed` (replaced since), storage errors.
+    pub async fn ticket_target(&self, ticket: &str) -> Result<(BucketName, ObjectKey), ApiError> {
+        let (bucket, key, etag) = self.storage.open_deletion_ticket(ticket)?;
+        match self.storage.current(&bucket, &key).await? {
+            None => Err(storage::Error::NotFound {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+            }
+            .into()),
+            Some(now) => ticket_allows(&etag, &now, &bucket, &key).map(|()| (bucket, key)),
+        }
     }
 
     /// Deletes the object version a deletion ticket names (see the access table: the ticket is

@@ -330,12 +330,7 @@ where
 {
     let mut skipped: u64 = 0;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(
-                Code::UploadInterrupted,
-                format!("the upload broke off: {e}"),
-            )
-        })?;
+        let chunk = chunk.map_err(|e| ApiError::from(storage::body_error(&e)))?;
         skipped = skipped.saturating_add(chunk.len() as u64);
         if skipped > limit {
             return Err(storage::Error::TooLarge { limit }.into());

@@ -148,7 +148,12 @@ impl UploadView {
     /// Links that name the file `title` (alt text, link text): upload tools show the name the
     /// file had on the user's machine.
     pub fn titled(bucket: &BucketName, meta: &ObjectMeta, links: &Links, title: &str) -> Self {
-        let object = ObjectView::new(bucket, meta, links);
+        Self::linked(ObjectView::new(bucket, meta, links), title)
+    }
+
+    /// Links to `object.url` (a signed link, for a private bucket's upload tools), naming the
+    /// file `title`.
+    pub fn linked(object: ObjectView, title: &str) -> Self {
         let image = object.content_type.starts_with("image/");
         let alt = escape_markdown(title);
         let url = &object.url;

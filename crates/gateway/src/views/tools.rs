@@ -7,7 +7,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use storage::{BucketName, ObjectKey, split_extension};
 
-use super::{Links, UploadView};
+use time::OffsetDateTime;
+
+use super::{Links, ObjectView, SignedLinkView, UploadView};
 use crate::error::{ApiError, Code};
 use crate::service::ToolUpload;
 
@@ -53,6 +55,12 @@ pub struct ToolImage {
     pub delete: String,
     pub delete_url: String,
     pub links: LskyLinks,
+    /// When the links stop working: set for a private bucket, whose links are signed.
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 /// Lsky Pro's `links`.
@@ -79,13 +87,20 @@ pub struct PicListItem {
 
 impl ToolImage {
     /// `deletion_url` is the signed deletion link of the upload.
-    pub fn new(upload: &ToolUpload, links: &Links, deletion_url: String) -> Self {
+    pub fn new(upload: &ToolUpload, links: &Links, deletion_url: String) -> Result<Self, ApiError> {
         let meta = &upload.meta;
-        let view = UploadView::titled(&upload.bucket, meta, links, &upload.name);
+        let mut object = ObjectView::new(&upload.bucket, meta, links);
+        let mut expires_at = None;
+        if let Some(signed) = &upload.signed {
+            let link = SignedLinkView::new(links, &upload.bucket, &meta.key, signed)?;
+            object.url = link.url;
+            expires_at = Some(link.expires_at);
+        }
+        let view = UploadView::linked(object, &upload.name);
         let key = lsky_key(&upload.bucket, &meta.key);
         let name = meta.key.file_name().to_owned();
         let url = view.object.url.clone();
-        Self {
+        Ok(Self {
             hash: key.clone(),
             key,
             extension: split_extension(&name).1.to_ascii_lowercase(),
@@ -108,7 +123,8 @@ impl ToolImage {
                 thumbnail_url: url.clone(),
             },
             url,
-        }
+            expires_at,
+        })
     }
 }
 

@@ -3,6 +3,8 @@
 //! every other field (`ssl`, `album_id`, `permission`, …) is read and ignored.
 
 use actix_multipart::{Field, Multipart, MultipartError};
+use actix_web::HttpRequest;
+use actix_web::http::header::CONTENT_LENGTH;
 use futures::StreamExt;
 
 use crate::error::{ApiError, Code};
@@ -13,16 +15,23 @@ use crate::service::{ToolForm, ToolPart};
 
 pub struct ToolMultipart {
     payload: Multipart,
+    declared_len: Option<u64>,
     file_field: &'static str,
     /// Parts given in the query (`?bucket=`, `?folder=`), handed out first.
     given: Vec<ToolPart<Field>>,
 }
 
 impl ToolMultipart {
-    /// The parts of `payload`, whose file is the field `file_field`.
-    pub fn new(payload: Multipart, file_field: &'static str) -> Self {
+    /// The parts of `payload` (the body of `req`), whose file is the field `file_field`.
+    pub fn new(req: &HttpRequest, payload: Multipart, file_field: &'static str) -> Self {
+        let declared_len = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         Self {
             payload,
+            declared_len,
             file_field,
             given: Vec::new(),
         }
@@ -47,6 +56,10 @@ impl ToolMultipart {
 impl ToolForm for ToolMultipart {
     type Body = Field;
     type BodyError = MultipartError;
+
+    fn declared_len(&self) -> Option<u64> {
+        self.declared_len
+    }
 
     async fn next_part(&mut self) -> Option<Result<ToolPart<Field>, ApiError>> {
         if let Some(part) = self.given.pop() {

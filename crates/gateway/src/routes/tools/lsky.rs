@@ -44,12 +44,13 @@ pub async fn upload(
     links: Links,
 ) -> Result<HttpResponse, ToolError> {
     let caller = Caller::of_tool(&req);
-    let mut form = ToolMultipart::new(payload, "file");
+    let mut form = ToolMultipart::new(&req, payload, "file");
     let upload = service
         .tool_upload(&caller, &mut form)
         .await
         .map_err(ToolError::lsky)?;
-    Ok(HttpResponse::Ok().json(answer(&upload, &links)))
+    let answer = answer(&upload, &links).map_err(ToolError::lsky)?;
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 /// Lsky Pro 1.x upload: multipart `image`, token in a `token` header; success is
@@ -61,13 +62,14 @@ pub async fn upload_v1(
     links: Links,
 ) -> Result<HttpResponse, ToolError> {
     let caller = Caller::of_tool(&req);
-    let mut form = ToolMultipart::new(payload, "image");
+    let mut form = ToolMultipart::new(&req, payload, "image");
     let upload = service
         .tool_upload(&caller, &mut form)
         .await
         .map_err(ToolError::lsky_v1)?;
+    let image = image(&upload, &links).map_err(ToolError::lsky_v1)?;
     Ok(HttpResponse::Ok().json(json!({
-        "code": 200, "msg": "success", "message": "success", "data": image(&upload, &links),
+        "code": 200, "msg": "success", "message": "success", "data": image,
     })))
 }
 

@@ -100,7 +100,7 @@ impl ResponseError for ToolError {
             Code::MissingToken => {
                 format!("picgate needs an API token: {}", self.err.public_message())
             }
-            _ if code.status() == StatusCode::UNAUTHORIZED => {
+            Code::InvalidToken | Code::TokenExpired | Code::SessionRevoked => {
                 format!("picgate refused the token: {}", self.err.public_message())
             }
             _ => self.err.public_message(),
@@ -130,11 +130,11 @@ impl ResponseError for ToolError {
 }
 
 /// The answer to a stored tool upload, with its deletion link.
-fn answer(upload: &ToolUpload, links: &Links) -> ToolAnswer {
-    ToolAnswer::new(image(upload, links))
+fn answer(upload: &ToolUpload, links: &Links) -> Result<ToolAnswer, ApiError> {
+    image(upload, links).map(ToolAnswer::new)
 }
 
-fn image(upload: &ToolUpload, links: &Links) -> ToolImage {
+fn image(upload: &ToolUpload, links: &Links) -> Result<ToolImage, ApiError> {
     let deletion = format!(
         "{}{}{}",
         links.base(),

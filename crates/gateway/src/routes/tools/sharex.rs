@@ -119,12 +119,13 @@ pub async fn sxcu(
 }
 
 /// The confirmation page of a deletion link: names the file and offers the button; deletes
-/// nothing. A ticket this deployment did not sign: 403.
+/// nothing. A ticket this deployment did not sign: 403; its object already gone: 404; replaced
+/// since: 409 (no button then).
 pub async fn confirm_deletion(
     ticket: web::Path<String>,
     service: web::Data<Service>,
 ) -> HttpResponse {
-    match service.ticket_target(&ticket) {
+    match service.ticket_target(&ticket).await {
         Ok((bucket, key)) => page(
             StatusCode::OK,
             "Delete this file? · 删除此文件？",
@@ -161,16 +162,28 @@ pub async fn delete(ticket: web::Path<String>, service: web::Data<Service>) -> H
 fn failure_page(err: &ApiError) -> HttpResponse {
     // Logs a 5xx with its cause, as every native failure.
     let native = actix_web::ResponseError::error_response(err);
-    let title = match err.code().status() {
-        StatusCode::NOT_FOUND => "Already deleted · 已删除",
-        StatusCode::CONFLICT => "Not deleted: the file was replaced · 文件已被替换，未删除",
-        StatusCode::FORBIDDEN => "Not a valid deletion link · 删除链接无效",
-        _ => "Not deleted · 未删除",
+    let (title, text) = match native.status() {
+        StatusCode::NOT_FOUND => (
+            "Already deleted · 已删除",
+            "Nothing is stored under this link any more. 此链接的文件已不存在。".to_owned(),
+        ),
+        StatusCode::CONFLICT => (
+            "Not deleted: the file was replaced · 文件已被替换，未删除",
+            "Someone stored a new file under this name after the upload this link belongs to; \
+             the new file stays. 上传之后文件已被替换，新文件保留。"
+                .to_owned(),
+        ),
+        StatusCode::FORBIDDEN => (
+            "Not a valid deletion link · 删除链接无效",
+            "This server did not make this link, or it was changed. 链接无效或已被修改。"
+                .to_owned(),
+        ),
+        _ => ("Not deleted · 未删除", err.public_message()),
     };
     page(
         native.status(),
         title,
-        &format!("<p>{}</p>", escape_html(&err.public_message())),
+        &format!("<p>{}</p>", escape_html(&text)),
     )
 }
 

@@ -26,9 +26,14 @@ pub async fn smms(
     service: web::Data<Service>,
     links: Links,
 ) -> Result<HttpResponse, ToolError> {
-    upload(req, ToolMultipart::new(payload, "smfile"), &service, &links)
-        .await
-        .map_err(ToolError::lsky)
+    upload(
+        &req,
+        ToolMultipart::new(&req, payload, "smfile"),
+        &service,
+        &links,
+    )
+    .await
+    .map_err(ToolError::lsky)
 }
 
 /// PicList's server uploader: multipart `file`, token in `?key=` (`picbed`, `configName`
@@ -39,9 +44,14 @@ pub async fn piclist(
     service: web::Data<Service>,
     links: Links,
 ) -> Result<HttpResponse, ToolError> {
-    upload(req, ToolMultipart::new(payload, "file"), &service, &links)
-        .await
-        .map_err(ToolError::lsky)
+    upload(
+        &req,
+        ToolMultipart::new(&req, payload, "file"),
+        &service,
+        &links,
+    )
+    .await
+    .map_err(ToolError::lsky)
 }
 
 /// `?bucket=&folder=` of the generic route (ShareX's `Parameters`).
@@ -62,21 +72,21 @@ pub async fn generic(
     links: Links,
 ) -> Result<HttpResponse, ToolError> {
     let Target { bucket, folder } = target.into_inner();
-    let form = ToolMultipart::new(payload, "file")
+    let form = ToolMultipart::new(&req, payload, "file")
         .with_query(bucket, folder)
         .map_err(ToolError::status)?;
-    upload(req, form, &service, &links)
+    upload(&req, form, &service, &links)
         .await
         .map_err(ToolError::status)
 }
 
 async fn upload(
-    req: HttpRequest,
+    req: &HttpRequest,
     mut form: ToolMultipart,
     service: &Service,
     links: &Links,
 ) -> Result<HttpResponse, crate::error::ApiError> {
-    let caller = Caller::of_tool(&req);
+    let caller = Caller::of_tool(req);
     let upload = service.tool_upload(&caller, &mut form).await?;
-    Ok(HttpResponse::Ok().json(answer(&upload, links)))
+    Ok(HttpResponse::Ok().json(answer(&upload, links)?))
 }
