@@ -32,6 +32,29 @@ pub fn sniff(head: &[u8]) -> &'static str {
     OCTET_STREAM
 }
 
+/// The usual file extension of an image whose first bytes are `head` (`png`, `jpg`, `gif`,
+/// `webp`, `avif`, `svg`, …), if it is one.
+pub fn image_extension(head: &[u8]) -> Option<&'static str> {
+    let head = &head[..head.len().min(SNIFF_BYTES)];
+    if is_svg(head) {
+        return Some("svg");
+    }
+    infer::get(head)
+        .filter(|kind| kind.mime_type().starts_with("image/"))
+        .map(|kind| kind.extension())
+}
+
+/// Whether the extension `ext` (any case) names the same image type as `canonical` (what
+/// [`image_extension`] says): `jpeg` for `jpg`, `heic` for `heif`, `tiff` for `tif`.
+pub fn extension_fits(ext: &str, canonical: &str) -> bool {
+    let ext = ext.to_ascii_lowercase();
+    ext == canonical
+        || matches!(
+            (canonical, ext.as_str()),
+            ("jpg", "jpeg" | "jpe" | "jfif") | ("tif", "tiff") | ("heif", "heic") | ("svg", "svgz")
+        )
+}
+
 fn strip_bom(head: &[u8]) -> &[u8] {
     head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head)
 }
@@ -142,6 +165,24 @@ pub fn renders_inline(content_type: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn images_get_the_extension_of_their_type() {
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        assert_eq!(image_extension(png), Some("png"));
+        assert_eq!(
+            image_extension(b"\xFF\xD8\xFF\xE0\0\x10JFIF\0"),
+            Some("jpg")
+        );
+        assert_eq!(
+            image_extension(b"<?xml version=\"1.0\"?><svg/>"),
+            Some("svg")
+        );
+        assert_eq!(image_extension(b"%PDF-1.7"), None);
+        assert_eq!(image_extension(b"plain text"), None);
+        assert!(extension_fits("JPEG", "jpg") && extension_fits("png", "png"));
+        assert!(!extension_fits("php", "png") && !extension_fits("", "png"));
+    }
+
     use super::*;
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";

@@ -14,8 +14,9 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::sniff::{SNIFF_BYTES, extension_fits, image_extension};
 use crate::upload::body_error;
-use crate::{Error, Storage};
+use crate::{Error, Storage, split_extension};
 
 /// Staging files start with this; nothing else in the upload area does.
 const PREFIX: &str = "stage-";
@@ -43,6 +44,8 @@ pub struct Staged {
     path: PathBuf,
     size: u64,
     digests: Digests,
+    /// The first ≤ [`SNIFF_BYTES`] bytes.
+    head: Vec<u8>,
 }
 
 impl Staged {
@@ -53,6 +56,21 @@ impl Staged {
 
     pub fn digests(&self) -> &Digests {
         &self.digests
+    }
+
+    /// `name` with the usual extension of the image staged when its own extension names
+    /// another type (`shot.php` holding a PNG → `shot.png`); otherwise, and for anything that
+    /// is not an image, `name` as it is. So a key made from it never gives an image an
+    /// extension another web server would execute or render as something else.
+    pub fn fitting_name(&self, name: &str) -> String {
+        let Some(canonical) = image_extension(&self.head) else {
+            return name.to_owned();
+        };
+        let (stem, ext) = split_extension(name);
+        match extension_fits(ext, canonical) {
+            true => name.to_owned(),
+            false => format!("{stem}.{canonical}"),
+        }
     }
 
     /// The body again, from its file, in pieces of 64 KiB. Errors: the file cannot be opened
@@ -109,6 +127,7 @@ impl Storage {
                 md5: String::new(),
                 sha1: String::new(),
             },
+            head: Vec::new(),
         };
         // MD5 and SHA-1 on a thread of their own, fed through a short queue (memory stays
         // bounded), while this task computes SHA-256 and writes: on two cores that halves the
@@ -132,6 +151,10 @@ impl Storage {
             staged.size = staged.size.saturating_add(chunk.len() as u64);
             if staged.size > limit {
                 return Err(Error::TooLarge { limit });
+            }
+            if staged.head.len() < SNIFF_BYTES {
+                let take = (SNIFF_BYTES - staged.head.len()).min(chunk.len());
+                staged.head.extend_from_slice(&chunk[..take]);
             }
             sha256.update(&chunk);
             chunks

@@ -164,7 +164,7 @@ impl Service {
         let planned = PlannedKey::new(
             self.tools.key_template.clone(),
             &folder,
-            &name,
+            &staged.fitting_name(&name),
             time::OffsetDateTime::now_utc(),
         )
         .map_err(|e| ApiError::from(storage::Error::from(e)))?
