@@ -68,7 +68,7 @@ pub enum Error {
     TokenExpired,
     /// The session or API token was ended (logout, revocation, password change, disabled or
     /// deleted user, expiry of the session).
-    #[error("session revoked")]
+    #[error("the session or API token has ended (logged out, revoked, or its user disabled)")]
     SessionRevoked,
     /// Revoking a session that is not one of the caller's.
     #[error("session not found")]

@@ -50,7 +50,7 @@ error_codes! {
     MissingToken => (UNAUTHORIZED, "missing_token", "this route needs `Authorization: Bearer <token>`"),
     InvalidToken => (UNAUTHORIZED, "invalid_token", "the token is malformed, forged or of the wrong kind"),
     TokenExpired => (UNAUTHORIZED, "token_expired", "the access token has expired; refresh it"),
-    SessionRevoked => (UNAUTHORIZED, "session_revoked", "the session behind the token has ended"),
+    SessionRevoked => (UNAUTHORIZED, "session_revoked", "the session or API token has ended (logged out, revoked, user disabled)"),
     InvalidCredentials => (UNAUTHORIZED, "invalid_credentials", "login or password is wrong"),
     Forbidden => (FORBIDDEN, "forbidden", "the caller may not do this"),
     AdminRequired => (FORBIDDEN, "admin_required", "only an administrator may do this"),
