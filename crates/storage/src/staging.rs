@@ -20,12 +20,11 @@ use crate::{Error, Storage, split_extension};
 
 /// Staging files start with this; nothing else in the upload area does.
 const PREFIX: &str = "stage-";
-/// Chunks waiting for the MD5/SHA-1 thread at most.
-const LEGACY_QUEUE: usize = 8;
 /// Size of the pieces a staged body is read back in.
 const READ_CHUNK: usize = 64 * 1024;
-/// Staging files older than this found at start belong to no running upload.
-const STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+/// Files of the upload area untouched this long at start belong to no running upload: one
+/// that stalls fails within `server.body_idle_timeout_secs`.
+const STALE_AFTER: Duration = Duration::from_secs(60 * 60);
 
 /// The hex digests of a staged body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,21 +128,10 @@ impl Storage {
             },
             head: Vec::new(),
         };
-        // MD5 and SHA-1 on a thread of their own, fed through a short queue (memory stays
-        // bounded), while this task computes SHA-256 and writes: on two cores that halves the
-        // time a large file spends being hashed.
-        let (chunks, mut to_hash) = tokio::sync::mpsc::channel::<Bytes>(LEGACY_QUEUE);
-        let legacy = tokio::task::spawn_blocking(move || {
-            let (mut md5, mut sha1) = (<Md5 as md5::Digest>::new(), <Sha1 as sha1::Digest>::new());
-            while let Some(chunk) = to_hash.blocking_recv() {
-                md5::Digest::update(&mut md5, &chunk);
-                sha1::Digest::update(&mut sha1, &chunk);
-            }
-            (
-                hex::encode(md5::Digest::finalize(md5)),
-                hex::encode(sha1::Digest::finalize(sha1)),
-            )
-        });
+        // Hashed here, chunk by chunk (a 64 KiB chunk takes a fraction of a millisecond): a
+        // thread per upload waiting for a client's next bytes would let stalled clients take
+        // every blocking thread, and with them the file I/O of every other request.
+        let (mut md5, mut sha1) = (<Md5 as md5::Digest>::new(), <Sha1 as sha1::Digest>::new());
         let mut sha256 = Sha256::new();
         let mut body = body.fuse();
         while let Some(chunk) = body.next().await {
@@ -157,32 +145,27 @@ impl Storage {
                 staged.head.extend_from_slice(&chunk[..take]);
             }
             sha256.update(&chunk);
-            chunks
-                .send(chunk.clone())
-                .await
-                .map_err(|e| Error::internal("the digest thread stopped", e))?;
+            md5::Digest::update(&mut md5, &chunk);
+            sha1::Digest::update(&mut sha1, &chunk);
             file.write_all(&chunk)
                 .await
                 .map_err(|e| Error::internal("could not write a staging file", e))?;
         }
-        drop(chunks);
         file.flush()
             .await
             .map_err(|e| Error::internal("could not write a staging file", e))?;
-        let (md5, sha1) = legacy
-            .await
-            .map_err(|e| Error::internal("the digest thread failed", e))?;
         staged.digests = Digests {
             sha256: hex::encode(sha256.finalize()),
-            md5,
-            sha1,
+            md5: hex::encode(md5::Digest::finalize(md5)),
+            sha1: hex::encode(sha1::Digest::finalize(sha1)),
         };
         Ok(staged)
     }
 }
 
-/// Removes staging files older than a day from `dir`: a process that stopped mid-upload left
-/// them. Newer ones may belong to another instance sharing the data directory.
+/// Removes files untouched for an hour from the upload area `dir`, staged bodies and fs
+/// uploads alike: a process killed mid-upload left them. Newer ones may belong to another
+/// instance sharing the data directory.
 pub(crate) fn remove_stale(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -193,8 +176,32 @@ pub(crate) fn remove_stale(dir: &Path) {
             .metadata()
             .and_then(|m| m.modified())
             .is_ok_and(|at| now.duration_since(at).is_ok_and(|age| age > STALE_AFTER));
-        if stale && entry.file_name().to_string_lossy().starts_with(PREFIX) {
+        if stale && entry.file_type().is_ok_and(|t| t.is_file()) {
             let _ = std::fs::remove_file(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_files_untouched_for_an_hour_are_removed_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("stage-old");
+        let partial = dir.path().join("shot.png.AbCdEfGh");
+        let fresh = dir.path().join("stage-fresh");
+        for path in [&old, &partial, &fresh] {
+            std::fs::write(path, b"x").unwrap();
+        }
+        let long_ago = SystemTime::now() - STALE_AFTER - Duration::from_secs(60);
+        for path in [&old, &partial] {
+            let file = std::fs::File::options().write(true).open(path).unwrap();
+            file.set_modified(long_ago).unwrap();
+        }
+        remove_stale(dir.path());
+        assert!(!old.exists() && !partial.exists());
+        assert!(fresh.exists());
     }
 }

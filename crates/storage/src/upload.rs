@@ -244,20 +244,18 @@ struct BodyError(String);
 /// whole chain as text.
 pub fn body_error(e: &dyn std::error::Error) -> Error {
     let mut text = e.to_string();
-    let mut timed_out = false;
     let mut source = e.source();
     while let Some(s) = source {
-        timed_out |= s
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::TimedOut
+        {
+            return Error::BodyTimedOut(io.to_string());
+        }
         text.push_str(": ");
         text.push_str(&s.to_string());
         source = s.source();
     }
-    match timed_out {
-        true => Error::BodyTimedOut(text),
-        false => Error::Body(Box::new(BodyError(text))),
-    }
+    Error::Body(Box::new(BodyError(text)))
 }
 
 /// Bytes allowed and bytes seen so far.

@@ -6,7 +6,7 @@ use std::path::Path;
 use rstest::rstest;
 
 use super::client::{api_token, assert_has_message, fetch};
-use super::wire::{LSKY_V2_FULL, capture, capture_png, replay, with_target};
+use super::wire::{LSKY_V2_FULL, capture, capture_png, replay, with_file_name, with_target};
 use crate::helpers::{Backend, spawn_app, spawn_app_on};
 
 /// Everything in `clients/captures/`, each replayed by a test below.
@@ -225,4 +225,28 @@ async fn piclist_server_uploader_needs_a_token_as_its_key() {
     let url = body["result"][0].as_str().unwrap_or_default();
     assert_eq!(fetch(url).await, (200, capture_png(&request)), "{body}");
     assert!(body["fullResult"][0].is_object(), "{body}");
+}
+
+/// PicList and PicGo send a file name as raw UTF-8 with `"` written `%22` (the HTML form
+/// encoding): the answer names the file as it was called on the user's machine.
+#[tokio::test]
+async fn a_quoted_file_name_comes_back_as_the_user_wrote_it() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let token = api_token(&app, &user.access, &["upload"]).await;
+    let request = with_file_name(
+        &capture("piclist-lsky-v2-minimal.req"),
+        "shot.png",
+        "截图 %22测试%22.png",
+    );
+    let answer = replay(&app, &request, Some(&token)).await.json();
+    assert_eq!(answer["status"], true, "{answer}");
+    assert_eq!(
+        answer["data"]["origin_name"], "截图 \"测试\".png",
+        "{answer}"
+    );
+    let markdown = answer["data"]["links"]["markdown"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(markdown.starts_with("![截图 \"测试\".png]("), "{markdown}");
 }

@@ -172,6 +172,29 @@ pub(super) fn with_target(request: &[u8], from: &str, to: &str) -> Vec<u8> {
     [line.replacen(from, to, 1).as_bytes(), &request[line_end..]].concat()
 }
 
+/// `request` with the file name `from` in its body changed to `to`, and its `Content-Length`
+/// changed to match.
+pub(super) fn with_file_name(request: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(request).into_owned();
+    let at = find(request, b"\r\n\r\n").expect("a head") + 4;
+    let (head, body) = request.split_at(at);
+    let old = format!("filename=\"{from}\"");
+    let new = format!("filename=\"{to}\"");
+    let i = find(body, old.as_bytes()).unwrap_or_else(|| panic!("no {old} in {text}"));
+    let body = [&body[..i], new.as_bytes(), &body[i + old.len()..]].concat();
+    let head = String::from_utf8_lossy(head)
+        .lines()
+        .map(
+            |line| match line.to_ascii_lowercase().starts_with("content-length:") {
+                true => format!("Content-Length: {}", body.len()),
+                false => line.to_owned(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    [head.as_bytes(), b"\r\n\r\n", &body].concat()
+}
+
 /// The picture a capture carries: from the PNG signature to the end of its `IEND` chunk.
 pub(super) fn capture_png(request: &[u8]) -> Vec<u8> {
     let start = find(request, b"\x89PNG\r\n\x1a\n").expect("a PNG in the capture");

@@ -104,12 +104,13 @@ impl IncomingFiles for MultipartFiles {
 }
 
 /// The file name of a `file` field as the client sent it: `filename*` (RFC 6266 §4.3, RFC 5987:
-/// UTF-8 or ISO-8859-1, percent-encoded) when there is one, else `filename`.
+/// UTF-8 or ISO-8859-1, percent-encoded) when there is one, else `filename`, where `%22`
+/// stands for `"` (the HTML form encoding, which browsers, PicGo and PicList use).
 pub(crate) fn client_name(field: &Field) -> Option<String> {
     let cd = field.content_disposition()?;
     cd.get_filename_ext()
         .and_then(decode_ext)
-        .or_else(|| raw_filename(field).map(str::to_owned))
+        .or_else(|| raw_filename(field).map(|name| name.replace("%22", "\"")))
         .or_else(|| cd.get_filename().map(str::to_owned))
 }
 
@@ -144,11 +145,12 @@ pub(crate) fn file_name(raw: &str) -> Option<String> {
 /// in a name becomes `%22`, a `\` stays as it is), so a backslash here is part of the name (a
 /// Windows path), not the quoted-string escape that a header parser would drop.
 fn raw_filename(field: &Field) -> Option<&str> {
+    // Raw UTF-8, as browsers and upload tools send it (`to_str` takes visible ASCII only).
     let value = field
         .headers()
         .get(actix_web::http::header::CONTENT_DISPOSITION)?
-        .to_str()
-        .ok()?;
+        .as_bytes();
+    let value = std::str::from_utf8(value).ok()?;
     quoted_param(value, "filename")
 }
 

@@ -124,11 +124,15 @@ impl Service {
             .map(|b| b.max_object_bytes)
             .max()
             .unwrap_or(0);
-        if form
-            .declared_len()
-            .is_some_and(|len| len > largest.saturating_add(FORM_OVERHEAD))
+        if let Some(len) = form.declared_len()
+            && len > largest.saturating_add(FORM_OVERHEAD)
         {
-            return Err(storage::Error::TooLarge { limit: largest }.into());
+            return Err(ApiError::new(
+                Code::PayloadTooLarge,
+                format!(
+                    "the request declares {len} bytes; no bucket takes a file over {largest} bytes"
+                ),
+            ));
         }
         let (mut bucket, mut folder, mut file): (Option<String>, _, _) =
             (None, String::new(), None);
