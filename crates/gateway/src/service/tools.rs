@@ -104,10 +104,10 @@ impl Service {
     /// or strategy id; else the tools' default) under its folder, keyed by the tools' template,
     /// never replacing (a taken key goes to a distinct one). In a private bucket the answer
     /// carries a signed link to the object (see the access table), since tools paste links
-    /// where no token goes along. A declared body longer than the largest bucket limit (plus
-    /// room for the form) is refused before any of it is read. The file is staged while the
-    /// rest of the request arrives, up to the largest bucket limit (the named bucket's, when
-    /// named first); the caller's right to upload is checked before any of it is read.
+    /// where no token goes along. The caller's right to upload is checked, and a declared
+    /// body longer than the largest bucket limit (plus room for the form) refused, before any
+    /// of it is read; then the file is staged while the rest of the request arrives, up to the
+    /// largest bucket limit (the named bucket's, when named first).
     /// Errors: those of [`Need::Upload`]; `invalid_multipart` (no file, two files, a malformed
     /// body); `bucket_not_found` (an unknown bucket or strategy); `payload_too_large`;
     /// `unsupported_media_type`; `upload_interrupted`; storage errors.
