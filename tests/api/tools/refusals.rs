@@ -189,3 +189,27 @@ async fn an_impossible_content_length_is_refused_before_the_body() {
         drop(writer);
     }
 }
+
+/// A tool that sends JSON (uPic's default) or the raw file is told how to send it instead.
+#[tokio::test]
+async fn a_body_that_is_no_form_is_told_how_to_send_the_file() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let token = api_token(&app, &user.access, &["upload"]).await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/tools/upload"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"file": "iVBORw0KGgo="}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_multipart", "{body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("multipart/form-data") && message.contains("`file`"),
+        "{body}"
+    );
+}

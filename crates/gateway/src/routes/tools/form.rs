@@ -68,6 +68,11 @@ impl ToolForm for ToolMultipart {
         loop {
             let field = match self.payload.next().await? {
                 Ok(field) => field,
+                Err(
+                    MultipartError::ContentTypeMissing
+                    | MultipartError::ContentTypeParse
+                    | MultipartError::ContentTypeIncompatible,
+                ) => return Some(Err(not_a_form(self.file_field))),
                 Err(e) => return Some(Err(bad_multipart(e))),
             };
             let part = match field.name() {
@@ -97,4 +102,15 @@ impl ToolForm for ToolMultipart {
             return Some(part);
         }
     }
+}
+
+/// A body that is no multipart form: tools that send JSON or the raw file (uPic's default,
+/// ShareX's `Binary`) are told how to send the file instead.
+fn not_a_form(file_field: &str) -> ApiError {
+    ApiError::new(
+        Code::InvalidMultipart,
+        format!(
+            "send the file as multipart/form-data in the field `{file_field}` (uPic: add the header `Content-Type: multipart/form-data`; ShareX: Body `MultipartFormData`)"
+        ),
+    )
 }
