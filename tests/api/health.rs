@@ -66,6 +66,42 @@ async fn metrics_are_labelled_by_route_template_not_raw_path() {
     assert!(!text.contains("secret-name"), "{text}");
 }
 
+/// Dashboards show which build runs: `picgate_build_info{version, revision} 1`, the revision
+/// being the git commit the binary was built from.
+#[tokio::test]
+async fn metrics_name_the_running_build() {
+    let app = spawn_app_with(Sessions::Embedded, "").await;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("picgate_build_info{"))
+        .unwrap_or_else(|| panic!("no build info in {text}"));
+    assert!(line.ends_with("} 1"), "{line}");
+    assert!(
+        line.contains(&format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))),
+        "{line}"
+    );
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .expect("git and a git checkout are needed (apt-get install git)");
+    assert!(
+        line.contains(&format!("revision=\"{head}\"")),
+        "{line} vs {head}"
+    );
+}
+
 #[tokio::test]
 async fn openapi_and_docs_describe_the_routes() {
     let app = spawn_app_with(Sessions::Embedded, "").await;

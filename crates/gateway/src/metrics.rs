@@ -8,13 +8,18 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 pub const HTTP_REQUESTS_TOTAL: &str = "picgate_http_requests_total";
 pub const HTTP_REQUEST_DURATION: &str = "picgate_http_request_duration_seconds";
 pub const HTTP_REQUESTS_IN_FLIGHT: &str = "picgate_http_requests_in_flight";
 pub const UPLOADED_BYTES_TOTAL: &str = "picgate_uploaded_bytes_total";
+pub const BUILD_INFO: &str = "picgate_build_info";
+/// The crate version and the git revision the binary was built from (`build.rs`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const REVISION: &str = env!("PICGATE_REVISION");
 const UNMATCHED_ROUTE: &str = "unmatched";
 
 #[derive(Clone)]
@@ -50,6 +55,13 @@ impl Metrics {
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(uploaded.clone()))?;
+        // Always 1; the labels say what runs (the Prometheus `*_info` convention).
+        let build_info = IntGaugeVec::new(
+            Opts::new(BUILD_INFO, "The running picgate's version and git revision"),
+            &["version", "revision"],
+        )?;
+        build_info.with_label_values(&[VERSION, REVISION]).set(1);
+        registry.register(Box::new(build_info))?;
         Ok(Self {
             registry,
             requests,
