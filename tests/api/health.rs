@@ -52,15 +52,7 @@ async fn metrics_are_labelled_by_route_template_not_raw_path() {
     let app = spawn_app_with(Sessions::Embedded, "").await;
     app.get("/f/images/some/secret-name-1.png").await;
     app.get("/f/images/other/secret-name-2.png").await;
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.scrape().await;
     assert!(text.contains("picgate_http_requests_total"), "{text}");
     assert!(text.contains("route=\"/f/{bucket}/{key:.+}\""), "{text}");
     assert!(!text.contains("secret-name"), "{text}");
@@ -71,15 +63,7 @@ async fn metrics_are_labelled_by_route_template_not_raw_path() {
 #[tokio::test]
 async fn metrics_name_the_running_build() {
     let app = spawn_app_with(Sessions::Embedded, "").await;
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.scrape().await;
     let line = text
         .lines()
         .find(|l| l.starts_with("picgate_build_info{"))
@@ -121,4 +105,64 @@ async fn openapi_and_docs_describe_the_routes() {
     assert_eq!(docs.status(), 200);
     let html = docs.text().await.unwrap();
     assert!(html.contains("/api/v1/auth/login") && html.contains("object_not_found"));
+}
+
+/// A scrape taken after traffic of every kind (files, listings, uploads, errors, unknown routes
+/// and methods) passes Prometheus's own linter, `promtool check metrics`.
+#[tokio::test]
+async fn a_live_scrape_passes_promtool() {
+    let promtool = crate::helpers::find_tool(
+        "PROMTOOL",
+        "target/promtool/usr/bin/promtool",
+        "promtool",
+        "apt-get download prometheus && dpkg-deb -x prometheus_*.deb target/promtool",
+    );
+    let app = spawn_app_with(Sessions::Embedded, "").await;
+    let user = app.user().await;
+    app.upload(
+        &user.access,
+        "images",
+        "a.png",
+        crate::helpers::PNG.to_vec(),
+    )
+    .await;
+    for path in [
+        "/f/images/a.png",
+        "/f/images/missing.png",
+        "/api/v1/buckets/images/objects",
+        "/no/such/route",
+    ] {
+        app.client.get(app.url(path)).send().await.unwrap();
+    }
+    app.client
+        .request(
+            reqwest::Method::from_bytes(b"BREW").unwrap(),
+            app.url("/healthz"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let scrape = app.scrape().await;
+    let mut child = std::process::Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", promtool.display()));
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), scrape.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "{said}\n{scrape}"
+    );
+    assert!(
+        !scrape.contains("BREW") && !scrape.contains("/no/such/route"),
+        "{scrape}"
+    );
 }

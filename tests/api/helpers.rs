@@ -369,6 +369,12 @@ impl TestApp {
     /// What the storage holds besides the system area: on fs every regular file under the data
     /// dir (buckets, temp area); on S3 every object of the remote bucket, the uploads never
     /// completed or aborted, and anything written to the data dir. Paths like `images/a.png`.
+    /// The `/metrics` text.
+    pub async fn scrape(&self) -> String {
+        let res = self.client.get(self.url("/metrics")).send().await.unwrap();
+        res.text().await.unwrap()
+    }
+
     pub fn stored_files(&self) -> Vec<String> {
         let mut out = Vec::new();
         walk(&self.data_dir, &self.data_dir, &mut out);
@@ -446,4 +452,25 @@ pub async fn spawn_twin_with(app: &TestApp, extra_toml: &str) -> TestApp {
         layers,
         _root: tempfile::tempdir().expect("temp dir"),
     }
+}
+
+/// Where an external tool the tests need is: `$<env>`, else `<workspace>/<vendored>` (where
+/// `.ci/run` installs it), else `name` on `PATH`; panics saying how to install it.
+pub fn find_tool(env: &str, vendored: &str, name: &str, install: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(env) {
+        return PathBuf::from(path);
+    }
+    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(vendored);
+    if local.is_file() {
+        return local;
+    }
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    on_path
+        .unwrap_or_else(|| panic!("{name} is missing: install it with `{install}` (or set {env})"))
 }

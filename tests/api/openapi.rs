@@ -9,25 +9,12 @@ use crate::helpers::spawn_app;
 /// Where schemathesis is: `$SCHEMATHESIS`, else the venv `.ci/run` makes under `target/`,
 /// else `schemathesis` on `PATH`.
 fn schemathesis() -> PathBuf {
-    if let Some(path) = std::env::var_os("SCHEMATHESIS") {
-        return PathBuf::from(path);
-    }
-    let venv =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/schemathesis/bin/schemathesis");
-    if venv.is_file() {
-        return venv;
-    }
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("schemathesis"))
-            .find(|candidate| candidate.is_file())
-    });
-    on_path.unwrap_or_else(|| {
-        panic!(
-            "schemathesis is missing: install it with `python3 -m venv target/schemathesis && \
-             target/schemathesis/bin/pip install schemathesis==4.32.5` (or set SCHEMATHESIS)"
-        )
-    })
+    crate::helpers::find_tool(
+        "SCHEMATHESIS",
+        "target/schemathesis/bin/schemathesis",
+        "schemathesis",
+        "python3 -m venv target/schemathesis && target/schemathesis/bin/pip install schemathesis==4.32.5",
+    )
 }
 
 /// Runs schemathesis with `--checks all` and the given extra arguments; panics with its output

@@ -198,15 +198,7 @@ async fn an_invented_http_method_is_counted_as_other() {
             .await
             .unwrap();
     }
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.scrape().await;
     assert!(!metrics.contains("FLOOD"), "client text became a label");
     assert!(metrics.contains("method=\"other\""));
 }
