@@ -135,6 +135,12 @@ async fn a_live_scrape_passes_promtool() {
         app.client.get(app.url(path)).send().await.unwrap();
     }
     app.client
+        .get(app.url("/api/v1/buckets"))
+        .header("x-client", "h5")
+        .send()
+        .await
+        .unwrap();
+    app.client
         .request(
             reqwest::Method::from_bytes(b"BREW").unwrap(),
             app.url("/healthz"),
@@ -163,6 +169,24 @@ async fn a_live_scrape_passes_promtool() {
     );
     assert!(
         !scrape.contains("BREW") && !scrape.contains("/no/such/route"),
+        "{scrape}"
+    );
+    // Latency by route template, status class and client profile (`X-Client` or the UA).
+    assert!(
+        scrape.lines().any(
+            |l| l.starts_with("picgate_http_request_duration_seconds_count{")
+                && l.contains("route=\"/f/{bucket}/{key:.+}\"")
+                && l.contains("status_class=\"4xx\"")
+                && l.contains("client=\"pc\"")
+        ),
+        "{scrape}"
+    );
+    assert!(
+        scrape.lines().any(
+            |l| l.starts_with("picgate_http_request_duration_seconds_count{")
+                && l.contains("route=\"/api/v1/buckets\"")
+                && l.contains("client=\"h5\"")
+        ),
         "{scrape}"
     );
 }
