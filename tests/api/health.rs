@@ -190,3 +190,46 @@ async fn a_live_scrape_passes_promtool() {
         "{scrape}"
     );
 }
+
+/// The listing cache's work shows on dashboards: a first listing is a miss, the same listing
+/// again a hit, and an upload makes the next one a miss again.
+#[tokio::test]
+async fn listing_cache_lookups_are_counted_by_outcome() {
+    let app = spawn_app_with(Sessions::Embedded, "").await;
+    let user = app.user().await;
+    let count = |scrape: &str, outcome: &str| -> u64 {
+        let prefix = format!("picgate_list_cache_lookups_total{{outcome=\"{outcome}\"}} ");
+        scrape
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let list = || {
+        app.client
+            .get(app.url("/api/v1/buckets/images/objects"))
+            .send()
+    };
+    list().await.unwrap();
+    list().await.unwrap();
+    let first = app.scrape().await;
+    assert_eq!(
+        (count(&first, "miss"), count(&first, "hit")),
+        (1, 1),
+        "{first}"
+    );
+    app.upload(
+        &user.access,
+        "images",
+        "a.png",
+        crate::helpers::PNG.to_vec(),
+    )
+    .await;
+    list().await.unwrap();
+    let after = app.scrape().await;
+    assert_eq!(
+        (count(&after, "miss"), count(&after, "hit")),
+        (2, 1),
+        "{after}"
+    );
+}

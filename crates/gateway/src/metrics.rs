@@ -17,6 +17,7 @@ pub const HTTP_REQUEST_DURATION: &str = "picgate_http_request_duration_seconds";
 pub const HTTP_REQUESTS_IN_FLIGHT: &str = "picgate_http_requests_in_flight";
 pub const UPLOADED_BYTES_TOTAL: &str = "picgate_uploaded_bytes_total";
 pub const BUILD_INFO: &str = "picgate_build_info";
+pub const LIST_CACHE_LOOKUPS_TOTAL: &str = "picgate_list_cache_lookups_total";
 /// The crate version and the git revision the binary was built from (`build.rs`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const REVISION: &str = env!("PICGATE_REVISION");
@@ -29,6 +30,7 @@ pub struct Metrics {
     duration: HistogramVec,
     in_flight: IntGauge,
     uploaded: IntCounterVec,
+    list_lookups: IntCounterVec,
 }
 
 impl Metrics {
@@ -65,18 +67,34 @@ impl Metrics {
         )?;
         build_info.with_label_values(&[VERSION, REVISION]).set(1);
         registry.register(Box::new(build_info))?;
+        let list_lookups = IntCounterVec::new(
+            Opts::new(
+                LIST_CACHE_LOOKUPS_TOTAL,
+                "Listings asked of the listing cache, by outcome (hit, miss, bypass)",
+            ),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(list_lookups.clone()))?;
         Ok(Self {
             registry,
             requests,
             duration,
             in_flight,
             uploaded,
+            list_lookups,
         })
     }
 
     /// Counts stored bytes; `bucket` is a configured bucket name, so the label set is bounded.
     pub fn record_upload(&self, bucket: &str, bytes: u64) {
         self.uploaded.with_label_values(&[bucket]).inc_by(bytes);
+    }
+
+    /// The listing cache's lookup counter, for [`ListCache::counted`].
+    ///
+    /// [`ListCache::counted`]: crate::service::list_cache::ListCache::counted
+    pub fn list_lookups(&self) -> IntCounterVec {
+        self.list_lookups.clone()
     }
 
     pub fn render(&self) -> Result<String, prometheus::Error> {

@@ -56,7 +56,8 @@ pub async fn build_service(settings: &Settings) -> anyhow::Result<Service> {
         settings.redis.url.as_ref().map(|url| url.expose_secret()),
         &settings.redis.key_prefix,
     )
-    .context("listing cache")?;
+    .context("listing cache")?
+    .counted(metrics.list_lookups());
     let usage = Usage::new(
         storage.clone(),
         settings.redis.url.as_ref().map(|url| url.expose_secret()),

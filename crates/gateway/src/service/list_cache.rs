@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use auth::LazyConnection;
+use prometheus::IntCounterVec;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use storage::{BucketName, ListPage, ListQuery, NumberedPage};
@@ -34,6 +35,8 @@ pub struct ListCache {
     shared: Option<SharedVersions>,
     local: Mutex<HashMap<BucketName, u64>>,
     listings: Cache<(Key, Version, u64), Listing, EntriesWeighter>,
+    /// `picgate_list_cache_lookups_total{outcome}`, once registered ([`ListCache::counted`]).
+    lookups: Option<IntCounterVec>,
 }
 
 /// The bucket versions all instances share.
@@ -122,7 +125,22 @@ impl ListCache {
             local: Mutex::new(HashMap::new()),
             started: Instant::now(),
             listings: Cache::with_weighter(1024, CAPACITY_ENTRIES, EntriesWeighter),
+            lookups: None,
         })
+    }
+
+    /// Counts each lookup in `lookups` by outcome: `hit`, `miss` (fetched, also by a caller
+    /// that waited for another's fetch of the same listing), `bypass` (caching off, or the
+    /// shared version unreadable).
+    pub fn counted(mut self, lookups: IntCounterVec) -> Self {
+        self.lookups = Some(lookups);
+        self
+    }
+
+    fn count(&self, outcome: &str) {
+        if let Some(lookups) = &self.lookups {
+            lookups.with_label_values(&[outcome]).inc();
+        }
     }
 
     /// The listing under `key`: from the cache when it was fetched since the bucket last
@@ -135,13 +153,18 @@ impl ListCache {
         fetch: impl Future<Output = Result<Listing, E>>,
     ) -> Result<Listing, E> {
         let Some(version) = self.version(key.bucket()).await else {
+            self.count("bypass");
             return fetch.await;
         };
         let period = self.started.elapsed().as_secs() / self.ttl.as_secs().max(1);
         let full = (key, version, period);
         match self.listings.get_value_or_guard_async(&full).await {
-            Ok(listing) => Ok(listing),
+            Ok(listing) => {
+                self.count("hit");
+                Ok(listing)
+            }
             Err(guard) => {
+                self.count("miss");
                 let listing = fetch.await?;
                 if listing.entries() < CAPACITY_ENTRIES / 10 {
                     // Fails only if the entry was removed meanwhile: nothing to keep then.
