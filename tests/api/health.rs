@@ -1,4 +1,4 @@
-use crate::helpers::{Sessions, spawn_app, spawn_app_with};
+use crate::helpers::{PNG, Sessions, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn healthz_answers_alive_with_a_request_id() {
@@ -119,13 +119,8 @@ async fn a_live_scrape_passes_promtool() {
     );
     let app = spawn_app_with(Sessions::Embedded, "").await;
     let user = app.user().await;
-    app.upload(
-        &user.access,
-        "images",
-        "a.png",
-        crate::helpers::PNG.to_vec(),
-    )
-    .await;
+    app.upload(&user.access, "images", "a.png", PNG.to_vec())
+        .await;
     for path in [
         "/f/images/a.png",
         "/f/images/missing.png",
@@ -218,13 +213,8 @@ async fn listing_cache_lookups_are_counted_by_outcome() {
         (1, 1),
         "{first}"
     );
-    app.upload(
-        &user.access,
-        "images",
-        "a.png",
-        crate::helpers::PNG.to_vec(),
-    )
-    .await;
+    app.upload(&user.access, "images", "a.png", PNG.to_vec())
+        .await;
     list().await.unwrap();
     let after = app.scrape().await;
     assert_eq!(
