@@ -223,3 +223,41 @@ async fn listing_cache_lookups_are_counted_by_outcome() {
         "{after}"
     );
 }
+
+/// Body sizes per route: what a route sends (here the picture, twice, byte for byte) and what
+/// uploads declare.
+#[tokio::test]
+async fn body_sizes_are_observed_per_route() {
+    let app = spawn_app_with(Sessions::Embedded, "").await;
+    let user = app.user().await;
+    app.upload(&user.access, "images", "a.png", PNG.to_vec())
+        .await;
+    for _ in 0..2 {
+        let res = app
+            .client
+            .get(app.url("/f/images/a.png"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.bytes().await.unwrap().len(), PNG.len());
+    }
+    let scrape = app.scrape().await;
+    let value = |name: &str, route: &str| -> f64 {
+        let prefix = format!("{name}{{method=");
+        scrape
+            .lines()
+            .filter(|l| l.starts_with(&prefix) && l.contains(&format!("route=\"{route}\"")))
+            .find_map(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} for {route} in {scrape}"))
+    };
+    let sent = value(
+        "picgate_http_response_body_size_bytes_sum",
+        "/f/{bucket}/{key:.+}",
+    );
+    assert_eq!(sent, (2 * PNG.len()) as f64, "{scrape}");
+    let uploads = value(
+        "picgate_http_request_body_size_bytes_count",
+        "/api/v1/buckets/{bucket}/objects",
+    );
+    assert_eq!(uploads, 1.0, "{scrape}");
+}

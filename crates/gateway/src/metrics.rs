@@ -18,6 +18,23 @@ pub const HTTP_REQUESTS_IN_FLIGHT: &str = "picgate_http_requests_in_flight";
 pub const UPLOADED_BYTES_TOTAL: &str = "picgate_uploaded_bytes_total";
 pub const BUILD_INFO: &str = "picgate_build_info";
 pub const LIST_CACHE_LOOKUPS_TOTAL: &str = "picgate_list_cache_lookups_total";
+pub const HTTP_REQUEST_BODY_SIZE: &str = "picgate_http_request_body_size_bytes";
+pub const HTTP_RESPONSE_BODY_SIZE: &str = "picgate_http_response_body_size_bytes";
+/// Body size buckets: 256 B to 1 GiB, ×4.
+const SIZE_BUCKETS: [f64; 12] = [
+    256.0,
+    1024.0,
+    4096.0,
+    16384.0,
+    65536.0,
+    262144.0,
+    1048576.0,
+    4194304.0,
+    16777216.0,
+    67108864.0,
+    268435456.0,
+    1073741824.0,
+];
 /// The crate version and the git revision the binary was built from (`build.rs`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const REVISION: &str = env!("PICGATE_REVISION");
@@ -31,6 +48,8 @@ pub struct Metrics {
     in_flight: IntGauge,
     uploaded: IntCounterVec,
     list_lookups: IntCounterVec,
+    request_size: HistogramVec,
+    response_size: HistogramVec,
 }
 
 impl Metrics {
@@ -75,6 +94,24 @@ impl Metrics {
             &["outcome"],
         )?;
         registry.register(Box::new(list_lookups.clone()))?;
+        let request_size = HistogramVec::new(
+            HistogramOpts::new(
+                HTTP_REQUEST_BODY_SIZE,
+                "Request body sizes as declared by Content-Length (chunked bodies are not counted), by method and route template",
+            )
+            .buckets(SIZE_BUCKETS.to_vec()),
+            &["method", "route"],
+        )?;
+        let response_size = HistogramVec::new(
+            HistogramOpts::new(
+                HTTP_RESPONSE_BODY_SIZE,
+                "Response body bytes sent (after compression), by method and route template",
+            )
+            .buckets(SIZE_BUCKETS.to_vec()),
+            &["method", "route"],
+        )?;
+        registry.register(Box::new(request_size.clone()))?;
+        registry.register(Box::new(response_size.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -82,6 +119,8 @@ impl Metrics {
             in_flight,
             uploaded,
             list_lookups,
+            request_size,
+            response_size,
         })
     }
 
@@ -161,6 +200,11 @@ pub async fn middleware(
         .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
     let path = req.path().to_owned();
     let client = crate::client_kind::ClientKind::detect(req.headers(), req.query_string());
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     let started = Instant::now();
     let in_flight = metrics.as_ref().map(|m| InFlight::enter(&m.in_flight));
     let result = next.call(req).await;
@@ -182,6 +226,11 @@ pub async fn middleware(
                 client.as_str(),
             ])
             .observe(elapsed.as_secs_f64());
+        if let Some(len) = declared {
+            m.request_size
+                .with_label_values(&[method, route.as_str()])
+                .observe(len as f64);
+        }
     }
     tracing::info!(
         request_id = %crate::request_id::current(),
@@ -193,5 +242,48 @@ pub async fn middleware(
         micros = elapsed.as_micros() as u64,
         "request"
     );
-    result
+    let sizes = metrics.map(|m| m.response_size.with_label_values(&[method, route.as_str()]));
+    result.map(|res| {
+        res.map_body(|_, body| CountedBody {
+            body: Box::pin(body),
+            sent: 0,
+            sizes,
+        })
+    })
+}
+
+/// A response body that observes how many bytes it sent once it ends or is dropped (a client
+/// that goes away midway counts with what it got).
+pub struct CountedBody<B> {
+    body: std::pin::Pin<Box<B>>,
+    sent: u64,
+    sizes: Option<prometheus::Histogram>,
+}
+
+impl<B: MessageBody> MessageBody for CountedBody<B> {
+    type Error = B::Error;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<actix_web::web::Bytes, Self::Error>>> {
+        let this = self.get_mut();
+        let polled = this.body.as_mut().poll_next(cx);
+        if let std::task::Poll::Ready(Some(Ok(chunk))) = &polled {
+            this.sent += chunk.len() as u64;
+        }
+        polled
+    }
+}
+
+impl<B> Drop for CountedBody<B> {
+    fn drop(&mut self) {
+        if let Some(sizes) = self.sizes.take() {
+            sizes.observe(self.sent as f64);
+        }
+    }
 }
