@@ -6,7 +6,9 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpMessage, web};
+
+use crate::client_kind::ClientKind;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -199,7 +201,6 @@ pub async fn middleware(
         .match_pattern()
         .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
     let path = req.path().to_owned();
-    let client = crate::client_kind::ClientKind::detect(req.headers(), req.query_string());
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -214,6 +215,12 @@ pub async fn middleware(
         Ok(res) => res.status().as_u16(),
         Err(e) => e.as_response_error().status_code().as_u16(),
     };
+    // Decided once, by the client-kind middleware inside this one.
+    let client = match &result {
+        Ok(res) => res.request().extensions().get::<ClientKind>().copied(),
+        Err(_) => None,
+    }
+    .unwrap_or(ClientKind::Pc);
     if let Some(m) = &metrics {
         m.requests
             .with_label_values(&[method, route.as_str(), &status.to_string()])

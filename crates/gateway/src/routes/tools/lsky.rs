@@ -11,7 +11,7 @@ use futures::future::LocalBoxFuture;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ToolError, ToolMultipart, answer, image};
+use super::{ToolError, ToolMultipart, answered, image, store};
 use crate::body::{self, MediaType};
 use crate::cors::CorsSettings;
 use crate::error::{ApiError, Code};
@@ -43,14 +43,10 @@ pub async fn upload(
     service: web::Data<Service>,
     links: Links,
 ) -> Result<HttpResponse, ToolError> {
-    let caller = Caller::of_tool(&req);
-    let mut form = ToolMultipart::new(&req, payload, "file");
-    let upload = service
-        .tool_upload(&caller, &mut form)
+    let form = ToolMultipart::new(&req, payload, "file");
+    answered(&req, form, &service, &links)
         .await
-        .map_err(ToolError::lsky)?;
-    let answer = answer(&upload, &links).map_err(ToolError::lsky)?;
-    Ok(HttpResponse::Ok().json(answer))
+        .map_err(ToolError::lsky)
 }
 
 /// Lsky Pro 1.x upload: multipart `image`, token in a `token` header; success is
@@ -61,13 +57,10 @@ pub async fn upload_v1(
     service: web::Data<Service>,
     links: Links,
 ) -> Result<HttpResponse, ToolError> {
-    let caller = Caller::of_tool(&req);
-    let mut form = ToolMultipart::new(&req, payload, "image");
-    let upload = service
-        .tool_upload(&caller, &mut form)
+    let form = ToolMultipart::new(&req, payload, "image");
+    let image = async { image(&store(&req, form, &service).await?, &links) }
         .await
         .map_err(ToolError::lsky_v1)?;
-    let image = image(&upload, &links).map_err(ToolError::lsky_v1)?;
     Ok(HttpResponse::Ok().json(json!({
         "code": 200, "msg": "success", "message": "success", "data": image,
     })))

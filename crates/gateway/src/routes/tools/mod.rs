@@ -12,14 +12,14 @@ mod uploaders;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::json;
 
 use crate::cors::CorsSettings;
 use crate::error::{ApiError, Code};
 use crate::json_etag::NotRevalidated;
 use crate::request_id;
-use crate::service::ToolUpload;
+use crate::service::{Caller, Service, ToolUpload};
 use crate::views::Links;
 use crate::views::tools::{ToolAnswer, ToolImage};
 
@@ -127,6 +127,26 @@ impl ResponseError for ToolError {
         res.extensions_mut().insert(NotRevalidated);
         res
     }
+}
+
+/// Stores the one file of a tool request (`form`, read from `req`) as the tool's caller.
+async fn store(
+    req: &HttpRequest,
+    mut form: ToolMultipart,
+    service: &Service,
+) -> Result<ToolUpload, ApiError> {
+    service.tool_upload(&Caller::of_tool(req), &mut form).await
+}
+
+/// [`store`], answered with the tools' success body.
+async fn answered(
+    req: &HttpRequest,
+    form: ToolMultipart,
+    service: &Service,
+    links: &Links,
+) -> Result<HttpResponse, ApiError> {
+    let upload = store(req, form, service).await?;
+    Ok(HttpResponse::Ok().json(answer(&upload, links)?))
 }
 
 /// The answer to a stored tool upload, with its deletion link.

@@ -7,9 +7,9 @@ use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{ToolError, ToolMultipart, answer};
+use super::{ToolError, ToolMultipart, answered};
 use crate::cors::CorsSettings;
-use crate::service::{Caller, Service};
+use crate::service::Service;
 use crate::views::Links;
 
 pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings) {
@@ -26,14 +26,10 @@ pub async fn smms(
     service: web::Data<Service>,
     links: Links,
 ) -> Result<HttpResponse, ToolError> {
-    upload(
-        &req,
-        ToolMultipart::new(&req, payload, "smfile"),
-        &service,
-        &links,
-    )
-    .await
-    .map_err(ToolError::lsky)
+    let form = ToolMultipart::new(&req, payload, "smfile");
+    answered(&req, form, &service, &links)
+        .await
+        .map_err(ToolError::lsky)
 }
 
 /// PicList's server uploader: multipart `file`, token in `?key=` (`picbed`, `configName`
@@ -44,14 +40,10 @@ pub async fn piclist(
     service: web::Data<Service>,
     links: Links,
 ) -> Result<HttpResponse, ToolError> {
-    upload(
-        &req,
-        ToolMultipart::new(&req, payload, "file"),
-        &service,
-        &links,
-    )
-    .await
-    .map_err(ToolError::lsky)
+    let form = ToolMultipart::new(&req, payload, "file");
+    answered(&req, form, &service, &links)
+        .await
+        .map_err(ToolError::lsky)
 }
 
 /// `?bucket=&folder=` of the generic route (ShareX's `Parameters`).
@@ -75,18 +67,7 @@ pub async fn generic(
     let form = ToolMultipart::new(&req, payload, "file")
         .with_query(bucket, folder)
         .map_err(ToolError::status)?;
-    upload(&req, form, &service, &links)
+    answered(&req, form, &service, &links)
         .await
         .map_err(ToolError::status)
-}
-
-async fn upload(
-    req: &HttpRequest,
-    mut form: ToolMultipart,
-    service: &Service,
-    links: &Links,
-) -> Result<HttpResponse, crate::error::ApiError> {
-    let caller = Caller::of_tool(req);
-    let upload = service.tool_upload(&caller, &mut form).await?;
-    Ok(HttpResponse::Ok().json(answer(&upload, links)?))
 }
