@@ -25,6 +25,8 @@ pub const PASSWORD: &str = "correct horse 42";
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// The port of `metrics.listen`, when the config sets one.
+    pub metrics_port: Option<u16>,
     pub client: Client,
     pub data_dir: PathBuf,
     pub backend: Backend,
@@ -86,7 +88,7 @@ pub async fn spawn_app_on_with(backend: Backend, sessions: Sessions, extra_toml:
         jwt_secret
     );
     let layers = vec![base, extra_toml.to_owned()];
-    let (address, port) = start(&layers).await;
+    let (address, port, metrics_port) = start(&layers).await;
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
@@ -95,6 +97,7 @@ pub async fn spawn_app_on_with(backend: Backend, sessions: Sessions, extra_toml:
     TestApp {
         address,
         port,
+        metrics_port,
         client,
         data_dir,
         backend,
@@ -122,13 +125,14 @@ fn s3_layer(s3: &S3Server) -> String {
         .collect()
 }
 
-async fn start(layers: &[String]) -> (String, u16) {
+async fn start(layers: &[String]) -> (String, u16, Option<u16>) {
     let layers: Vec<&str> = layers.iter().map(String::as_str).collect();
     let settings = Settings::from_toml_layers(&layers).expect("test settings");
     let app = Application::build(settings).await.expect("app builds");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
-    (format!("http://127.0.0.1:{port}"), port)
+    (format!("http://127.0.0.1:{port}"), port, metrics_port)
 }
 
 /// A parsed envelope answer.
@@ -366,15 +370,15 @@ impl TestApp {
         Answer::from(res).await
     }
 
-    /// What the storage holds besides the system area: on fs every regular file under the data
-    /// dir (buckets, temp area); on S3 every object of the remote bucket, the uploads never
-    /// completed or aborted, and anything written to the data dir. Paths like `images/a.png`.
     /// The `/metrics` text.
     pub async fn scrape(&self) -> String {
         let res = self.client.get(self.url("/metrics")).send().await.unwrap();
         res.text().await.unwrap()
     }
 
+    /// What the storage holds besides the system area: on fs every regular file under the data
+    /// dir (buckets, temp area); on S3 every object of the remote bucket, the uploads never
+    /// completed or aborted, and anything written to the data dir. Paths like `images/a.png`.
     pub fn stored_files(&self) -> Vec<String> {
         let mut out = Vec::new();
         walk(&self.data_dir, &self.data_dir, &mut out);
@@ -439,10 +443,11 @@ pub async fn spawn_twin_with(app: &TestApp, extra_toml: &str) -> TestApp {
     assert!(app.redis.is_some(), "a twin needs a shared session store");
     let mut layers = app.layers.clone();
     layers.push(extra_toml.to_owned());
-    let (address, port) = start(&layers).await;
+    let (address, port, metrics_port) = start(&layers).await;
     TestApp {
         address,
         port,
+        metrics_port,
         client: Client::new(),
         data_dir: app.data_dir.clone(),
         backend: app.backend,

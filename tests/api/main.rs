@@ -4,6 +4,7 @@
 mod access;
 mod accounts;
 mod auth;
+mod auth_metrics;
 mod cli;
 mod compat;
 mod conditional;
@@ -18,8 +19,10 @@ mod json_etags;
 mod listing;
 mod objects;
 mod openapi;
+mod ops_metrics;
 mod overview;
 mod profiles;
+mod prometheus_server;
 mod redis_outage;
 mod security;
 mod sessions;

@@ -95,7 +95,9 @@ impl Auth {
 
     /// Spends `refresh_token` (`<session id>.<secret>`) and returns a new pair for the same
     /// session, whose lifetime starts again. A token that was already spent ends the session:
-    /// whoever holds the other copy is logged out too. Errors: `InvalidToken` (malformed),
+    /// whoever holds the other copy is logged out too (counted in
+    /// `picgate_auth_refresh_token_reuse_total` and as `refresh_token_reuse` in
+    /// `picgate_auth_session_revocations_total`). Errors: `InvalidToken` (malformed),
     /// `SessionRevoked` (spent, session gone or no longer valid), `Unavailable`.
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, Error> {
         let (sid, presented) = refresh::parse(refresh_token)?;
@@ -123,6 +125,7 @@ impl Auth {
                 })
             }
             Rotation::Reused => {
+                self.inner.metrics.count_refresh_reuse();
                 tracing::warn!(
                     target: "security",
                     event = "refresh_token_reuse",

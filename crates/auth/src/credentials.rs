@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::accounts::StoredUser;
 use crate::error::{Error, FieldError};
+use crate::metrics::{LoginOutcome, Revocation};
 use crate::model::{Device, Principal, TokenPair, User};
 use crate::password::{self, Password};
 use crate::service::Auth;
@@ -23,7 +24,30 @@ impl Auth {
     /// Errors: `InvalidCredentials` (unknown login or wrong password, or the password changed
     /// while this login ran), `AccountDisabled` (right password, disabled account),
     /// `TooManyAttempts`, `Unavailable`.
+    ///
+    /// Counted in `picgate_auth_logins_total`: `success`, `failure` (`InvalidCredentials`) or
+    /// `throttled` (`TooManyAttempts`); other errors are not counted.
     pub async fn login(
+        &self,
+        login: &str,
+        password: &str,
+        device: Device,
+        access_ttl: Option<Duration>,
+    ) -> Result<(User, TokenPair), Error> {
+        let result = self.try_login(login, password, device, access_ttl).await;
+        let outcome = match &result {
+            Ok(_) => Some(LoginOutcome::Success),
+            Err(Error::InvalidCredentials) => Some(LoginOutcome::Failure),
+            Err(Error::TooManyAttempts { .. }) => Some(LoginOutcome::Throttled),
+            Err(_) => None,
+        };
+        if let Some(outcome) = outcome {
+            self.inner.metrics.count_login(outcome);
+        }
+        result
+    }
+
+    async fn try_login(
         &self,
         login: &str,
         password: &str,
@@ -78,7 +102,9 @@ impl Auth {
 
     /// Changes the caller's password, throttled per account and per `ip` like a login. Every
     /// other session of the user ends, including one whose login is racing this change; the
-    /// caller's own session (if `p` came with one) stays valid. API tokens survive.
+    /// caller's own session (if `p` came with one) stays valid. API tokens survive. Not a
+    /// login for `picgate_auth_logins_total`; a change counts 1 `password_change` in
+    /// `picgate_auth_session_revocations_total` (however many sessions it ended).
     ///
     /// Errors: `Validation` (field `newPassword`), `InvalidCredentials` (wrong `old`),
     /// `TooManyAttempts`, `UserNotFound`, `Unavailable`.
@@ -105,7 +131,8 @@ impl Auth {
         self.set_password(p.user_id, &new, p.session_id(), ip).await
     }
 
-    /// The seed's `/auth/change`: identified by login and old password; ends every session.
+    /// The seed's `/auth/change`: identified by login and old password; ends every session
+    /// (counted as [`Auth::change_password`] is).
     /// Same errors as [`Auth::change_password`], and `AccountDisabled` for a disabled account
     /// (it cannot log in, so it cannot change its password either).
     pub async fn change_password_by_login(
@@ -207,6 +234,10 @@ impl Auth {
             .update(user_id, |s| s.password_hash = hash)
             .await?;
         self.inner.store.end_sessions(user_id, keep).await?;
+        // The store does not say how many sessions ended: one per change.
+        self.inner
+            .metrics
+            .count_revocations(Revocation::PasswordChange, 1);
         tracing::warn!(
             target: "security",
             event = "password_changed",

@@ -14,6 +14,7 @@ mod invitation;
 mod invitations;
 mod jwt;
 mod memory_store;
+mod metrics;
 mod model;
 mod password;
 mod phone;

@@ -10,10 +10,12 @@ use crate::accounts::Accounts;
 use crate::error::Error;
 use crate::jwt::{Claims, JwtKeys};
 use crate::memory_store::MemoryStore;
-use crate::model::{Device, Principal, SessionInfo, TokenPair, User};
+use crate::metrics::{AuthMetrics, Revocation};
+use crate::model::{Device, Principal, SessionInfo, TokenPair, User, Via};
 use crate::password;
 use crate::redis_store::RedisStore;
 use crate::refresh;
+use crate::scope::Scope;
 use crate::session::{Session, SessionCreated, UserState};
 use crate::settings::{SessionBackend, Settings};
 use crate::store::SessionStore;
@@ -46,6 +48,7 @@ pub(crate) struct Inner {
     /// Verified against when a login names no account (same cost as a real check); made on
     /// first need, so that starting is fast whatever the cost.
     pub dummy_hash: tokio::sync::OnceCell<String>,
+    pub metrics: AuthMetrics,
 }
 
 impl Auth {
@@ -53,7 +56,7 @@ impl Auth {
     /// `users/` and `index/`) and a session backend. Never connects to Redis: that happens on
     /// first use, and again after any failure, so this succeeds while Redis is down and the
     /// service recovers when it comes back. `Internal` if the settings are invalid or the Redis
-    /// URL is malformed.
+    /// URL is malformed. Its counters start unregistered: see [`Auth::collectors`].
     pub async fn new(
         settings: &Settings,
         accounts: opendal::Operator,
@@ -75,6 +78,7 @@ impl Auth {
         store: Arc<dyn SessionStore>,
     ) -> Result<Self, Error> {
         settings.validate().map_err(Error::internal)?;
+        let metrics = AuthMetrics::new().map_err(Error::internal)?;
         let jwt = match &settings.jwt_secret {
             Some(secret) => JwtKeys::new(secret.expose_secret().as_bytes()),
             None => {
@@ -92,17 +96,47 @@ impl Auth {
                 store,
                 throttle: Throttle::new(settings),
                 dummy_hash: tokio::sync::OnceCell::new(),
+                metrics,
             }),
         })
     }
 
+    /// The Prometheus counters of this service, unregistered: register each once with the
+    /// registry that serves the scrape. All of them start at 0 with every label value:
+    ///
+    /// - `picgate_auth_logins_total{outcome}` (`success`, `failure`, `throttled`), each
+    ///   [`Auth::login`];
+    /// - `picgate_auth_session_revocations_total{reason}`: sessions ended before their expiry;
+    ///   `logout` ([`Auth::logout`]), `revoked` ([`Auth::revoke_session`]), `evicted` (a login
+    ///   beyond `max_sessions_per_user`) and `refresh_token_reuse` ([`Auth::refresh`]) count
+    ///   sessions ended; `password_change` and `admin` ([`Auth::set_disabled`] disabling,
+    ///   [`Auth::delete_user`]) end every session of a user and count 1 per change;
+    /// - `picgate_auth_refresh_token_reuse_total`: spent refresh tokens presented again;
+    /// - `picgate_auth_token_uses_total{kind,scope}`: moved only by [`Auth::count_token_use`].
+    pub fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
+        self.inner.metrics.collectors()
+    }
+
+    /// Counts one request let in with the credential `via` (a principal's) for an operation
+    /// that needed the token scope `scope` (`None`: no particular scope), in
+    /// `picgate_auth_token_uses_total{kind,scope}`: `kind` is `session` or `api_token`, `scope`
+    /// `read`, `upload`, `delete`, `admin` or `none`. Call it once per request, when access is
+    /// granted.
+    pub fn count_token_use(&self, via: &Via, scope: Option<Scope>) {
+        self.inner.metrics.count_token_use(via, scope);
+    }
+
     /// Ends the caller's session (at once, on every instance). For an API-token principal:
-    /// `Ok`, nothing happens (tokens are revoked with `revoke_token`).
+    /// `Ok`, nothing happens (tokens are revoked with `revoke_token`). A session ended counts
+    /// as `logout` in `picgate_auth_session_revocations_total`.
     pub async fn logout(&self, p: &Principal) -> Result<(), Error> {
-        match p.session_id() {
-            Some(id) => self.inner.store.delete(id).await.map(drop),
-            None => Ok(()),
+        let Some(id) = p.session_id() else {
+            return Ok(());
+        };
+        if self.inner.store.delete(id).await? {
+            self.inner.metrics.count_revocations(Revocation::Logout, 1);
         }
+        Ok(())
     }
 
     /// The caller's live sessions, newest first; `current` marks the one `p` came with.
@@ -124,14 +158,18 @@ impl Auth {
             .collect())
     }
 
-    /// `SessionNotFound` unless `session_id` is one of the caller's own sessions.
+    /// `SessionNotFound` unless `session_id` is one of the caller's own sessions. A session
+    /// ended counts as `revoked` in `picgate_auth_session_revocations_total`.
     pub async fn revoke_session(&self, p: &Principal, session_id: &str) -> Result<(), Error> {
         if !refresh::is_session_id(session_id) {
             return Err(Error::SessionNotFound);
         }
         match self.inner.store.get(session_id).await? {
             Some(s) if s.user_id == p.user_id => {
-                self.inner.store.delete(session_id).await.map(drop)
+                if self.inner.store.delete(session_id).await? {
+                    self.inner.metrics.count_revocations(Revocation::Revoked, 1);
+                }
+                Ok(())
             }
             _ => Err(Error::SessionNotFound),
         }
@@ -182,6 +220,10 @@ impl Auth {
             SessionCreated::Stale => return Ok(None),
             SessionCreated::Created { evicted } if !evicted.is_empty() => {
                 tracing::info!(user_id = %user.id, evicted = evicted.len(), "oldest sessions ended");
+                let ended = u64::try_from(evicted.len()).unwrap_or(u64::MAX);
+                self.inner
+                    .metrics
+                    .count_revocations(Revocation::Evicted, ended);
             }
             SessionCreated::Created { .. } => {}
         }

@@ -7,7 +7,9 @@
 //!
 //! A body fails with an I/O error of kind `TimedOut` (which handlers answer with 408
 //! `request_timeout`) when no byte arrives for `server.body_idle_timeout_secs`, or when, after
-//! that much waiting, it has come slower than `server.body_min_bytes_per_sec` on average.
+//! that much waiting, it has come slower than `server.body_min_bytes_per_sec` on average, and
+//! when the server's shutdown grace period (`server.shutdown_grace_secs`) ends before the body
+//! does: the upload it feeds is then aborted like any other, and nothing of it is stored.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,15 +19,21 @@ use std::time::Duration;
 use actix_web::error::PayloadError;
 use actix_web::web::Bytes;
 use tokio::time::{Instant, Sleep};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 /// The limits (config `server.body_idle_timeout_secs`, `server.body_min_bytes_per_sec`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct BodyPace {
     /// Longest wait for the next bytes.
     pub idle: Duration,
     /// Slowest average rate, in bytes per second of waiting, once `idle` has been waited.
     pub min_bytes_per_sec: u64,
+    /// Cancelled when the shutdown grace period ends: every body still arriving fails then.
+    pub deadline: CancellationToken,
 }
+
+/// Why a body still arriving when the shutdown grace period ends fails.
+const SHUTDOWN: &str = "the server is shutting down and its grace period ended before the body did";
 
 /// Where a body stands against its [`BodyPace`].
 pub struct Pacer {
@@ -35,17 +43,22 @@ pub struct Pacer {
     waited: Duration,
     waiting_since: Option<Instant>,
     timer: Pin<Box<Sleep>>,
+    /// Polled only while waiting for the client; between chunks the token is read directly.
+    deadline: Pin<Box<WaitForCancellationFutureOwned>>,
     failed: bool,
 }
 
 impl Pacer {
     pub fn new(pace: BodyPace) -> Self {
+        let timer = Box::pin(tokio::time::sleep(pace.idle));
+        let deadline = Box::pin(pace.deadline.clone().cancelled_owned());
         Self {
             pace,
             bytes: 0,
             waited: Duration::ZERO,
             waiting_since: None,
-            timer: Box::pin(tokio::time::sleep(pace.idle)),
+            timer,
+            deadline,
             failed: false,
         }
     }
@@ -66,6 +79,9 @@ impl Pacer {
                     self.waited += since.elapsed();
                 }
                 self.bytes = self.bytes.saturating_add(chunk.len() as u64);
+                if self.pace.deadline.is_cancelled() {
+                    return self.fail(SHUTDOWN.to_owned());
+                }
                 if self.too_slow() {
                     return self.fail(format!(
                         "the body came slower than {} bytes/s",
@@ -83,6 +99,9 @@ impl Pacer {
                 if self.waiting_since.is_none() {
                     self.waiting_since = Some(now);
                     self.timer.as_mut().reset(now + self.pace.idle);
+                }
+                if self.deadline.as_mut().poll(cx).is_ready() {
+                    return self.fail(SHUTDOWN.to_owned());
                 }
                 match self.timer.as_mut().poll(cx) {
                     Poll::Ready(()) => self.fail(format!(
@@ -128,16 +147,28 @@ mod tests {
     use super::*;
     use futures::StreamExt;
 
-    const PACE: BodyPace = BodyPace {
-        idle: Duration::from_secs(30),
-        min_bytes_per_sec: 1024,
-    };
+    const IDLE: Duration = Duration::from_secs(30);
+
+    fn pace() -> BodyPace {
+        BodyPace {
+            idle: IDLE,
+            min_bytes_per_sec: 1024,
+            deadline: CancellationToken::new(),
+        }
+    }
 
     /// A body from a channel, paced.
     fn paced(
         rx: tokio::sync::mpsc::Receiver<Bytes>,
     ) -> impl futures::Stream<Item = Result<Bytes, PayloadError>> {
-        let mut pacer = Pacer::new(PACE);
+        paced_with(rx, pace())
+    }
+
+    fn paced_with(
+        rx: tokio::sync::mpsc::Receiver<Bytes>,
+        pace: BodyPace,
+    ) -> impl futures::Stream<Item = Result<Bytes, PayloadError>> {
+        let mut pacer = Pacer::new(pace);
         let mut inner = tokio_stream_of(rx);
         futures::stream::poll_fn(move |cx| {
             let polled = inner.poll_next_unpin(cx);
@@ -160,7 +191,7 @@ mod tests {
         let started = Instant::now();
         let err = body.next().await.unwrap().unwrap_err();
         assert!(is_timeout(&err), "{err}");
-        assert_eq!(started.elapsed(), PACE.idle);
+        assert_eq!(started.elapsed(), IDLE);
         assert!(body.next().await.is_none());
         drop(tx);
     }
@@ -197,9 +228,43 @@ mod tests {
             tx.send(Bytes::from(vec![0; 64 * 1024])).await.unwrap();
             assert!(body.next().await.unwrap().is_ok());
             // The handler writes to a slow storage for longer than the idle timeout.
-            tokio::time::sleep(PACE.idle * 2).await;
+            tokio::time::sleep(IDLE * 2).await;
         }
         drop(tx);
         assert!(body.next().await.is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_body_fails_when_the_grace_period_ends() {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let pace = pace();
+        let deadline = pace.deadline.clone();
+        let mut body = Box::pin(paced_with(rx, pace));
+        tx.send(Bytes::from_static(b"abc")).await.unwrap();
+        assert!(body.next().await.unwrap().is_ok());
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            deadline.cancel();
+        });
+        let started = Instant::now();
+        let err = body.next().await.unwrap().unwrap_err();
+        assert!(err.to_string().contains("shutting down"), "{err}");
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
+        assert!(body.next().await.is_none());
+        drop(tx);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flowing_body_fails_at_its_next_chunk_after_the_grace_period() {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let pace = pace();
+        let deadline = pace.deadline.clone();
+        let mut body = Box::pin(paced_with(rx, pace));
+        tx.send(Bytes::from_static(b"abc")).await.unwrap();
+        assert!(body.next().await.unwrap().is_ok());
+        deadline.cancel();
+        tx.send(Bytes::from_static(b"def")).await.unwrap();
+        let err = body.next().await.unwrap().unwrap_err();
+        assert!(is_timeout(&err), "{err}");
     }
 }

@@ -49,6 +49,16 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Asks a running picgate whether it is alive (a container's `HEALTHCHECK`): exit 0 when
+    /// the URL answers 200 within 5 seconds, 1 otherwise.
+    Healthcheck {
+        #[arg(
+            long,
+            env = "PICGATE_HEALTHCHECK_URL",
+            default_value = "http://127.0.0.1:8080/healthz"
+        )]
+        url: String,
+    },
     /// The usage figures behind the overview.
     Usage {
         #[command(subcommand)]
@@ -92,6 +102,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             folder,
             files,
         } => {
+            crate::telemetry::init(crate::telemetry::LogFormat::Text);
             let target = upload_command::Target {
                 server,
                 token,
@@ -101,17 +112,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr());
             upload_command::upload(&target, &files, &mut out, &mut err).await
         }
-        command => configured(command, Settings::load(cli.config.as_deref())?).await,
+        Command::Healthcheck { url } => healthcheck(&url).await,
+        command => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            crate::telemetry::init(settings.log.format.resolve(settings.mode));
+            configured(command, settings).await
+        }
     }
 }
 
 /// The commands that work on this installation's config and storage.
 async fn configured(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
-        Command::Upload { .. } => anyhow::bail!("`upload` talks to a server, not to a config"),
+        Command::Upload { .. } | Command::Healthcheck { .. } => {
+            anyhow::bail!("this command talks to a server, not to a config")
+        }
         Command::Serve => {
             let app = Application::build(settings).await?;
-            tracing::info!(port = app.port(), "picgate is listening");
+            tracing::info!(
+                port = app.port(),
+                metrics_port = app.metrics_port(),
+                "picgate is listening"
+            );
             app.run_until_stopped().await.context("server failed")
         }
         Command::CheckConfig => {
@@ -163,6 +185,25 @@ async fn configured(command: Command, settings: Settings) -> anyhow::Result<()> 
             Ok(())
         }
     }
+}
+
+/// `picgate healthcheck`: a GET of `url` that must answer 200.
+async fn healthcheck(url: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .context("HTTP client")?;
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("{url} does not answer"))?;
+    anyhow::ensure!(
+        response.status() == reqwest::StatusCode::OK,
+        "{url} answered {}",
+        response.status()
+    );
+    Ok(())
 }
 
 fn describe(err: auth::Error) -> anyhow::Error {

@@ -56,6 +56,7 @@ error_codes! {
     AdminRequired => (FORBIDDEN, "admin_required", "only an administrator may do this"),
     NotOwner => (FORBIDDEN, "not_owner", "only the object's owner (or an administrator) may change it"),
     InsufficientScope => (FORBIDDEN, "insufficient_scope", "the API token lacks the scope this needs; data.scope names it"),
+    MetricsForbidden => (FORBIDDEN, "metrics_forbidden", "`/metrics` is served to clients on the same host, to the metrics token, or on `metrics.listen`"),
     SessionRequired => (FORBIDDEN, "session_required", "this needs a login session, not an API token"),
     ApiTokenRequired => (FORBIDDEN, "api_token_required", "this needs an API token, not a login session's access token"),
     AccountDisabled => (FORBIDDEN, "account_disabled", "an administrator has disabled this account"),

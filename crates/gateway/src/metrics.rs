@@ -9,6 +9,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
 use crate::client_kind::ClientKind;
+use crate::service::SeenUser;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -18,6 +19,8 @@ pub const HTTP_REQUESTS_TOTAL: &str = "picgate_http_requests_total";
 pub const HTTP_REQUEST_DURATION: &str = "picgate_http_request_duration_seconds";
 pub const HTTP_REQUESTS_IN_FLIGHT: &str = "picgate_http_requests_in_flight";
 pub const UPLOADED_BYTES_TOTAL: &str = "picgate_uploaded_bytes_total";
+pub const UPLOADS_TOTAL: &str = "picgate_uploads_total";
+pub const DEPENDENCY_UP: &str = "picgate_dependency_up";
 pub const BUILD_INFO: &str = "picgate_build_info";
 pub const LIST_CACHE_LOOKUPS_TOTAL: &str = "picgate_list_cache_lookups_total";
 pub const HTTP_REQUEST_BODY_SIZE: &str = "picgate_http_request_body_size_bytes";
@@ -49,6 +52,8 @@ pub struct Metrics {
     duration: HistogramVec,
     in_flight: IntGauge,
     uploaded: IntCounterVec,
+    uploads: IntCounterVec,
+    dependency_up: IntGaugeVec,
     list_lookups: IntCounterVec,
     request_size: HistogramVec,
     response_size: HistogramVec,
@@ -81,6 +86,19 @@ impl Metrics {
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(uploaded.clone()))?;
+        let uploads = IntCounterVec::new(
+            Opts::new(UPLOADS_TOTAL, "Objects stored by uploads"),
+            &["bucket"],
+        )?;
+        registry.register(Box::new(uploads.clone()))?;
+        let dependency_up = IntGaugeVec::new(
+            Opts::new(
+                DEPENDENCY_UP,
+                "Whether a dependency answered its last check (1) or not (0): `sessions` (Redis), `storage:<bucket>`, `storage:system`; checked by /readyz and by every scrape",
+            ),
+            &["dependency"],
+        )?;
+        registry.register(Box::new(dependency_up.clone()))?;
         // Always 1; the labels say what runs (the Prometheus `*_info` convention).
         let build_info = IntGaugeVec::new(
             Opts::new(BUILD_INFO, "The running picgate's version and git revision"),
@@ -120,15 +138,26 @@ impl Metrics {
             duration,
             in_flight,
             uploaded,
+            uploads,
+            dependency_up,
             list_lookups,
             request_size,
             response_size,
         })
     }
 
-    /// Counts stored bytes; `bucket` is a configured bucket name, so the label set is bounded.
+    /// Counts a stored object and its bytes; `bucket` is a configured bucket name, so the
+    /// label set is bounded.
     pub fn record_upload(&self, bucket: &str, bytes: u64) {
+        self.uploads.with_label_values(&[bucket]).inc();
         self.uploaded.with_label_values(&[bucket]).inc_by(bytes);
+    }
+
+    /// Sets `picgate_dependency_up{dependency}`; `dependency` is a readiness check's name.
+    pub fn set_dependency_up(&self, dependency: &str, up: bool) {
+        self.dependency_up
+            .with_label_values(&[dependency])
+            .set(i64::from(up));
     }
 
     /// The listing cache's lookup counter, for [`ListCache::counted`].
@@ -136,6 +165,15 @@ impl Metrics {
     /// [`ListCache::counted`]: crate::service::list_cache::ListCache::counted
     pub fn list_lookups(&self) -> IntCounterVec {
         self.list_lookups.clone()
+    }
+
+    /// Adds metrics kept by another part (auth, storage) to the scrape; a name registered twice
+    /// is an error.
+    pub fn register(
+        &self,
+        collector: Box<dyn prometheus::core::Collector>,
+    ) -> Result<(), prometheus::Error> {
+        self.registry.register(collector)
     }
 
     pub fn render(&self) -> Result<String, prometheus::Error> {
@@ -191,6 +229,10 @@ fn status_class(status: u16) -> &'static str {
     }
 }
 
+/// Counts and times each request and, once its response body has been sent (or the client
+/// went away), observes the bytes sent and writes the request's log line: request id, method,
+/// route template, path, status, latency to the last byte, bytes in (as declared) and out,
+/// client profile, client IP and the user id when a credential was checked.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -206,6 +248,8 @@ pub async fn middleware(
         .get(actix_web::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let request_id = crate::request_id::current();
+    let ip = crate::proxies::client_ip(req.request());
     let started = Instant::now();
     let in_flight = metrics.as_ref().map(|m| InFlight::enter(&m.in_flight));
     let result = next.call(req).await;
@@ -215,12 +259,18 @@ pub async fn middleware(
         Ok(res) => res.status().as_u16(),
         Err(e) => e.as_response_error().status_code().as_u16(),
     };
-    // Decided once, by the client-kind middleware inside this one.
-    let client = match &result {
-        Ok(res) => res.request().extensions().get::<ClientKind>().copied(),
-        Err(_) => None,
-    }
-    .unwrap_or(ClientKind::Pc);
+    // Decided once, by the client-kind middleware inside this one; the user by the `Caller`.
+    let (client, user) = match &result {
+        Ok(res) => {
+            let extensions = res.request().extensions();
+            (
+                extensions.get::<ClientKind>().copied(),
+                extensions.get::<SeenUser>().and_then(SeenUser::get),
+            )
+        }
+        Err(_) => (None, None),
+    };
+    let client = client.unwrap_or(ClientKind::Pc);
     if let Some(m) = &metrics {
         m.requests
             .with_label_values(&[method, route.as_str(), &status.to_string()])
@@ -239,32 +289,77 @@ pub async fn middleware(
                 .observe(len as f64);
         }
     }
-    tracing::info!(
-        request_id = %crate::request_id::current(),
-        %method,
-        %route,
-        %path,
+    let sizes = metrics
+        .as_ref()
+        .map(|m| m.response_size.with_label_values(&[method, route.as_str()]));
+    let exchange = Exchange {
+        request_id,
+        method,
+        route,
+        path,
         status,
-        client = client.as_str(),
-        micros = elapsed.as_micros() as u64,
-        "request"
-    );
-    let sizes = metrics.map(|m| m.response_size.with_label_values(&[method, route.as_str()]));
+        client,
+        ip,
+        user,
+        started,
+        received: declared,
+        sent: 0,
+        sizes,
+    };
     result.map(|res| {
         res.map_body(|_, body| CountedBody {
             body: Box::pin(body),
-            sent: 0,
-            sizes,
+            exchange,
         })
     })
 }
 
-/// A response body that observes how many bytes it sent once it ends or is dropped (a client
-/// that goes away midway counts with what it got).
-pub struct CountedBody<B> {
-    body: std::pin::Pin<Box<B>>,
+/// One request and its answer, as logged and measured when the answer has been sent.
+struct Exchange {
+    request_id: String,
+    method: &'static str,
+    route: String,
+    path: String,
+    status: u16,
+    client: ClientKind,
+    ip: Option<std::net::IpAddr>,
+    user: Option<uuid::Uuid>,
+    started: Instant,
+    /// The request body's declared length.
+    received: Option<u64>,
+    /// Response body bytes sent so far.
     sent: u64,
     sizes: Option<prometheus::Histogram>,
+}
+
+impl Drop for Exchange {
+    fn drop(&mut self) {
+        if let Some(sizes) = self.sizes.take() {
+            sizes.observe(self.sent as f64);
+        }
+        let latency_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(
+            request_id = %self.request_id,
+            method = self.method,
+            route = %self.route,
+            path = %self.path,
+            status = self.status,
+            latency_ms = (latency_ms * 1000.0).round() / 1000.0,
+            bytes_in = self.received,
+            bytes_out = self.sent,
+            client = self.client.as_str(),
+            ip = self.ip.map(tracing::field::display),
+            user_id = self.user.map(tracing::field::display),
+            "request"
+        );
+    }
+}
+
+/// A response body that observes how many bytes it sent and logs its request once it ends
+/// or is dropped (a client that goes away midway counts with what it got).
+pub struct CountedBody<B> {
+    body: std::pin::Pin<Box<B>>,
+    exchange: Exchange,
 }
 
 impl<B: MessageBody> MessageBody for CountedBody<B> {
@@ -281,16 +376,8 @@ impl<B: MessageBody> MessageBody for CountedBody<B> {
         let this = self.get_mut();
         let polled = this.body.as_mut().poll_next(cx);
         if let std::task::Poll::Ready(Some(Ok(chunk))) = &polled {
-            this.sent += chunk.len() as u64;
+            this.exchange.sent += chunk.len() as u64;
         }
         polled
-    }
-}
-
-impl<B> Drop for CountedBody<B> {
-    fn drop(&mut self) {
-        if let Some(sizes) = self.sizes.take() {
-            sizes.observe(self.sent as f64);
-        }
     }
 }

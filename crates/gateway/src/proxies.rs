@@ -9,12 +9,42 @@ use actix_web::{HttpRequest, web};
 
 /// `server.trusted_proxies`: peers whose `X-Forwarded-For/-Host/-Proto` are believed.
 #[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(pub Vec<IpAddr>);
+pub struct TrustedProxies(pub Vec<ProxyRange>);
+
+impl TrustedProxies {
+    fn contains(&self, ip: &IpAddr) -> bool {
+        self.0.iter().any(|range| range.0.contains(ip))
+    }
+}
+
+/// One entry of `server.trusted_proxies`: an address (`10.0.0.7`, `::1`) or a CIDR range
+/// (`10.0.0.0/8`, RFC 4632; `fd00::/8`), for load balancers and ingress controllers whose
+/// addresses change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyRange(ipnet::IpNet);
+
+impl std::str::FromStr for ProxyRange {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        text.parse::<ipnet::IpNet>()
+            .or_else(|_| text.parse::<IpAddr>().map(ipnet::IpNet::from))
+            .map(Self)
+            .map_err(|_| format!("'{text}' is neither an IP address nor a CIDR range"))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ProxyRange {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 fn trusted(req: &HttpRequest) -> Option<&TrustedProxies> {
     let proxies = req.app_data::<web::Data<TrustedProxies>>()?;
     let peer = req.peer_addr()?.ip();
-    proxies.0.contains(&peer).then_some(proxies.get_ref())
+    proxies.contains(&peer).then_some(proxies.get_ref())
 }
 
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
@@ -36,7 +66,7 @@ pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
     forwarded
         .rsplit(',')
         .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
-        .find(|ip| !proxies.0.contains(ip))
+        .find(|ip| !proxies.contains(ip))
         .or(Some(peer))
 }
 
@@ -111,6 +141,26 @@ mod tests {
         );
         assert_eq!(client_ip(&req), Some("198.51.100.7".parse().unwrap()));
         assert_eq!(origin(&req), "https://img.example");
+    }
+
+    #[test]
+    fn a_cidr_range_trusts_every_proxy_inside_it() {
+        let req = request(
+            "10.42.7.19",
+            &[("x-forwarded-for", "198.51.100.7, 10.42.0.3")],
+            &["10.42.0.0/16"],
+        );
+        assert_eq!(client_ip(&req), Some("198.51.100.7".parse().unwrap()));
+        let outside = request(
+            "10.43.0.1",
+            &[("x-forwarded-for", "1.2.3.4")],
+            &["10.42.0.0/16"],
+        );
+        assert_eq!(client_ip(&outside), Some("10.43.0.1".parse().unwrap()));
+        assert!("fd00::/8".parse::<ProxyRange>().is_ok());
+        assert!("::1".parse::<ProxyRange>().is_ok());
+        let bad = "10.0.0.0/33".parse::<ProxyRange>().unwrap_err();
+        assert!(bad.contains("10.0.0.0/33"), "{bad}");
     }
 
     #[test]

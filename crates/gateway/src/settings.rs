@@ -17,7 +17,13 @@ const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
 
 /// Keys, wherever they appear (`auth.jwt_secret`, `redis.url`, a backend's credentials),
 /// whose value may instead be read from the file named by `<key>_file`.
-const SECRET_KEYS: &[&str] = &["jwt_secret", "url", "access_key_id", "secret_access_key"];
+const SECRET_KEYS: &[&str] = &[
+    "jwt_secret",
+    "url",
+    "access_key_id",
+    "secret_access_key",
+    "token",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -38,6 +44,24 @@ pub struct Settings {
     pub profiles: Profiles,
     #[serde(default)]
     pub tools: ToolSettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+    #[serde(default)]
+    pub log: crate::telemetry::LogSettings,
+}
+
+/// `[metrics]`: where `/metrics` is served and to whom (decided in `service/access.rs`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// A `host:port` to serve `/metrics` on instead of the main port (e.g. `0.0.0.0:9464`,
+    /// the port OpenTelemetry's Prometheus exporter uses). Unset: the main port.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// A bearer token that may read `/metrics` from anywhere (`metrics.token_file` reads it
+    /// from a file). On the dedicated listener it is then required.
+    #[serde(default)]
+    pub token: Option<SecretString>,
 }
 
 /// `[tools]`: uploads from upload tools (Lsky Pro, SM.MS and PicList shapes, ShareX).
@@ -108,12 +132,21 @@ pub struct ServerSettings {
     pub body_min_bytes_per_sec: u64,
     #[serde(default)]
     pub workers: usize,
-    /// Proxies whose `X-Forwarded-For/-Host/-Proto` headers are believed.
+    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For/-Host/-Proto` headers are
+    /// believed.
     #[serde(default)]
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub trusted_proxies: Vec<crate::proxies::ProxyRange>,
     /// Which browser pages on other origins may call the API (see `cors.rs`).
     #[serde(default)]
     pub cors: crate::cors::CorsSettings,
+    /// After SIGTERM or SIGINT, how long requests in flight may take to finish, in seconds;
+    /// request bodies still arriving then fail and their uploads are aborted.
+    #[serde(default = "default_shutdown_grace_secs")]
+    pub shutdown_grace_secs: u64,
+}
+
+fn default_shutdown_grace_secs() -> u64 {
+    30
 }
 
 fn default_body_timeout_secs() -> u64 {

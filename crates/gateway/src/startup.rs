@@ -12,6 +12,7 @@ use auth::{Auth, SessionBackend};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use storage::Storage;
+use tokio_util::sync::CancellationToken;
 
 use crate::body::BodyConfig;
 use crate::body_pace::BodyPace;
@@ -26,9 +27,14 @@ use crate::settings::Settings;
 use crate::views::PublicUrl;
 use crate::{client_kind, json_etag, request_id, unread_body};
 
+/// A bound, running server: the main listener and, with `metrics.listen`, the metrics one.
 pub struct Application {
     port: u16,
-    server: Server,
+    metrics_port: Option<u16>,
+    servers: Vec<Server>,
+    /// Cancelled when the grace period ends (see `body_pace.rs`).
+    deadline: CancellationToken,
+    grace: Duration,
 }
 
 /// Builds the services every handler calls from the settings: storage (checking bucket
@@ -51,6 +57,12 @@ pub async fn build_service(settings: &Settings) -> anyhow::Result<Service> {
         .await
         .context("auth config")?;
     let metrics = Metrics::new().context("metrics registry")?;
+    for collector in auth.collectors() {
+        metrics.register(collector).context("auth metrics")?;
+    }
+    for collector in storage.metrics().collectors() {
+        metrics.register(collector).context("storage metrics")?;
+    }
     let listings = ListCache::new(
         Duration::from_secs(settings.storage.list_cache_secs),
         settings.redis.url.as_ref().map(|url| url.expose_secret()),
@@ -91,22 +103,140 @@ impl Application {
         let listener =
             TcpListener::bind(&address).with_context(|| format!("cannot listen on {address}"))?;
         let port = listener.local_addr()?.port();
+        let metrics_listener = match &settings.metrics.listen {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .with_context(|| format!("metrics.listen: cannot listen on {address}"))?,
+            ),
+            None => None,
+        };
+        let metrics_port = match &metrics_listener {
+            Some(l) => Some(l.local_addr()?.port()),
+            None => None,
+        };
         // Before serving, so that no write races the first count.
         service.build_usage_if_missing().await;
-        let server = run(listener, &settings, service)?;
-        Ok(Self { port, server })
+        let deadline = CancellationToken::new();
+        let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
+        let mut servers = Vec::new();
+        if let Some(listener) = metrics_listener {
+            servers.push(run_metrics(listener, &settings, service.clone())?);
+        }
+        servers.insert(0, run(listener, &settings, service, deadline.clone())?);
+        Ok(Self {
+            port,
+            metrics_port,
+            servers,
+            deadline,
+            grace,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The port of `metrics.listen`, when set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully: no new connections;
+    /// requests in flight get `server.shutdown_grace_secs` to finish; request bodies still
+    /// arriving then fail (their uploads are aborted, nothing partial is stored), and what is
+    /// left is dropped [`ABORT_MARGIN`] later. A second signal stops at once. `Ok` after a
+    /// shutdown, so the process exits 0.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let handles: Vec<_> = self.servers.iter().map(Server::handle).collect();
+        let (deadline, grace) = (self.deadline, self.grace);
+        let stopper = tokio::spawn(async move {
+            let first = shutdown_signal().await;
+            tracing::info!(
+                signal = first,
+                grace_secs = grace.as_secs(),
+                "shutting down: no new connections, requests in flight may finish"
+            );
+            let stop_all = futures::future::join_all(handles.iter().map(|h| h.stop(true)));
+            tokio::pin!(stop_all);
+            tokio::select! {
+                _ = &mut stop_all => return,
+                () = tokio::time::sleep(grace) => {
+                    tracing::warn!("grace period over: failing request bodies still arriving");
+                }
+                second = shutdown_signal() => {
+                    tracing::warn!(signal = second, "second signal: stopping at once");
+                }
+            }
+            deadline.cancel();
+            stop_all.await;
+        });
+        let results = futures::future::join_all(self.servers).await;
+        stopper.abort();
+        results.into_iter().collect()
     }
 }
 
-fn run(listener: TcpListener, settings: &Settings, service: Service) -> anyhow::Result<Server> {
+/// How long after the grace period requests still running are dropped: time for the uploads
+/// whose bodies failed at its end to abort their writes.
+pub const ABORT_MARGIN: Duration = Duration::from_secs(5);
+
+/// Waits for SIGTERM or SIGINT and names it (elsewhere than Unix: Ctrl-C).
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            },
+            _ => {
+                tracing::warn!("cannot listen for SIGTERM/SIGINT; stop the process by killing it");
+                std::future::pending().await
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        drop(tokio::signal::ctrl_c().await);
+        "Ctrl-C"
+    }
+}
+
+/// The app on `metrics.listen`: `/metrics` and nothing else, one worker.
+fn run_metrics(
+    listener: TcpListener,
+    settings: &Settings,
+    service: Service,
+) -> anyhow::Result<Server> {
+    let service = web::Data::new(service);
+    let door = web::Data::new(routes::MetricsDoor {
+        token: settings.metrics.token.clone(),
+        dedicated: true,
+    });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(service.clone())
+            .app_data(door.clone())
+            .configure(routes::configure_metrics)
+            .default_service(web::to(routes::route_not_found))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)?;
+    Ok(server.run())
+}
+
+fn run(
+    listener: TcpListener,
+    settings: &Settings,
+    service: Service,
+    deadline: CancellationToken,
+) -> anyhow::Result<Server> {
     let metrics = web::Data::new(service.metrics().clone());
     let service = web::Data::new(service);
     let profiles = web::Data::new(settings.profiles.clone());
@@ -121,7 +251,13 @@ fn run(listener: TcpListener, settings: &Settings, service: Service) -> anyhow::
     let pace = web::Data::new(BodyPace {
         idle: Duration::from_secs(settings.server.body_idle_timeout_secs),
         min_bytes_per_sec: settings.server.body_min_bytes_per_sec,
+        deadline,
     });
+    let door = web::Data::new(routes::MetricsDoor {
+        token: settings.metrics.token.clone(),
+        dedicated: false,
+    });
+    let with_metrics = settings.metrics.listen.is_none();
     let proxies = web::Data::new(TrustedProxies(settings.server.trusted_proxies.clone()));
     let cors = settings.server.cors.clone();
     let mut server = HttpServer::new(move || {
@@ -140,14 +276,21 @@ fn run(listener: TcpListener, settings: &Settings, service: Service) -> anyhow::
             .app_data(body.clone())
             .app_data(pace.clone())
             .app_data(proxies.clone())
+            .app_data(door.clone())
             .app_data(routes::query_config())
             .app_data(routes::path_config())
-            .configure(|cfg| routes::configure(cfg, &cors))
+            .configure(|cfg| routes::configure(cfg, &cors, with_metrics))
     })
     // Responses go out as soon as they are written: without TCP_NODELAY a body written after
     // its headers waits for the client's delayed ACK (up to 40 ms on Linux, RFC 1122 §4.2.3.2
     // and Nagle's algorithm, RFC 896).
     .tcp_nodelay(true)
+    // Signals are handled by `run_until_stopped`, which also ends request bodies at the
+    // deadline; actix drops whatever still runs after that.
+    .disable_signals()
+    .shutdown_timeout(
+        (Duration::from_secs(settings.server.shutdown_grace_secs) + ABORT_MARGIN).as_secs(),
+    )
     .listen(listener)?;
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);

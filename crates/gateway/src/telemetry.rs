@@ -1,18 +1,56 @@
-//! Structured logs: JSON lines when `PICGATE_LOG_FORMAT=json`, readable text otherwise;
-//! the level from `RUST_LOG` (default `info`).
+//! Logs through `tracing`: one JSON object a line in production (for a log shipper), readable
+//! text in development; the level from `RUST_LOG` (default `info`). Written to stderr.
 
+use serde::Deserialize;
 use tracing_subscriber::EnvFilter;
 
-pub fn init() {
+use crate::settings::Mode;
+
+/// `[log]`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+/// `log.format`: `auto` (JSON in production mode, text otherwise), `json` or `text`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Auto,
+    Json,
+    Text,
+}
+
+impl LogFormat {
+    /// What `auto` means in `mode`.
+    pub fn resolve(self, mode: Mode) -> Self {
+        match (self, mode) {
+            (Self::Auto, Mode::Production) => Self::Json,
+            (Self::Auto, Mode::Development) => Self::Text,
+            (chosen, _) => chosen,
+        }
+    }
+}
+
+/// Installs the process's log subscriber; a subscriber set earlier (tests) stays.
+pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let result = if std::env::var("PICGATE_LOG_FORMAT").as_deref() == Ok("json") {
-        builder.json().flatten_event(true).try_init()
+        .with_writer(std::io::stderr)
+        // Colours only for a terminal, not for a file or a log collector.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let result = if format == LogFormat::Json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_span_list(false)
+            .try_init()
     } else {
         builder.try_init()
     };
-    // A subscriber set earlier (tests) stays.
     drop(result);
 }

@@ -42,7 +42,7 @@ pub async fn middleware(
     }
     let pace = req
         .app_data::<web::Data<BodyPace>>()
-        .map(|pace| Pacer::new(*pace.get_ref()));
+        .map(|pace| Pacer::new(pace.get_ref().clone()));
     let held = Rc::new(RefCell::new(payload));
     req.set_payload(Payload::Stream {
         payload: Box::pin(SharedBody {

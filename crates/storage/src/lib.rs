@@ -13,6 +13,7 @@ mod key_lock;
 mod key_template;
 mod listing;
 mod meta;
+mod metrics;
 mod object_key;
 mod objects;
 mod ordered;
@@ -36,6 +37,9 @@ pub use listing::{
     PageNumber,
 };
 pub use meta::ObjectMeta;
+pub use metrics::{
+    STORAGE_OPERATION_DURATION, STORAGE_OPERATION_ERRORS_TOTAL, SYSTEM_LABEL, StorageMetrics,
+};
 pub use object_key::{MAX_KEY_BYTES, MAX_SEGMENT_BYTES, ObjectKey, ObjectKeyError};
 pub use objects::{ByteRange, Current, ObjectBody, Payload};
 pub use owner::{MAX_OWNER_BYTES, is_valid_owner};

@@ -15,12 +15,14 @@ use crate::backend::{
 };
 use crate::error::from_opendal;
 use crate::key_lock::KeyLocks;
+use crate::metrics::{SYSTEM_LABEL, StorageMetrics};
 use crate::owner::Owners;
 use crate::policy::PolicyCache;
 use crate::signing::{SignedUrl, Signer};
 use crate::sniff::is_valid_pattern;
 use crate::{
-    BucketName, BucketSettings, Error, KeyTemplate, ObjectKey, Policy, Settings, WriteMode,
+    BackendSettings, BucketName, BucketSettings, Error, KeyTemplate, ObjectKey, Policy, Settings,
+    WriteMode,
 };
 
 /// A bucket as the gateway shows it.
@@ -70,6 +72,7 @@ struct Inner {
     staging: PathBuf,
     signer: Signer,
     policies: PolicyCache,
+    metrics: StorageMetrics,
 }
 
 /// One configured bucket and its backend.
@@ -114,13 +117,21 @@ impl Storage {
             registry.insert(name, bucket);
         }
         check_disjoint(&placements)?;
-        let system = system_backend(settings, &layout)?.op;
+        let metrics =
+            StorageMetrics::new().map_err(|e| Error::Config(format!("storage metrics: {e}")))?;
+        let system_kind = settings.system.as_ref().map_or("fs", BackendSettings::kind);
+        let system = system_backend(settings, &layout)?
+            .op
+            .layer(metrics.layer(SYSTEM_LABEL, system_kind));
         let staging = layout.tmp_dir();
         crate::staging::remove_stale(&staging);
         let buckets = registry
             .into_iter()
             .map(|(name, bucket)| {
-                let backend = bucket_backend(settings, &layout, &name, &bucket.backend)?;
+                let mut backend = bucket_backend(settings, &layout, &name, &bucket.backend)?;
+                backend.op = backend
+                    .op
+                    .layer(metrics.layer(name.as_str(), bucket.backend.kind()));
                 let owners = Owners::new(backend.user_metadata, &name, &system);
                 let settings = bucket.clone();
                 Ok((
@@ -141,6 +152,7 @@ impl Storage {
                 staging,
                 signer: Signer::new(&signing_key)?,
                 policies: PolicyCache::default(),
+                metrics,
             }),
         })
     }
@@ -149,6 +161,11 @@ impl Storage {
     /// has no `atomic_write_dir`, so `if_not_exists` is an atomic create.
     pub fn system_operator(&self) -> Operator {
         self.inner.system.clone()
+    }
+
+    /// The storage operation metrics (see `metrics.rs`), for the gateway's registry.
+    pub fn metrics(&self) -> &StorageMetrics {
+        &self.inner.metrics
     }
 
     /// Where upload bodies are staged: `<data_dir>/.tmp`.

@@ -46,13 +46,15 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use crate::error::{ApiError, Code};
 
 pub use docs::ApiDoc;
+pub use health::{MetricsDoor, configure_metrics};
 pub use parse::{bucket_name, object_key, page_of};
 pub use paths::{BucketPath, ObjectPath};
 
-/// Every route; the API scopes answer browsers on other origins as `cors` says, file links
-/// any origin (see `cors.rs`).
-pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings) {
-    cfg.configure(health::configure)
+/// Every route (`/metrics` only `with_metrics`: unless `metrics.listen` serves it); the API
+/// scopes answer browsers on other origins as `cors` says, file links any origin (see
+/// `cors.rs`).
+pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings, with_metrics: bool) {
+    cfg.configure(|cfg| health::configure(cfg, with_metrics))
         .configure(docs::configure)
         .configure(files::configure)
         .configure(|cfg| compat::configure(cfg, cors))
@@ -73,7 +75,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings) {
         .default_service(web::to(route_not_found));
 }
 
-async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(
         Code::RouteNotFound,
         format!("no route for {} {}", req.method(), req.path()),

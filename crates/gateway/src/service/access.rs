@@ -15,6 +15,8 @@
 //! | `/me` | 401 | yes | | yes | any |
 //! | password, sessions, logout, API tokens | 401 | yes (login session only) | | yes | 403 `session_required` |
 //! | mint a token with `admin` scope | | 403 `admin_required` | | yes | |
+//! | `/metrics` on the main port | the same host only (403 `metrics_forbidden`), or with the metrics token | | | | |
+//! | `/metrics` on `metrics.listen` | yes (with the metrics token when one is set) | | | | |
 //!
 //! An object with no recorded owner (put there behind picgate's back) is changed by admins
 //! only. A token acts for its user, narrowed by its scopes; its user's role and `disabled` flag
@@ -78,7 +80,7 @@ impl Service {
                 "only an administrator may do this",
             ));
         }
-        match &principal.via {
+        let granted = match &principal.via {
             Via::Session { .. } => Ok(principal),
             Via::Token { .. } if need == Need::Session => Err(ApiError::new(
                 Code::SessionRequired,
@@ -88,7 +90,13 @@ impl Service {
                 Some(scope) if !scopes.contains(&scope) => Err(ApiError::MissingScope(scope)),
                 _ => Ok(principal),
             },
-        }
+        };
+        // `picgate_auth_token_uses_total{kind,scope}`: what was let in, once per request.
+        granted.inspect(|p| {
+            if caller.first_use() {
+                self.auth.count_token_use(&p.via, need.scope());
+            }
+        })
     }
 
     /// Lets the caller read `bucket`: anyone for `public-read` (decided before the credential
@@ -177,6 +185,54 @@ pub(crate) fn is_api_token(principal: &Principal) -> Result<(), ApiError> {
     }
 }
 
+/// Who asks for `/metrics`, as the handler saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricsReader<'a> {
+    /// The TCP peer's address (not a forwarded one).
+    pub peer: Option<std::net::IpAddr>,
+    /// Whether the request carries `Forwarded`, `X-Forwarded-For` or `X-Real-IP`: a proxy on
+    /// the same host forwards outside clients from a loopback address.
+    pub forwarded: bool,
+    /// The `Authorization: Bearer` token, if any.
+    pub bearer: Option<&'a str>,
+    /// The configured `metrics.token`.
+    pub token: Option<&'a secrecy::SecretString>,
+    /// Whether the request came to the dedicated `metrics.listen` address.
+    pub dedicated: bool,
+}
+
+/// Whether `reader` may scrape `/metrics`: anyone holding `metrics.token`; without it, anyone
+/// on the dedicated listener when no token is set, and on the main port a client on the same
+/// host (a loopback peer, not forwarded by a proxy). The token is compared in constant time.
+/// Errors: 403 `metrics_forbidden`.
+pub(crate) fn may_read_metrics(reader: &MetricsReader<'_>) -> Result<(), ApiError> {
+    use secrecy::ExposeSecret;
+    let holds_token = match (reader.token, reader.bearer) {
+        (Some(token), Some(bearer)) => {
+            constant_time_eq(token.expose_secret().as_bytes(), bearer.as_bytes())
+        }
+        _ => false,
+    };
+    let allowed = holds_token
+        || if reader.dedicated {
+            reader.token.is_none()
+        } else {
+            !reader.forwarded && reader.peer.is_some_and(|ip| ip.is_loopback())
+        };
+    if allowed {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        Code::MetricsForbidden,
+        "metrics are served to clients on the same host, to the metrics token (Authorization: Bearer), or on metrics.listen",
+    ))
+}
+
+/// Equal contents, in a time that depends only on the lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Whether `principal` may mint a token with `scopes`: `admin` only by an administrator.
 pub(crate) fn may_mint(principal: &Principal, scopes: &[Scope]) -> Result<(), ApiError> {
     if scopes.contains(&Scope::Admin) && principal.role != Role::Admin {
@@ -191,6 +247,35 @@ pub(crate) fn may_mint(principal: &Principal, scopes: &[Scope]) -> Result<(), Ap
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metrics_are_for_the_same_host_the_token_or_the_dedicated_listener() {
+        let token = secrecy::SecretString::from("scrape-me");
+        let local = Some(std::net::IpAddr::from([127, 0, 0, 1]));
+        let remote = Some(std::net::IpAddr::from([10, 0, 0, 7]));
+        let reader = |peer, forwarded, bearer, token, dedicated| MetricsReader {
+            peer,
+            forwarded,
+            bearer,
+            token,
+            dedicated,
+        };
+        assert!(may_read_metrics(&reader(local, false, None, None, false)).is_ok());
+        assert!(may_read_metrics(&reader(local, true, None, None, false)).is_err());
+        assert!(may_read_metrics(&reader(remote, false, None, None, false)).is_err());
+        let with_token = Some(&token);
+        assert!(
+            may_read_metrics(&reader(remote, true, Some("scrape-me"), with_token, false)).is_ok()
+        );
+        assert!(
+            may_read_metrics(&reader(remote, false, Some("scrape-mf"), with_token, false)).is_err()
+        );
+        assert!(may_read_metrics(&reader(remote, false, None, None, true)).is_ok());
+        assert!(may_read_metrics(&reader(remote, false, None, with_token, true)).is_err());
+        assert!(
+            may_read_metrics(&reader(remote, false, Some("scrape-me"), with_token, true)).is_ok()
+        );
+    }
     use uuid::Uuid;
 
     fn user(role: Role) -> Principal {

@@ -5,7 +5,7 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, USER_AGENT};
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use auth::{Auth, Device, Principal};
 use tokio::sync::OnceCell;
 
@@ -21,6 +21,33 @@ pub struct Caller {
     credential: Option<String>,
     device: Device,
     principal: OnceCell<Principal>,
+    /// Shared with the request's extensions, so the request log line can name the user.
+    seen: SeenUser,
+    /// Whether a granted use has been counted: one per request, however often access is
+    /// checked on the way (`picgate_auth_token_uses_total`).
+    use_counted: std::sync::atomic::AtomicBool,
+}
+
+/// The id of the user a request turned out to act for, once its credential was checked (in
+/// the request's extensions; read by the request log line).
+#[derive(Debug, Clone, Default)]
+pub struct SeenUser(std::sync::Arc<std::sync::OnceLock<uuid::Uuid>>);
+
+impl SeenUser {
+    /// The user, if a credential of the request was checked and held.
+    pub fn get(&self) -> Option<uuid::Uuid> {
+        self.0.get().copied()
+    }
+
+    /// The one for `req`, created on first use.
+    fn of(req: &HttpRequest) -> Self {
+        if let Some(seen) = req.extensions().get::<SeenUser>() {
+            return seen.clone();
+        }
+        let seen = SeenUser::default();
+        req.extensions_mut().insert(seen.clone());
+        seen
+    }
 }
 
 impl Caller {
@@ -30,6 +57,8 @@ impl Caller {
             credential: None,
             device,
             principal: OnceCell::new(),
+            seen: SeenUser::default(),
+            use_counted: Default::default(),
         }
     }
 
@@ -49,6 +78,14 @@ impl Caller {
         self.credential.as_deref()
     }
 
+    /// True the first time only: whether this request's use of its credential is still to be
+    /// counted.
+    pub(crate) fn first_use(&self) -> bool {
+        !self
+            .use_counted
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Whether the request carried a credential at all.
     pub fn has_credential(&self) -> bool {
         self.credential.is_some()
@@ -65,6 +102,8 @@ impl Caller {
             .principal
             .get_or_try_init(|| auth.authenticate(credential))
             .await?;
+        // Set once per request: a second call finds it set to the same user.
+        let _ = self.seen.0.set(principal.user_id);
         Ok(Some(principal))
     }
 }
@@ -78,6 +117,8 @@ impl FromRequest for Caller {
             credential: credential(req),
             device: device(req),
             principal: OnceCell::new(),
+            seen: SeenUser::of(req),
+            use_counted: Default::default(),
         }))
     }
 }
@@ -105,6 +146,8 @@ impl Caller {
             credential: credential(req).or_else(header).or_else(query),
             device: device(req),
             principal: OnceCell::new(),
+            seen: SeenUser::of(req),
+            use_counted: Default::default(),
         }
     }
 }

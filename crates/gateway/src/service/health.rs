@@ -1,9 +1,11 @@
-//! Readiness: whether every storage backend and the session store answer.
+//! Readiness: whether every storage backend and the session store answer; the scrape of
+//! `/metrics`, which checks them too.
 
 use serde_json::{Map, Value};
 
 use super::Service;
 use crate::error::{ApiError, Code};
+use crate::service::access::{self, MetricsReader};
 
 impl Service {
     /// Checks each bucket's backend (`storage:<bucket>`), the system area (`storage:system`)
@@ -26,6 +28,10 @@ impl Service {
             failing.push("sessions".to_owned());
         }
         checks.insert("sessions".to_owned(), sessions.is_ok().into());
+        for (name, up) in &checks {
+            self.metrics
+                .set_dependency_up(name, up.as_bool() == Some(true));
+        }
         if failing.is_empty() {
             return Ok(checks);
         }
@@ -38,5 +44,17 @@ impl Service {
             failing,
             checks,
         })
+    }
+}
+
+impl Service {
+    /// The Prometheus text exposition of every metric, for a reader [`access::may_read_metrics`]
+    /// lets in; the dependencies are checked first so that `picgate_dependency_up` is current.
+    /// Errors: 403 `metrics_forbidden`; 500 if the registry cannot be encoded.
+    pub async fn scrape(&self, reader: &MetricsReader<'_>) -> Result<String, ApiError> {
+        access::may_read_metrics(reader)?;
+        // The outcome is in the gauges; a failing dependency does not fail the scrape.
+        drop(self.readiness().await);
+        self.metrics.render().map_err(ApiError::internal)
     }
 }

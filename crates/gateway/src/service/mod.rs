@@ -30,7 +30,7 @@ use crate::metrics::Metrics;
 
 pub use access::Need;
 pub use admin::UserUpdate;
-pub use caller::Caller;
+pub use caller::{Caller, SeenUser, credential};
 pub use objects::{Found, MAX_BATCH_KEYS, ReadGrant, Served};
 pub use overview::{BucketOverview, Overview, Section, TokenSummary};
 pub use tools::{ToolConfig, ToolForm, ToolPart, ToolUpload, Tools};
