@@ -132,6 +132,76 @@ async fn an_upload_still_arriving_when_the_grace_period_ends_stores_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_ends_the_grace_period_at_once() {
+    let data = TempDir::new().unwrap();
+    let mut app = start(data.path(), 60).await;
+    let (token, _) = app.login().await;
+    let body = body();
+    let mut upload = begin_upload(&app, &token, "cut.bin", &body, BODY_BYTES / 2);
+    std::thread::sleep(Duration::from_millis(300));
+    app.signal("TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    let second = std::time::Instant::now();
+    app.signal("INT");
+    let head = response_head(&mut upload);
+    assert!(head.starts_with("http/1.1 408"), "{head}");
+    let status = app.exit_within(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{status}");
+    assert!(
+        second.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        second.elapsed()
+    );
+    assert!(!data.path().join("files/cut.bin").exists());
+}
+
+/// On S3 an upload of 8 MiB or more is a multipart upload: one cut off by the end of the grace
+/// period is aborted (no object, no parts left behind), not completed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multipart_upload_cut_off_by_the_grace_period_is_aborted_on_s3() {
+    let data = TempDir::new().unwrap();
+    let s3 = testkit::S3Server::start();
+    let (endpoint, bucket) = (s3.endpoint(), s3.bucket().to_owned());
+    let env = [
+        ("PICGATE__SERVER__SHUTDOWN_GRACE_SECS", "2"),
+        ("PICGATE__BUCKETS__FILES__BACKEND__TYPE", "s3"),
+        (
+            "PICGATE__BUCKETS__FILES__BACKEND__ENDPOINT",
+            endpoint.as_str(),
+        ),
+        ("PICGATE__BUCKETS__FILES__BACKEND__BUCKET", bucket.as_str()),
+        ("PICGATE__BUCKETS__FILES__BACKEND__ROOT", "files/"),
+        (
+            "PICGATE__BUCKETS__FILES__BACKEND__ACCESS_KEY_ID",
+            s3.access_key(),
+        ),
+        (
+            "PICGATE__BUCKETS__FILES__BACKEND__SECRET_ACCESS_KEY",
+            s3.secret_key(),
+        ),
+    ];
+    let mut app = common::start(data.path(), &env, Stdio::null()).await;
+    let (token, _) = app.login().await;
+    // 40 MiB declared, 24 MiB sent: parts have gone to S3 (the rest of what was sent may still
+    // be in the sockets' buffers).
+    let body: Vec<u8> = (0..40 << 20).map(|i: usize| (i % 251) as u8).collect();
+    let mut upload = begin_upload(&app, &token, "big.bin", &body, 24 << 20);
+    // The multipart upload has begun: a part is on the S3 server.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !s3.dangling_uploads().iter().any(|f| f.contains(".part-")) {
+        assert!(std::time::Instant::now() < deadline, "no part reached S3");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    app.signal("TERM");
+    let head = response_head(&mut upload);
+    assert!(head.starts_with("http/1.1 408"), "{head}");
+    let status = app.exit_within(Duration::from_secs(15));
+    assert_eq!(status.code(), Some(0), "{status}");
+    assert_eq!(s3.objects(&bucket, "files/"), Vec::<String>::new());
+    assert_eq!(s3.dangling_uploads(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_shuts_down_the_same_way() {
     let data = TempDir::new().unwrap();
     let mut app = start(data.path(), 20).await;
