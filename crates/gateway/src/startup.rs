@@ -110,19 +110,19 @@ impl Application {
             ),
             None => None,
         };
-        let metrics_port = match &metrics_listener {
-            Some(l) => Some(l.local_addr()?.port()),
-            None => None,
-        };
+        let metrics_port = metrics_listener
+            .as_ref()
+            .map(|l| l.local_addr().map(|a| a.port()))
+            .transpose()?;
         // Before serving, so that no write races the first count.
         service.build_usage_if_missing().await;
         let deadline = CancellationToken::new();
         let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
-        let mut servers = Vec::new();
-        if let Some(listener) = metrics_listener {
-            servers.push(run_metrics(listener, &settings, service.clone())?);
-        }
-        servers.insert(0, run(listener, &settings, service, deadline.clone())?);
+        let metrics_server = metrics_listener
+            .map(|listener| run_metrics(listener, &settings, service.clone()))
+            .transpose()?;
+        let mut servers = vec![run(listener, &settings, service, deadline.clone())?];
+        servers.extend(metrics_server);
         Ok(Self {
             port,
             metrics_port,
