@@ -3,7 +3,7 @@
 bench_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 bench_bin() {
-  local bin=target/release/picgate
+  local bin=${PICGATE_BIN:-target/release/picgate}
   [ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 1; }
   echo "$bin"
 }

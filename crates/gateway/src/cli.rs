@@ -50,14 +50,12 @@ pub enum Command {
         files: Vec<PathBuf>,
     },
     /// Asks a running picgate whether it is alive (a container's `HEALTHCHECK`): exit 0 when
-    /// the URL answers 200 within 5 seconds, 1 otherwise.
+    /// `/healthz` answers 200 within 5 seconds, 1 otherwise. Without `--url`, asks this
+    /// configuration's `server.port` on the loopback address (or `server.host`, when it names
+    /// one address).
     Healthcheck {
-        #[arg(
-            long,
-            env = "PICGATE_HEALTHCHECK_URL",
-            default_value = "http://127.0.0.1:8080/healthz"
-        )]
-        url: String,
+        #[arg(long, env = "PICGATE_HEALTHCHECK_URL")]
+        url: Option<String>,
     },
     /// The usage figures behind the overview.
     Usage {
@@ -112,7 +110,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr());
             upload_command::upload(&target, &files, &mut out, &mut err).await
         }
-        Command::Healthcheck { url } => healthcheck(&url).await,
+        Command::Healthcheck { url } => {
+            let url = match url {
+                Some(url) => url,
+                None => health_url(&Settings::load(cli.config.as_deref())?.server),
+            };
+            healthcheck(&url).await
+        }
         command => {
             let settings = Settings::load(cli.config.as_deref())?;
             crate::telemetry::init(settings.log.format.resolve(settings.mode));
@@ -185,6 +189,17 @@ async fn configured(command: Command, settings: Settings) -> anyhow::Result<()> 
             Ok(())
         }
     }
+}
+
+/// `http://<host>:<port>/healthz` of a server serving `server`: a wildcard host (`0.0.0.0`,
+/// `::`) is asked on the loopback address.
+fn health_url(server: &crate::settings::ServerSettings) -> String {
+    let host = match server.host.parse::<std::net::IpAddr>() {
+        Ok(ip) if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        Ok(std::net::IpAddr::V6(ip)) => format!("[{ip}]"),
+        _ => server.host.clone(),
+    };
+    format!("http://{host}:{}/healthz", server.port)
 }
 
 /// `picgate healthcheck`: a GET of `url` that must answer 200.

@@ -44,6 +44,8 @@ const SIZE_BUCKETS: [f64; 12] = [
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const REVISION: &str = env!("PICGATE_REVISION");
 const UNMATCHED_ROUTE: &str = "unmatched";
+/// The route parameter of paths that carry a capability, never logged.
+const SECRET_SEGMENT: &str = "{ticket}";
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -242,7 +244,12 @@ pub async fn middleware(
     let route = req
         .match_pattern()
         .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
-    let path = req.path().to_owned();
+    // A path that is itself a credential (a deletion link's ticket) is logged as its template.
+    let path = if route.contains(SECRET_SEGMENT) {
+        route.clone()
+    } else {
+        req.path().to_owned()
+    };
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)

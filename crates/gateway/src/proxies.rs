@@ -47,9 +47,12 @@ fn trusted(req: &HttpRequest) -> Option<&TrustedProxies> {
     proxies.contains(&peer).then_some(proxies.get_ref())
 }
 
+/// The header's last line: a proxy that appends a line of its own rather than replace the
+/// client's writes it last.
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers()
-        .get(name)
+        .get_all(name)
+        .last()
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
@@ -62,12 +65,33 @@ pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
     let Some(proxies) = trusted(req) else {
         return Some(peer);
     };
-    let forwarded = header(req, "x-forwarded-for").unwrap_or_default();
-    forwarded
-        .rsplit(',')
-        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
-        .find(|ip| !proxies.contains(ip))
-        .or(Some(peer))
+    // Every `X-Forwarded-For` line, in order, as one list (RFC 9110 §5.3): a proxy may append
+    // a line of its own rather than extend the client's.
+    let lines: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let hops = lines.iter().rev().flat_map(|line| line.rsplit(','));
+    for hop in hops {
+        // A hop that is no address ends the trail: what lies left of it cannot be trusted.
+        let Some(ip) = hop_address(hop) else {
+            return Some(peer);
+        };
+        if !proxies.contains(&ip) {
+            return Some(ip);
+        }
+    }
+    Some(peer)
+}
+
+/// One `X-Forwarded-For` hop: an address, or an address with a port (`1.2.3.4:5678`,
+/// `[2001:db8::1]:5678`), as some proxies write them.
+fn hop_address(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
 }
 
 /// `scheme://host` the client used: `Host` (and plain http) from a direct client; the
@@ -141,6 +165,35 @@ mod tests {
         );
         assert_eq!(client_ip(&req), Some("198.51.100.7".parse().unwrap()));
         assert_eq!(origin(&req), "https://img.example");
+    }
+
+    #[test]
+    fn every_forwarded_for_line_counts_and_the_last_is_the_proxys() {
+        // HAProxy's `option forwardfor` appends its own line after the client's.
+        let mut req = TestRequest::default()
+            .peer_addr("10.0.0.1:5000".parse().unwrap())
+            .app_data(web::Data::new(TrustedProxies(vec![
+                "10.0.0.1".parse().unwrap(),
+            ])));
+        req = req.append_header(("x-forwarded-for", "1.1.1.1"));
+        req = req.append_header(("x-forwarded-for", "3.3.3.3"));
+        assert_eq!(
+            client_ip(&req.to_http_request()),
+            Some("3.3.3.3".parse().unwrap())
+        );
+        let with_port = request(
+            "10.0.0.1",
+            &[("x-forwarded-for", "1.1.1.1, 6.6.6.6:1234")],
+            &["10.0.0.1"],
+        );
+        assert_eq!(client_ip(&with_port), Some("6.6.6.6".parse().unwrap()));
+        // A hop that is no address: the proxy's own peer, never what the client wrote left of it.
+        let junk = request(
+            "10.0.0.1",
+            &[("x-forwarded-for", "1.1.1.1, unknown")],
+            &["10.0.0.1"],
+        );
+        assert_eq!(client_ip(&junk), Some("10.0.0.1".parse().unwrap()));
     }
 
     #[test]

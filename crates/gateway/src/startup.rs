@@ -149,6 +149,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handles: Vec<_> = self.servers.iter().map(Server::handle).collect();
         let (deadline, grace) = (self.deadline, self.grace);
+        let (forced, forced_rx) = tokio::sync::oneshot::channel::<()>();
         let stopper = tokio::spawn(async move {
             let first = shutdown_signal().await;
             tracing::info!(
@@ -157,24 +158,41 @@ impl Application {
                 "shutting down: no new connections, requests in flight may finish"
             );
             let stop_all = futures::future::join_all(handles.iter().map(|h| h.stop(true)));
-            tokio::pin!(stop_all);
-            tokio::select! {
-                _ = &mut stop_all => return,
-                () = tokio::time::sleep(grace) => {
-                    tracing::warn!("grace period over: failing request bodies still arriving");
-                }
-                second = shutdown_signal() => {
-                    tracing::warn!(signal = second, "second signal: stopping at once");
+            let grace_over = tokio::time::sleep(grace);
+            tokio::pin!(stop_all, grace_over);
+            loop {
+                tokio::select! {
+                    _ = &mut stop_all => return,
+                    () = &mut grace_over, if !deadline.is_cancelled() => {
+                        tracing::warn!("grace period over: failing request bodies still arriving");
+                        deadline.cancel();
+                    }
+                    second = shutdown_signal() => {
+                        tracing::warn!(signal = second, "second signal: stopping at once");
+                        deadline.cancel();
+                        // The uploads whose bodies just failed abort their writes; whatever
+                        // still runs after that is dropped with the process.
+                        drop(tokio::time::timeout(FORCED_ABORT, &mut stop_all).await);
+                        // Nobody to tell if the servers ended meanwhile.
+                        let _ = forced.send(());
+                        return;
+                    }
                 }
             }
-            deadline.cancel();
-            stop_all.await;
         });
-        let results = futures::future::join_all(self.servers).await;
-        stopper.abort();
-        results.into_iter().collect()
+        let servers = futures::future::join_all(self.servers);
+        tokio::select! {
+            results = servers => {
+                stopper.abort();
+                results.into_iter().collect()
+            }
+            Ok(()) = forced_rx => Ok(()),
+        }
     }
 }
+
+/// After a second signal, how long uploads get to abort before the process exits anyway.
+const FORCED_ABORT: Duration = Duration::from_secs(1);
 
 /// How long after the grace period requests still running are dropped: time for the uploads
 /// whose bodies failed at its end to abort their writes.

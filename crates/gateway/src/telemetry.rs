@@ -35,9 +35,20 @@ impl LogFormat {
     }
 }
 
+/// Log targets that write secrets at debug level or below.
+const SECRET_LOGGERS: [&str; 3] = ["reqsign", "reqsign_core", "reqsign_aws_v4"];
+
 /// Installs the process's log subscriber; a subscriber set earlier (tests) stays.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // The S3/COS request signer logs its credentials at debug level: never below `info`,
+    // whatever RUST_LOG asks.
+    let filter = SECRET_LOGGERS.iter().fold(filter, |filter, target| {
+        match format!("{target}=info").parse() {
+            Ok(directive) => filter.add_directive(directive),
+            Err(_) => filter,
+        }
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -96,3 +96,58 @@ async fn development_logs_are_readable_text() {
         "{line}"
     );
 }
+
+/// Even at `trace`, the log holds no secret: not the S3 secret key (the request signer logs
+/// its credentials at debug level), not the password or the tokens, not a deletion link's
+/// ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_stay_out_of_the_log_at_any_level() {
+    let data = TempDir::new().unwrap();
+    let s3 = testkit::S3Server::start();
+    let log = data.path().join("stderr.log");
+    let stderr = std::fs::File::create(&log).unwrap();
+    let (endpoint, bucket) = (s3.endpoint(), s3.bucket().to_owned());
+    let env = [
+        ("RUST_LOG", "trace,reqsign_core=trace"),
+        ("PICGATE__LOG__FORMAT", "json"),
+        ("PICGATE__BUCKETS__IMAGES__BACKEND__TYPE", "s3"),
+        (
+            "PICGATE__BUCKETS__IMAGES__BACKEND__ENDPOINT",
+            endpoint.as_str(),
+        ),
+        ("PICGATE__BUCKETS__IMAGES__BACKEND__BUCKET", bucket.as_str()),
+        ("PICGATE__BUCKETS__IMAGES__BACKEND__ROOT", "images/"),
+        (
+            "PICGATE__BUCKETS__IMAGES__BACKEND__ACCESS_KEY_ID",
+            s3.access_key(),
+        ),
+        (
+            "PICGATE__BUCKETS__IMAGES__BACKEND__SECRET_ACCESS_KEY",
+            s3.secret_key(),
+        ),
+    ];
+    let app = common::start(data.path(), &env, Stdio::from(stderr)).await;
+    let (token, _) = app.login().await;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    let stored = reqwest::Client::new()
+        .put(app.url("/api/v1/buckets/images/objects/a.png"))
+        .bearer_auth(&token)
+        .body(png.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 201);
+    let ticket = "Zm9yZ2VkLXRpY2tldC12YWx1ZQ";
+    let deletion = reqwest::get(app.url(&format!("/api/v1/tools/deletion/{ticket}")))
+        .await
+        .unwrap();
+    assert!(deletion.status().is_client_error());
+    let text = log_of(app, &log).await;
+    assert!(
+        text.contains("/api/v1/tools/deletion/{ticket}"),
+        "no deletion line"
+    );
+    for secret in [s3.secret_key(), common::PASSWORD, token.as_str(), ticket] {
+        assert!(!text.contains(secret), "{secret} is in the log");
+    }
+}

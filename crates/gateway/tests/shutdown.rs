@@ -155,6 +155,42 @@ async fn a_second_signal_ends_the_grace_period_at_once() {
     assert!(!data.path().join("files/cut.bin").exists());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_does_not_wait_for_a_download_either() {
+    let data = TempDir::new().unwrap();
+    let mut app = start(data.path(), 60).await;
+    let (token, _) = app.login().await;
+    let big: Vec<u8> = (0..16 << 20).map(|i: usize| (i % 251) as u8).collect();
+    let stored = reqwest::Client::new()
+        .put(app.url("/api/v1/buckets/files/objects/big.bin"))
+        .bearer_auth(&token)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 201);
+    // A download the client does not read: the server blocks on full socket buffers.
+    let mut download = TcpStream::connect(("127.0.0.1", app.port)).unwrap();
+    let get = format!(
+        "GET /api/v1/buckets/files/objects/big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Authorization: Bearer {token}\r\n\r\n"
+    );
+    download.write_all(get.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    app.signal("TERM");
+    std::thread::sleep(Duration::from_millis(500));
+    let second = std::time::Instant::now();
+    app.signal("TERM");
+    let status = app.exit_within(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{status}");
+    assert!(
+        second.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        second.elapsed()
+    );
+    drop(download);
+}
+
 /// On S3 an upload of 8 MiB or more is a multipart upload: one cut off by the end of the grace
 /// period is aborted (no object, no parts left behind), not completed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

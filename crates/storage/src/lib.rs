@@ -50,5 +50,5 @@ pub use settings::{
 pub use signing::{MAX_SIGN_SECS, SignedUrl};
 pub use sniff::renders_inline;
 pub use staging::{Digests, Staged};
-pub use storage::{BucketInfo, SignedLink, Storage};
+pub use storage::{BucketInfo, CHECK_TIMEOUT, SignedLink, Storage};
 pub use upload::{Precondition, body_error};

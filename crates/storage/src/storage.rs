@@ -25,6 +25,21 @@ use crate::{
     WriteMode,
 };
 
+/// The longest a readiness check of one backend may take ([`Storage::check`]).
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `op.check()`, failing as temporarily unavailable after [`CHECK_TIMEOUT`].
+async fn bounded_check(op: &Operator) -> Result<(), opendal::Error> {
+    match tokio::time::timeout(CHECK_TIMEOUT, op.check()).await {
+        Ok(result) => result,
+        Err(_) => Err(opendal::Error::new(
+            opendal::ErrorKind::Unexpected,
+            format!("no answer within {} s", CHECK_TIMEOUT.as_secs()),
+        )
+        .set_temporary()),
+    }
+}
+
 /// A bucket as the gateway shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BucketInfo {
@@ -274,21 +289,27 @@ impl Storage {
         Ok((bucket, key, etag))
     }
 
-    /// Readiness of each bucket's backend, then of the system area (`"system"`).
+    /// Readiness of each bucket's backend, then of the system area (`"system"`), checked at
+    /// once; a backend that does not answer within [`CHECK_TIMEOUT`] counts as unavailable (a
+    /// hung server must not hold a readiness probe or a scrape for its retries).
     pub async fn check(&self) -> Vec<(String, Result<(), Error>)> {
         let buckets = self.inner.buckets.iter().map(|(name, b)| async move {
-            let result = b.backend.op.check().await;
+            let result = bounded_check(&b.backend.op).await;
             (
                 name.to_string(),
                 result.map_err(|e| from_opendal(e, name.as_str(), "")),
             )
         });
-        let mut results = futures::future::join_all(buckets).await;
-        let system = self.inner.system.check().await;
-        results.push((
-            "system".to_owned(),
-            system.map_err(|e| from_opendal(e, "system", "")),
-        ));
+        let system = async {
+            let result = bounded_check(&self.inner.system).await;
+            (
+                "system".to_owned(),
+                result.map_err(|e| from_opendal(e, "system", "")),
+            )
+        };
+        let (mut results, system) =
+            futures::future::join(futures::future::join_all(buckets), system).await;
+        results.push(system);
         results
     }
 

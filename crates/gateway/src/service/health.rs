@@ -15,14 +15,15 @@ impl Service {
     pub async fn readiness(&self) -> Result<Map<String, Value>, ApiError> {
         let mut checks = Map::new();
         let mut failing = Vec::new();
-        for (name, result) in self.storage.check().await {
+        let (storage, sessions) =
+            futures::future::join(self.storage.check(), self.ping_sessions()).await;
+        for (name, result) in storage {
             if let Err(e) = &result {
                 tracing::warn!(backend = %name, error = %e, "readiness check failed");
                 failing.push(format!("storage:{name}"));
             }
             checks.insert(format!("storage:{name}"), result.is_ok().into());
         }
-        let sessions = self.auth.ping().await;
         if let Err(e) = &sessions {
             tracing::warn!(error = %e, "session store is not reachable");
             failing.push("sessions".to_owned());
@@ -48,6 +49,28 @@ impl Service {
 }
 
 impl Service {
+    /// The session store's ping, failing after [`storage::CHECK_TIMEOUT`] like a storage check.
+    async fn ping_sessions(&self) -> Result<(), String> {
+        match tokio::time::timeout(storage::CHECK_TIMEOUT, self.auth.ping()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                // The cause names what is wrong (refused, wrong password, …).
+                let mut text = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    text.push_str(": ");
+                    text.push_str(&c.to_string());
+                    cause = c.source();
+                }
+                Err(text)
+            }
+            Err(_) => Err(format!(
+                "no answer within {} s",
+                storage::CHECK_TIMEOUT.as_secs()
+            )),
+        }
+    }
+
     /// The Prometheus text exposition of every metric, for a reader [`access::may_read_metrics`]
     /// lets in; the dependencies are checked first so that `picgate_dependency_up` is current.
     /// Errors: 403 `metrics_forbidden`; 500 if the registry cannot be encoded.
