@@ -499,6 +499,28 @@ async fn storage_operations_are_counted_per_bucket_and_backend_on_s3() {
     storage_operations_are_counted_per_bucket_and_backend(Backend::S3).await;
 }
 
+/// S3 hung (accepting, never answering): the scrape answers within a few seconds anyway, with
+/// every storage area down, instead of waiting out the retries until Prometheus gives up.
+#[tokio::test]
+async fn a_hung_s3_server_is_reported_down_within_the_scrape() {
+    // The default timeouts: a call may take 10 s, retries included.
+    let mut app = spawn_app_on(Backend::S3).await;
+    assert_eq!(scrape(&app).await.up("storage:images"), 1.0);
+    app.s3.as_mut().unwrap().freeze();
+    let started = std::time::Instant::now();
+    let during = scrape(&app).await;
+    let took = started.elapsed();
+    app.s3.as_mut().unwrap().thaw();
+    // Well inside Prometheus's default scrape timeout (10 s).
+    assert!(took < std::time::Duration::from_secs(4), "{took:?}");
+    for area in ["storage:images", "storage:files", "storage:system"] {
+        assert_eq!(during.up(area), 0.0, "{area}\n{}", during.text);
+    }
+    assert_eq!(during.up("sessions"), 1.0);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status, 200, "{}", ready.body);
+}
+
 /// S3 stopped: each refused write shows as one failed `stat` of `images` (not a `not_found`),
 /// the next scrape still answers and shows every storage area down and the session store up,
 /// and the scrape after S3 returns shows them up again.
@@ -854,6 +876,36 @@ async fn send_all(app: &TestApp, requests: Vec<(Method, String)>) {
             res.status().is_client_error(),
             "{method} {path}: {}",
             res.status()
+        );
+    }
+}
+
+/// Counters a dashboard plots exist at 0 before their first event, for every configured bucket
+/// and every listing-cache outcome (`rate()` of a missing series is no data, not 0).
+#[tokio::test]
+async fn per_bucket_and_cache_counters_exist_from_the_start() {
+    let app = spawn_app().await;
+    let fresh = scrape(&app).await;
+    for bucket in ["images", "files"] {
+        for name in ["picgate_uploads_total", "picgate_uploaded_bytes_total"] {
+            let labels = [("bucket", bucket)];
+            assert_eq!(
+                fresh.matching(name, &labels).count(),
+                1,
+                "{name}{{{bucket}}}\n{}",
+                fresh.text
+            );
+            assert_eq!(fresh.value(name, &labels), 0.0);
+        }
+    }
+    for outcome in ["hit", "miss", "bypass"] {
+        let labels = [("outcome", outcome)];
+        let name = "picgate_list_cache_lookups_total";
+        assert_eq!(
+            fresh.matching(name, &labels).count(),
+            1,
+            "{outcome}\n{}",
+            fresh.text
         );
     }
 }

@@ -115,6 +115,9 @@ impl Metrics {
             ),
             &["outcome"],
         )?;
+        for outcome in ["hit", "miss", "bypass"] {
+            list_lookups.with_label_values(&[outcome]);
+        }
         registry.register(Box::new(list_lookups.clone()))?;
         let request_size = HistogramVec::new(
             HistogramOpts::new(
@@ -153,6 +156,15 @@ impl Metrics {
     pub fn record_upload(&self, bucket: &str, bytes: u64) {
         self.uploads.with_label_values(&[bucket]).inc();
         self.uploaded.with_label_values(&[bucket]).inc_by(bytes);
+    }
+
+    /// Exposes the per-bucket upload counters of `buckets` at 0 before their first upload, so
+    /// that dashboards and `rate()` see them from the start.
+    pub fn expose_buckets<'a>(&self, buckets: impl IntoIterator<Item = &'a String>) {
+        for bucket in buckets {
+            self.uploads.with_label_values(&[bucket.as_str()]);
+            self.uploaded.with_label_values(&[bucket.as_str()]);
+        }
     }
 
     /// Sets `picgate_dependency_up{dependency}`; `dependency` is a readiness check's name.

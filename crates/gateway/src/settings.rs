@@ -64,6 +64,36 @@ pub struct MetricsSettings {
     pub token: Option<SecretString>,
 }
 
+impl MetricsSettings {
+    /// `listen` is `host:port` (a name or an address; `[v6]:port`); `token` is not blank (an
+    /// unset variable interpolated as "" would lock every scraper out).
+    fn validate(&self) -> Result<(), SettingsError> {
+        if let Some(listen) = &self.listen {
+            let port = listen
+                .rsplit_once(':')
+                .filter(|(host, _)| !host.is_empty())
+                .and_then(|(_, port)| port.parse::<u16>().ok());
+            if port.is_none() {
+                return Err(SettingsError::key(
+                    "metrics.listen",
+                    format!("'{listen}' is not host:port (e.g. 0.0.0.0:9464)"),
+                ));
+            }
+        }
+        if self
+            .token
+            .as_ref()
+            .is_some_and(|t| secrecy::ExposeSecret::expose_secret(t).trim().is_empty())
+        {
+            return Err(SettingsError::key(
+                "metrics.token",
+                "is empty: set a token, or leave it unset",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// `[tools]`: uploads from upload tools (Lsky Pro, SM.MS and PicList shapes, ShareX).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -144,6 +174,9 @@ pub struct ServerSettings {
     #[serde(default = "default_shutdown_grace_secs")]
     pub shutdown_grace_secs: u64,
 }
+
+/// The longest `server.shutdown_grace_secs`.
+const MAX_SHUTDOWN_GRACE_SECS: u64 = 3600;
 
 fn default_shutdown_grace_secs() -> u64 {
     30
@@ -278,6 +311,13 @@ impl Settings {
                 "must be at least 1 second",
             ));
         }
+        if self.server.shutdown_grace_secs > MAX_SHUTDOWN_GRACE_SECS {
+            return Err(SettingsError::key(
+                "server.shutdown_grace_secs",
+                format!("must be at most {MAX_SHUTDOWN_GRACE_SECS} (an hour)"),
+            ));
+        }
+        self.metrics.validate()?;
         self.server
             .cors
             .validate()
@@ -391,6 +431,27 @@ mod tests {
             assert_eq!(settings.server.host, "0.0.0.0");
             Ok(())
         });
+    }
+
+    #[test]
+    fn bad_metrics_and_shutdown_settings_are_named() {
+        for (layer, key) in [
+            ("[metrics]\nlisten = \"notanaddr\"", "metrics.listen"),
+            ("[metrics]\nlisten = \":9464\"", "metrics.listen"),
+            ("[metrics]\nlisten = \"0.0.0.0:99999\"", "metrics.listen"),
+            ("[metrics]\ntoken = \" \"", "metrics.token"),
+            (
+                "[server]\nshutdown_grace_secs = 9999999",
+                "server.shutdown_grace_secs",
+            ),
+        ] {
+            let err = Settings::from_toml_layers(&[layer])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{layer}: {err}");
+        }
+        let ok = Settings::from_toml_layers(&["[metrics]\nlisten = \"[::]:9464\"\ntoken = \"t\""]);
+        assert!(ok.is_ok());
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub async fn build_service(settings: &Settings) -> anyhow::Result<Service> {
         .await
         .context("auth config")?;
     let metrics = Metrics::new().context("metrics registry")?;
+    metrics.expose_buckets(settings.buckets.keys());
     for collector in auth.collectors() {
         metrics.register(collector).context("auth metrics")?;
     }
