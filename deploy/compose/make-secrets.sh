@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 umask 077
 
 random() {
-    # $1 random bytes, as URL-safe text.
+    # $1 random bytes, as text (base64 without "+/=" and newlines): the JWT secret must be
+    # UTF-8 text of 32 bytes or more (raw random bytes are refused); 48 bytes give ~60 characters.
     head -c "$1" /dev/urandom | base64 | tr -d '\n=+/'
 }
 

@@ -2,10 +2,11 @@
 """Sanity check of the Grafana dashboard (deploy/check.sh runs it).
 
 Checks that the file is valid JSON and an importable dashboard (schemaVersion >= 36, a
-${DS_PROMETHEUS} datasource, the instance/route/client variables), that every panel other
-than a row has targets with a PromQL expression, that every metric those expressions and the
-variable queries name is one picgate exports (or Prometheus' `up`), and that every picgate
-metric is shown somewhere. With --rules FILE it also writes every expression, Grafana's
+${DS_PROMETHEUS} datasource, the job/namespace/instance/route/client variables), that every
+panel other than a row has targets with a PromQL expression, that every metric those
+expressions and the variable queries name is one picgate exports (or Prometheus' `up`), that
+every metric a panel selects is filtered by the job and namespace variables (so that two
+installations in one Prometheus do not mix), and that every picgate metric is shown somewhere. With --rules FILE it also writes every expression, Grafana's
 variables replaced, as a recording rule, so that `promtool check rules FILE` parses them.
 Usage: check_dashboard.py [--rules FILE] [deploy/grafana/picgate.json]
 """
@@ -81,6 +82,28 @@ def metric_names(expr: str) -> set[str]:
     return names
 
 
+# Matchers every selector of a panel's expression must carry.
+SCOPE = ('job=~"$job"', 'namespace=~"$namespace"')
+STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
+
+
+def unscoped(expr: str, names: set[str]) -> list[str]:
+    """The selectors of `names` in `expr` that lack one of the SCOPE matchers."""
+    strings = [m.span() for m in STRING.finditer(expr)]
+    missing = []
+    for name in sorted(names):
+        for m in re.finditer(
+            rf"(?<![A-Za-z0-9_:]){re.escape(name)}(?![A-Za-z0-9_:])\s*(\{{[^{{}}]*\}})?", expr
+        ):
+            if any(start <= m.start() < end for start, end in strings):
+                continue
+            matchers = m.group(1) or ""
+            lacking = [s for s in SCOPE if s not in matchers]
+            if lacking:
+                missing.append(f"{name}{matchers or '{}'} lacks {', '.join(lacking)}")
+    return missing
+
+
 def as_promql(expr: str) -> str:
     """The expression with Grafana's variables replaced by what they stand for."""
     expr = expr.replace("$__rate_interval", "5m").replace("$__interval", "1m")
@@ -108,20 +131,23 @@ def main(path: str, rules_path: str | None = None) -> int:
     ds_input = any(i.get("name") == "DS_PROMETHEUS" for i in dashboard.get("__inputs", []))
     if not (ds_input or (ds_var and ds_var.get("type") == "datasource")):
         problems.append("no DS_PROMETHEUS datasource input or variable")
-    for name in ("instance", "route", "client"):
+    for name in ("job", "namespace", "instance", "route", "client"):
         if name not in variables:
             problems.append(f"no template variable {name!r}")
 
     used: set[str] = set()
     recorded: list[str] = []
 
-    def check_expr(where: str, expr: str) -> None:
+    def check_expr(where: str, expr: str, scoped: bool = False) -> None:
         recorded.append(as_promql(expr))
         names = metric_names(expr)
         if not names:
             problems.append(f"{where}: names no metric: {expr!r}")
         for name in sorted(names - KNOWN):
             problems.append(f"{where}: unknown metric {name!r}")
+        if scoped:
+            for selector in unscoped(expr, names):
+                problems.append(f"{where}: {selector}")
         used.update(names)
 
     for name, var in variables.items():
@@ -159,7 +185,7 @@ def main(path: str, rules_path: str | None = None) -> int:
                 if not expr.strip():
                     problems.append(f"panel {title!r}: target {target.get('refId')} has no expr")
                     continue
-                check_expr(f"panel {title!r}", expr)
+                check_expr(f"panel {title!r}", expr, scoped=True)
 
     walk(dashboard.get("panels", []))
 

@@ -100,7 +100,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             folder,
             files,
         } => {
-            crate::telemetry::init(crate::telemetry::LogFormat::Text);
+            let _log = crate::telemetry::init(crate::telemetry::LogFormat::Text);
             let target = upload_command::Target {
                 server,
                 token,
@@ -119,7 +119,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         command => {
             let settings = Settings::load(cli.config.as_deref())?;
-            crate::telemetry::init(settings.log.format.resolve(settings.mode));
+            let _log = crate::telemetry::init(settings.log.format.resolve(settings.mode));
             configured(command, settings).await
         }
     }

@@ -256,19 +256,23 @@ pub async fn middleware(
     let route = req
         .match_pattern()
         .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
-    // A path that is itself a credential (a deletion link's ticket) is logged as its template.
-    let path = if route.contains(SECRET_SEGMENT) {
-        route.clone()
-    } else {
-        req.path().to_owned()
-    };
+    // What only the log line needs, taken only when it is written.
+    let logged = tracing::enabled!(tracing::Level::INFO).then(|| Logged {
+        request_id: crate::request_id::current(),
+        // A path that is itself a credential (a deletion link's ticket): its template.
+        path: if route.contains(SECRET_SEGMENT) {
+            route.clone()
+        } else {
+            req.path().to_owned()
+        },
+        ip: crate::proxies::client_ip(req.request()),
+        user: None,
+    });
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let request_id = crate::request_id::current();
-    let ip = crate::proxies::client_ip(req.request());
     let started = Instant::now();
     let in_flight = metrics.as_ref().map(|m| InFlight::enter(&m.in_flight));
     let result = next.call(req).await;
@@ -290,6 +294,7 @@ pub async fn middleware(
         Err(_) => (None, None),
     };
     let client = client.unwrap_or(ClientKind::Pc);
+    let logged = logged.map(|l| Logged { user, ..l });
     if let Some(m) = &metrics {
         m.requests
             .with_label_values(&[method, route.as_str(), &status.to_string()])
@@ -312,14 +317,11 @@ pub async fn middleware(
         .as_ref()
         .map(|m| m.response_size.with_label_values(&[method, route.as_str()]));
     let exchange = Exchange {
-        request_id,
         method,
         route,
-        path,
         status,
         client,
-        ip,
-        user,
+        logged,
         started,
         received: declared,
         sent: 0,
@@ -335,14 +337,12 @@ pub async fn middleware(
 
 /// One request and its answer, as logged and measured when the answer has been sent.
 struct Exchange {
-    request_id: String,
     method: &'static str,
     route: String,
-    path: String,
     status: u16,
     client: ClientKind,
-    ip: Option<std::net::IpAddr>,
-    user: Option<uuid::Uuid>,
+    /// `None` when the request log line is filtered out.
+    logged: Option<Logged>,
     started: Instant,
     /// The request body's declared length.
     received: Option<u64>,
@@ -351,24 +351,35 @@ struct Exchange {
     sizes: Option<prometheus::Histogram>,
 }
 
+/// The parts of the request log line the metrics do not need.
+struct Logged {
+    request_id: String,
+    path: String,
+    ip: Option<std::net::IpAddr>,
+    user: Option<uuid::Uuid>,
+}
+
 impl Drop for Exchange {
     fn drop(&mut self) {
         if let Some(sizes) = self.sizes.take() {
             sizes.observe(self.sent as f64);
         }
+        let Some(logged) = &self.logged else {
+            return;
+        };
         let latency_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(
-            request_id = %self.request_id,
+            request_id = %logged.request_id,
             method = self.method,
             route = %self.route,
-            path = %self.path,
+            path = %logged.path,
             status = self.status,
             latency_ms = (latency_ms * 1000.0).round() / 1000.0,
             bytes_in = self.received,
             bytes_out = self.sent,
             client = self.client.as_str(),
-            ip = self.ip.map(tracing::field::display),
-            user_id = self.user.map(tracing::field::display),
+            ip = logged.ip.map(tracing::field::display),
+            user_id = logged.user.map(tracing::field::display),
             "request"
         );
     }

@@ -38,8 +38,12 @@ impl LogFormat {
 /// Log targets that write secrets at debug level or below.
 const SECRET_LOGGERS: [&str; 3] = ["reqsign", "reqsign_core", "reqsign_aws_v4"];
 
-/// Installs the process's log subscriber; a subscriber set earlier (tests) stays.
-pub fn init(format: LogFormat) {
+/// Installs the process's log subscriber; a subscriber set earlier (tests) stays. Lines are
+/// written by a thread of their own (a worker formats a line and goes on; no write system
+/// call per request on its way), none dropped: a full buffer makes loggers wait. Keep the
+/// returned guard until the process ends: dropping it writes out what is buffered.
+#[must_use = "dropping the guard stops the log writer"]
+pub fn init(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // The S3/COS request signer logs its credentials at debug level: never below `info`,
     // whatever RUST_LOG asks.
@@ -49,9 +53,13 @@ pub fn init(format: LogFormat) {
             Err(_) => filter,
         }
     });
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("picgate-log")
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         // Colours only for a terminal, not for a file or a log collector.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let result = if format == LogFormat::Json {
@@ -64,4 +72,5 @@ pub fn init(format: LogFormat) {
         builder.try_init()
     };
     drop(result);
+    guard
 }

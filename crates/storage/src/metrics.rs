@@ -86,6 +86,17 @@ impl StorageMetrics {
         })
     }
 
+    /// The duration histogram of one bucket's operation, to observe without a lookup.
+    pub(crate) fn duration(
+        &self,
+        bucket: &str,
+        backend: &str,
+        operation: &str,
+    ) -> prometheus::Histogram {
+        self.duration
+            .with_label_values(&[bucket, backend, operation])
+    }
+
     /// Records an operation done outside OpenDAL (the fs read path of `disk.rs`).
     pub(crate) fn record(
         &self,

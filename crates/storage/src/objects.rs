@@ -135,6 +135,7 @@ impl Storage {
     /// The one-trip fs read of `disk.rs`, counted as a `read` of the bucket.
     async fn read_disk(
         &self,
+        b: &Bucket,
         root: &std::path::Path,
         bucket: &BucketName,
         key: &ObjectKey,
@@ -142,14 +143,17 @@ impl Storage {
     ) -> Result<ObjectBody, Error> {
         let started = std::time::Instant::now();
         let result = crate::disk::read(root, bucket, key, range).await;
-        let outcome = match &result {
-            Ok(_) => Ok(started.elapsed()),
-            Err(Error::NotFound { .. }) => Err("not_found"),
-            Err(Error::RangeNotSatisfiable { .. }) => Err("range_not_satisfied"),
-            Err(_) => Err("unexpected"),
+        let failed = match &result {
+            Ok(_) => {
+                b.disk_reads.observe(started.elapsed().as_secs_f64());
+                return result;
+            }
+            Err(Error::NotFound { .. }) => "not_found",
+            Err(Error::RangeNotSatisfiable { .. }) => "range_not_satisfied",
+            Err(_) => "unexpected",
         };
         self.metrics()
-            .record(bucket.as_str(), "fs", "read", outcome);
+            .record(bucket.as_str(), "fs", "read", Err(failed));
         result
     }
 
@@ -165,7 +169,7 @@ impl Storage {
     pub async fn head(&self, bucket: &BucketName, key: &ObjectKey) -> Result<ObjectMeta, Error> {
         let b = self.bucket_entry(bucket)?;
         match &b.backend.disk_root {
-            Some(root) => Ok(self.read_disk(root, bucket, key, None).await?.meta),
+            Some(root) => Ok(self.read_disk(b, root, bucket, key, None).await?.meta),
             None => stat_object(b, bucket, key).await,
         }
     }
@@ -186,7 +190,7 @@ impl Storage {
     ) -> Result<ObjectBody, Error> {
         let b = self.bucket_entry(bucket)?;
         if let Some(root) = &b.backend.disk_root {
-            return self.read_disk(root, bucket, key, range).await;
+            return self.read_disk(b, root, bucket, key, range).await;
         }
         let oops = |e| from_opendal(e, bucket.as_str(), key.as_str());
         for _ in 0..READ_ATTEMPTS {

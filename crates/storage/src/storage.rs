@@ -97,6 +97,9 @@ pub(crate) struct Bucket {
     pub(crate) owners: Owners,
     /// Held while a write commits or a delete runs (see `key_lock.rs`).
     pub(crate) locks: KeyLocks,
+    /// `picgate_storage_operation_duration_seconds` of the fs read path (`disk.rs`), looked up
+    /// once rather than per read.
+    pub(crate) disk_reads: prometheus::Histogram,
 }
 
 impl Storage {
@@ -148,6 +151,7 @@ impl Storage {
                     .op
                     .layer(metrics.layer(name.as_str(), bucket.backend.kind()));
                 let owners = Owners::new(backend.user_metadata, &name, &system);
+                let disk_reads = metrics.duration(name.as_str(), bucket.backend.kind(), "read");
                 let settings = bucket.clone();
                 Ok((
                     name,
@@ -156,6 +160,7 @@ impl Storage {
                         backend,
                         owners,
                         locks: KeyLocks::default(),
+                        disk_reads,
                     },
                 ))
             })

@@ -31,20 +31,24 @@ pub struct Caller {
 /// The id of the user a request turned out to act for, once its credential was checked (in
 /// the request's extensions; read by the request log line).
 #[derive(Debug, Clone, Default)]
-pub struct SeenUser(std::sync::Arc<std::sync::OnceLock<uuid::Uuid>>);
+pub struct SeenUser(Option<std::sync::Arc<std::sync::OnceLock<uuid::Uuid>>>);
 
 impl SeenUser {
     /// The user, if a credential of the request was checked and held.
     pub fn get(&self) -> Option<uuid::Uuid> {
-        self.0.get().copied()
+        self.0.as_ref().and_then(|seen| seen.get().copied())
     }
 
-    /// The one for `req`, created on first use.
-    fn of(req: &HttpRequest) -> Self {
+    /// The one for `req`, created on first use; a request without a credential has no user
+    /// to name, and keeps none.
+    fn of(req: &HttpRequest, credential: bool) -> Self {
+        if !credential {
+            return SeenUser::default();
+        }
         if let Some(seen) = req.extensions().get::<SeenUser>() {
             return seen.clone();
         }
-        let seen = SeenUser::default();
+        let seen = SeenUser(Some(Default::default()));
         req.extensions_mut().insert(seen.clone());
         seen
     }
@@ -103,7 +107,9 @@ impl Caller {
             .get_or_try_init(|| auth.authenticate(credential))
             .await?;
         // Set once per request: a second call finds it set to the same user.
-        let _ = self.seen.0.set(principal.user_id);
+        if let Some(seen) = &self.seen.0 {
+            let _ = seen.set(principal.user_id);
+        }
         Ok(Some(principal))
     }
 }
@@ -113,11 +119,12 @@ impl FromRequest for Caller {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let credential = credential(req);
         ready(Ok(Self {
-            credential: credential(req),
+            seen: SeenUser::of(req, credential.is_some()),
+            credential,
             device: device(req),
             principal: OnceCell::new(),
-            seen: SeenUser::of(req),
             use_counted: Default::default(),
         }))
     }
@@ -142,11 +149,12 @@ impl Caller {
                 .find(|(name, value)| (name == "key" || name == "token") && !value.is_empty())
                 .map(|(_, value)| value)
         };
+        let credential = credential(req).or_else(header).or_else(query);
         Caller {
-            credential: credential(req).or_else(header).or_else(query),
+            seen: SeenUser::of(req, credential.is_some()),
+            credential,
             device: device(req),
             principal: OnceCell::new(),
-            seen: SeenUser::of(req),
             use_counted: Default::default(),
         }
     }
