@@ -111,7 +111,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             upload_command::upload(&target, &files, &mut out, &mut err).await
         }
         Command::Healthcheck { url } => {
-            let url = match url {
+            // An empty PICGATE_HEALTHCHECK_URL (an unset variable interpolated) means none.
+            let url = match url.filter(|u| !u.trim().is_empty()) {
                 Some(url) => url,
                 None => health_url(&Settings::load(cli.config.as_deref())?.server),
             };

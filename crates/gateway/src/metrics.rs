@@ -46,6 +46,20 @@ pub const REVISION: &str = env!("PICGATE_REVISION");
 const UNMATCHED_ROUTE: &str = "unmatched";
 /// The route parameter of paths that carry a capability, never logged.
 const SECRET_SEGMENT: &str = "{ticket}";
+/// The path segment a deletion link's ticket follows.
+const DELETION_SEGMENT: &str = "/deletion/";
+
+/// The path as logged: a path that is itself a credential (a deletion link's ticket) as its
+/// template, also when it misses the route (a trailing slash, other letter case).
+fn loggable_path(route: &str, path: &str) -> String {
+    if route.contains(SECRET_SEGMENT) {
+        return route.to_owned();
+    }
+    match path.to_ascii_lowercase().find(DELETION_SEGMENT) {
+        Some(at) => format!("{}{SECRET_SEGMENT}", &path[..at + DELETION_SEGMENT.len()]),
+        None => path.to_owned(),
+    }
+}
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -259,12 +273,7 @@ pub async fn middleware(
     // What only the log line needs, taken only when it is written.
     let logged = tracing::enabled!(tracing::Level::INFO).then(|| Logged {
         request_id: crate::request_id::current(),
-        // A path that is itself a credential (a deletion link's ticket): its template.
-        path: if route.contains(SECRET_SEGMENT) {
-            route.clone()
-        } else {
-            req.path().to_owned()
-        },
+        path: loggable_path(&route, req.path()),
         ip: crate::proxies::client_ip(req.request()),
         user: None,
     });
@@ -409,5 +418,22 @@ impl<B: MessageBody> MessageBody for CountedBody<B> {
             this.exchange.sent += chunk.len() as u64;
         }
         polled
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deletion_ticket_is_never_a_logged_path() {
+        let route = "/api/v1/tools/deletion/{ticket}";
+        assert_eq!(loggable_path(route, "/api/v1/tools/deletion/c2VjcmV0"), route);
+        for path in ["/api/v1/tools/deletion/c2VjcmV0/", "//api/v1/Tools/DELETION/c2VjcmV0"] {
+            let logged = loggable_path(UNMATCHED_ROUTE, path);
+            assert!(!logged.contains("c2VjcmV0"), "{logged}");
+            assert!(logged.ends_with("{ticket}"), "{logged}");
+        }
+        assert_eq!(loggable_path("/f/{bucket}/{key:.+}", "/f/images/a.png"), "/f/images/a.png");
     }
 }

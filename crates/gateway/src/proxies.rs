@@ -43,7 +43,7 @@ impl<'de> serde::Deserialize<'de> for ProxyRange {
 
 fn trusted(req: &HttpRequest) -> Option<&TrustedProxies> {
     let proxies = req.app_data::<web::Data<TrustedProxies>>()?;
-    let peer = req.peer_addr()?.ip();
+    let peer = req.peer_addr()?.ip().to_canonical();
     proxies.contains(&peer).then_some(proxies.get_ref())
 }
 
@@ -61,7 +61,8 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 /// The client's address: the peer, or behind trusted proxies the right-most address in
 /// `X-Forwarded-For` that is not itself a trusted proxy.
 pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
-    let peer = req.peer_addr()?.ip();
+    // An IPv4 client of a dual-stack listener (`::`) is `::ffff:a.b.c.d`: the IPv4 address.
+    let peer = req.peer_addr()?.ip().to_canonical();
     let Some(proxies) = trusted(req) else {
         return Some(peer);
     };
@@ -92,6 +93,7 @@ fn hop_address(hop: &str) -> Option<IpAddr> {
     hop.parse::<IpAddr>()
         .ok()
         .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .map(|ip| ip.to_canonical())
 }
 
 /// `scheme://host` the client used: `Host` (and plain http) from a direct client; the
@@ -194,6 +196,18 @@ mod tests {
             &["10.0.0.1"],
         );
         assert_eq!(client_ip(&junk), Some("10.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn an_ipv4_peer_of_a_dual_stack_listener_is_its_ipv4_address() {
+        let req = request(
+            "[::ffff:10.0.0.1]",
+            &[("x-forwarded-for", "198.51.100.7, ::ffff:10.0.0.2")],
+            &["10.0.0.0/24"],
+        );
+        assert_eq!(client_ip(&req), Some("198.51.100.7".parse().unwrap()));
+        let direct = request("[::ffff:203.0.113.9]", &[], &[]);
+        assert_eq!(client_ip(&direct), Some("203.0.113.9".parse().unwrap()));
     }
 
     #[test]

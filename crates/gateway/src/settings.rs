@@ -67,16 +67,22 @@ pub struct MetricsSettings {
 impl MetricsSettings {
     /// `listen` is `host:port` (a name or an address; `[v6]:port`); `token` is not blank (an
     /// unset variable interpolated as "" would lock every scraper out).
-    fn validate(&self) -> Result<(), SettingsError> {
+    fn validate(&self, server: &ServerSettings) -> Result<(), SettingsError> {
         if let Some(listen) = &self.listen {
-            let port = listen
+            let Some(port) = listen
                 .rsplit_once(':')
                 .filter(|(host, _)| !host.is_empty())
-                .and_then(|(_, port)| port.parse::<u16>().ok());
-            if port.is_none() {
+                .and_then(|(_, port)| port.parse::<u16>().ok())
+            else {
                 return Err(SettingsError::key(
                     "metrics.listen",
                     format!("'{listen}' is not host:port (e.g. 0.0.0.0:9464)"),
+                ));
+            };
+            if port == server.port && port != 0 {
+                return Err(SettingsError::key(
+                    "metrics.listen",
+                    format!("port {port} is the main port (server.port): pick another"),
                 ));
             }
         }
@@ -317,7 +323,7 @@ impl Settings {
                 format!("must be at most {MAX_SHUTDOWN_GRACE_SECS} (an hour)"),
             ));
         }
-        self.metrics.validate()?;
+        self.metrics.validate(&self.server)?;
         self.server
             .cors
             .validate()
@@ -440,6 +446,7 @@ mod tests {
             ("[metrics]\nlisten = \":9464\"", "metrics.listen"),
             ("[metrics]\nlisten = \"0.0.0.0:99999\"", "metrics.listen"),
             ("[metrics]\ntoken = \" \"", "metrics.token"),
+            ("[metrics]\nlisten = \"127.0.0.1:8080\"", "metrics.listen"),
             (
                 "[server]\nshutdown_grace_secs = 9999999",
                 "server.shutdown_grace_secs",

@@ -35,8 +35,15 @@ impl LogFormat {
     }
 }
 
-/// Log targets that write secrets at debug level or below.
-const SECRET_LOGGERS: [&str; 3] = ["reqsign", "reqsign_core", "reqsign_aws_v4"];
+/// Log targets (and everything below them: `reqsign_core::api`, `reqsign_tencent_cos`, …) that
+/// write secrets at debug level or below: the S3/COS request signers.
+const SECRET_LOGGER_PREFIX: &str = "reqsign";
+
+/// Whether an event or span may be written: nothing from [`SECRET_LOGGER_PREFIX`] below
+/// `info`, whatever `RUST_LOG` asks.
+fn may_log(meta: &tracing::Metadata<'_>) -> bool {
+    !(meta.target().starts_with(SECRET_LOGGER_PREFIX) && *meta.level() > tracing::Level::INFO)
+}
 
 /// Installs the process's log subscriber; a subscriber set earlier (tests) stays. Lines are
 /// written by a thread of their own (a worker formats a line and goes on; no write system
@@ -44,33 +51,33 @@ const SECRET_LOGGERS: [&str; 3] = ["reqsign", "reqsign_core", "reqsign_aws_v4"];
 /// returned guard until the process ends: dropping it writes out what is buffered.
 #[must_use = "dropping the guard stops the log writer"]
 pub fn init(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{Layer, filter::filter_fn, fmt};
+
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // The S3/COS request signer logs its credentials at debug level: never below `info`,
-    // whatever RUST_LOG asks.
-    let filter = SECRET_LOGGERS.iter().fold(filter, |filter, target| {
-        match format!("{target}=info").parse() {
-            Ok(directive) => filter.add_directive(directive),
-            Err(_) => filter,
-        }
-    });
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .thread_name("picgate-log")
         .finish(std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let lines = fmt::layer()
         .with_writer(writer)
         // Colours only for a terminal, not for a file or a log collector.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    let result = if format == LogFormat::Json {
-        builder
+    let lines = if format == LogFormat::Json {
+        lines
             .json()
             .flatten_event(true)
             .with_span_list(false)
-            .try_init()
+            .with_filter(filter_fn(may_log))
+            .boxed()
     } else {
-        builder.try_init()
+        lines.with_filter(filter_fn(may_log)).boxed()
     };
+    let result = tracing_subscriber::registry()
+        .with(filter)
+        .with(lines)
+        .try_init();
     drop(result);
     guard
 }

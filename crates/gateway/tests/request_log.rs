@@ -108,7 +108,10 @@ async fn secrets_stay_out_of_the_log_at_any_level() {
     let stderr = std::fs::File::create(&log).unwrap();
     let (endpoint, bucket) = (s3.endpoint(), s3.bucket().to_owned());
     let env = [
-        ("RUST_LOG", "trace,reqsign_core=trace"),
+        (
+            "RUST_LOG",
+            "trace,reqsign_core=trace,reqsign_core::api=trace",
+        ),
         ("PICGATE__LOG__FORMAT", "json"),
         ("PICGATE__BUCKETS__IMAGES__BACKEND__TYPE", "s3"),
         (
@@ -138,10 +141,15 @@ async fn secrets_stay_out_of_the_log_at_any_level() {
         .unwrap();
     assert_eq!(stored.status(), 201);
     let ticket = "Zm9yZ2VkLXRpY2tldC12YWx1ZQ";
-    let deletion = reqwest::get(app.url(&format!("/api/v1/tools/deletion/{ticket}")))
-        .await
-        .unwrap();
-    assert!(deletion.status().is_client_error());
+    for path in [
+        format!("/api/v1/tools/deletion/{ticket}"),
+        // Missing the route (404) must not log the ticket either.
+        format!("/api/v1/tools/deletion/{ticket}/"),
+        format!("//api/v1/Tools/Deletion/{ticket}"),
+    ] {
+        let deletion = reqwest::get(app.url(&path)).await.unwrap();
+        assert!(deletion.status().is_client_error(), "{path}");
+    }
     let text = log_of(app, &log).await;
     assert!(
         text.contains("/api/v1/tools/deletion/{ticket}"),

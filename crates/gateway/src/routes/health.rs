@@ -57,7 +57,7 @@ pub async fn metrics(
 ) -> Result<HttpResponse, ApiError> {
     let credential = crate::service::credential(&req);
     let reader = MetricsReader {
-        peer: req.peer_addr().map(|a| a.ip()),
+        peer: req.peer_addr().map(|a| a.ip().to_canonical()),
         forwarded: FORWARDING_HEADERS
             .iter()
             .any(|h| req.headers().contains_key(*h)),

@@ -224,7 +224,11 @@ pub(crate) fn may_read_metrics(reader: &MetricsReader<'_>) -> Result<(), ApiErro
     }
     Err(ApiError::new(
         Code::MetricsForbidden,
-        "metrics are served to clients on the same host, to the metrics token (Authorization: Bearer), or on metrics.listen",
+        if reader.dedicated {
+            "this metrics listener needs the metrics token (Authorization: Bearer)"
+        } else {
+            "metrics are served to clients on the same host, to the metrics token (Authorization: Bearer), or on metrics.listen"
+        },
     ))
 }
 
