@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use reqwest::{Method, Response};
 
 use crate::helpers::{
-    Answer, Backend, PNG, Sessions, TestApp, rand_digits, spawn_app, spawn_app_on,
-    spawn_app_on_with, spawn_app_with,
+    Answer, Backend, CountingProxy, PNG, Sessions, TestApp, rand_digits, spawn_app, spawn_app_on,
+    spawn_app_on_with, spawn_app_with, spawn_twin_with,
 };
 
 const UPLOADS: &str = "picgate_uploads_total";
@@ -908,4 +908,33 @@ async fn per_bucket_and_cache_counters_exist_from_the_start() {
             fresh.text
         );
     }
+}
+
+/// Probes and scrapes that arrive while a round of checks runs share it: against a hung
+/// backend, 20 concurrent `/readyz` make one request to it, not 20 piling up.
+#[tokio::test]
+async fn concurrent_checks_of_a_hung_backend_share_one_request() {
+    let mut app = spawn_app_on(Backend::S3).await;
+    let proxy = CountingProxy::start(app.s3.as_ref().unwrap().port());
+    let twin = spawn_twin_with(
+        &app,
+        &format!(
+            "[buckets.files.backend]\nendpoint = \"{}\"\n",
+            proxy.endpoint()
+        ),
+    )
+    .await;
+    app.s3.as_mut().unwrap().freeze();
+    proxy.reset();
+    let probes = (0..20).map(|_| twin.get("/readyz"));
+    let answers = futures::future::join_all(probes).await;
+    app.s3.as_mut().unwrap().thaw();
+    for answer in &answers {
+        answer.assert_error(503, "storage_unavailable");
+    }
+    assert_eq!(
+        proxy.count("GET"),
+        1,
+        "one listing of `files` for 20 probes"
+    );
 }

@@ -428,12 +428,21 @@ mod tests {
     #[test]
     fn a_deletion_ticket_is_never_a_logged_path() {
         let route = "/api/v1/tools/deletion/{ticket}";
-        assert_eq!(loggable_path(route, "/api/v1/tools/deletion/c2VjcmV0"), route);
-        for path in ["/api/v1/tools/deletion/c2VjcmV0/", "//api/v1/Tools/DELETION/c2VjcmV0"] {
+        assert_eq!(
+            loggable_path(route, "/api/v1/tools/deletion/c2VjcmV0"),
+            route
+        );
+        for path in [
+            "/api/v1/tools/deletion/c2VjcmV0/",
+            "//api/v1/Tools/DELETION/c2VjcmV0",
+        ] {
             let logged = loggable_path(UNMATCHED_ROUTE, path);
             assert!(!logged.contains("c2VjcmV0"), "{logged}");
             assert!(logged.ends_with("{ticket}"), "{logged}");
         }
-        assert_eq!(loggable_path("/f/{bucket}/{key:.+}", "/f/images/a.png"), "/f/images/a.png");
+        assert_eq!(
+            loggable_path("/f/{bucket}/{key:.+}", "/f/images/a.png"),
+            "/f/images/a.png"
+        );
     }
 }

@@ -1,6 +1,11 @@
 //! Readiness: whether every storage backend and the session store answer; the scrape of
-//! `/metrics`, which checks them too.
+//! `/metrics`, which checks them too. Checks asked for while one runs share it, so probes and
+//! scrapes against a hung backend do not pile up connections to it.
 
+use std::sync::{Arc, Mutex};
+
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 use serde_json::{Map, Value};
 
 use super::Service;
@@ -15,8 +20,8 @@ impl Service {
     pub async fn readiness(&self) -> Result<Map<String, Value>, ApiError> {
         let mut checks = Map::new();
         let mut failing = Vec::new();
-        let (storage, sessions) =
-            futures::future::join(self.storage.check(), self.ping_sessions()).await;
+        let checked = self.checked().await;
+        let (storage, sessions) = (&checked.0, &checked.1);
         for (name, result) in storage {
             if let Err(e) = &result {
                 tracing::warn!(backend = %name, error = %e, "readiness check failed");
@@ -48,29 +53,69 @@ impl Service {
     }
 }
 
-impl Service {
-    /// The session store's ping, failing after [`storage::CHECK_TIMEOUT`] like a storage check.
-    async fn ping_sessions(&self) -> Result<(), String> {
-        match tokio::time::timeout(storage::CHECK_TIMEOUT, self.auth.ping()).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => {
-                // The cause names what is wrong (refused, wrong password, …).
-                let mut text = e.to_string();
-                let mut cause = std::error::Error::source(&e);
-                while let Some(c) = cause {
-                    text.push_str(": ");
-                    text.push_str(&c.to_string());
-                    cause = c.source();
-                }
-                Err(text)
-            }
-            Err(_) => Err(format!(
-                "no answer within {} s",
-                storage::CHECK_TIMEOUT.as_secs()
-            )),
-        }
-    }
+/// One round of checks: each storage area's outcome, then the session store's.
+type Checked = Arc<(Vec<(String, Result<(), String>)>, Result<(), String>)>;
 
+/// The round of checks running now, if any, for callers to share.
+#[derive(Default)]
+pub(crate) struct CheckFlight(Mutex<Option<Shared<BoxFuture<'static, Checked>>>>);
+
+impl Service {
+    /// The outcome of a round of checks: the one running now, or a new one.
+    async fn checked(&self) -> Checked {
+        let round = {
+            let mut slot = self
+                .checks
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match slot.as_ref() {
+                Some(running) if running.peek().is_none() => running.clone(),
+                _ => {
+                    let (storage, auth) = (self.storage.clone(), self.auth.clone());
+                    let round = async move {
+                        let (areas, sessions) =
+                            futures::future::join(storage.check(), ping_sessions(&auth)).await;
+                        let areas = areas
+                            .into_iter()
+                            .map(|(name, r)| (name, r.map_err(|e| e.to_string())))
+                            .collect();
+                        Arc::new((areas, sessions))
+                    }
+                    .boxed()
+                    .shared();
+                    *slot = Some(round.clone());
+                    round
+                }
+            }
+        };
+        round.await
+    }
+}
+
+/// The session store's ping, failing after [`storage::CHECK_TIMEOUT`] like a storage check.
+async fn ping_sessions(auth: &auth::Auth) -> Result<(), String> {
+    match tokio::time::timeout(storage::CHECK_TIMEOUT, auth.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => {
+            // The cause names what is wrong (refused, wrong password, …).
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                text.push_str(": ");
+                text.push_str(&c.to_string());
+                cause = c.source();
+            }
+            Err(text)
+        }
+        Err(_) => Err(format!(
+            "no answer within {} s",
+            storage::CHECK_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+impl Service {
     /// The Prometheus text exposition of every metric, for a reader [`access::may_read_metrics`]
     /// lets in; the dependencies are checked first so that `picgate_dependency_up` is current.
     /// Errors: 403 `metrics_forbidden`; 500 if the registry cannot be encoded.

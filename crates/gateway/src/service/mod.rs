@@ -45,6 +45,8 @@ pub struct Service {
     listings: Arc<ListCache>,
     usage: Arc<Usage>,
     tools: Arc<Tools>,
+    /// The readiness checks running now (see `health.rs`).
+    checks: Arc<health::CheckFlight>,
 }
 
 impl Service {
@@ -63,6 +65,7 @@ impl Service {
             listings: Arc::new(listings),
             usage: Arc::new(usage),
             tools: Arc::new(tools),
+            checks: Arc::default(),
         }
     }
 
