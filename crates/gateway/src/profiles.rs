@@ -31,10 +31,17 @@ pub struct Profile {
     /// How many of the user's latest uploads the overview lists (at most 20).
     #[serde(default = "default_overview_recent")]
     pub overview_recent: usize,
+    /// The width (pixels, on `variants.sizes`) of this client's `?v=auto` image variant.
+    #[serde(default = "default_variant_width")]
+    pub variant_width: u32,
 }
 
 fn default_overview_recent() -> usize {
     10
+}
+
+fn default_variant_width() -> u32 {
+    1280
 }
 
 impl Profiles {

@@ -48,6 +48,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     #[serde(default)]
     pub log: crate::telemetry::LogSettings,
+    #[serde(default)]
+    pub variants: crate::variant_request::VariantSettings,
 }
 
 /// `[metrics]`: where `/metrics` is served and to whom (decided in `service/access.rs`).
@@ -324,6 +326,17 @@ impl Settings {
             ));
         }
         self.metrics.validate(&self.server)?;
+        self.variants
+            .validate()
+            .map_err(|(key, msg)| SettingsError::key(format!("variants.{key}"), msg))?;
+        for (name, profile) in [("pc", &self.profiles.pc), ("h5", &self.profiles.h5)] {
+            if !self.variants.sizes.contains(&profile.variant_width) {
+                return Err(SettingsError::key(
+                    format!("profiles.{name}.variant_width"),
+                    "must be one of variants.sizes",
+                ));
+            }
+        }
         self.server
             .cors
             .validate()
@@ -459,6 +472,31 @@ mod tests {
         }
         let ok = Settings::from_toml_layers(&["[metrics]\nlisten = \"[::]:9464\"\ntoken = \"t\""]);
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn bad_variant_settings_are_named() {
+        for (layer, key) in [
+            ("[variants]\nsizes = [0, 320]", "variants.sizes"),
+            ("[variants]\nqualities = [101]", "variants.qualities"),
+            (
+                "[profiles.h5]\nvariant_width = 700",
+                "profiles.h5.variant_width",
+            ),
+            (
+                "[variants.presets.x]\nfit = \"cover\"",
+                "variants.presets.x",
+            ),
+            (
+                "[variants.presets.x]\nw = 320\nfit = \"cover\"",
+                "variants.presets.x.fit",
+            ),
+        ] {
+            let err = Settings::from_toml_layers(&[layer])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{layer}: {err}");
+        }
     }
 
     #[test]

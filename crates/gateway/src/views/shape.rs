@@ -217,6 +217,7 @@ mod tests {
             fields: map,
             list_url_base: false,
             overview_recent: 10,
+            variant_width: 1280,
         }
     }
 
