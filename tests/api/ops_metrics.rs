@@ -82,6 +82,13 @@ impl Scrape {
             .collect()
     }
 
+    /// That the series of `name` matching `labels` grew by `by` since `before`.
+    #[track_caller]
+    fn assert_moved(&self, before: &Scrape, name: &str, labels: &[(&str, &str)], by: f64) {
+        let moved = self.since(before, name, labels);
+        assert_eq!(moved, by, "{name} {labels:?}\n{}", self.text);
+    }
+
     /// How much the series of `name` matching `labels` grew from `before` to `self`.
     fn since(&self, before: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
         self.value(name, labels) - before.value(name, labels)
@@ -273,26 +280,11 @@ async fn uploads_are_counted_per_bucket_with_their_bytes() {
     let after = scrape(&app).await;
     let images = [("bucket", "images")];
     let files = [("bucket", "files")];
-    assert_eq!(
-        after.since(&before, UPLOADS, &images),
-        2.0,
-        "{}",
-        after.text
-    );
+    after.assert_moved(&before, UPLOADS, &images, 2.0);
     assert_eq!(after.since(&before, UPLOADS, &files), 1.0, "{}", after.text);
     assert_eq!(after.since(&before, UPLOADS, &[]), 3.0, "{}", after.text);
-    assert_eq!(
-        after.since(&before, UPLOADED_BYTES, &images),
-        (2 * PNG.len()) as f64,
-        "{}",
-        after.text
-    );
-    assert_eq!(
-        after.since(&before, UPLOADED_BYTES, &files),
-        note.len() as f64,
-        "{}",
-        after.text
-    );
+    after.assert_moved(&before, UPLOADED_BYTES, &images, (2 * PNG.len()) as f64);
+    after.assert_moved(&before, UPLOADED_BYTES, &files, note.len() as f64);
     assert_eq!(
         after.label_values(UPLOADS, "bucket"),
         BTreeSet::from(["images".to_owned(), "files".to_owned()]),
@@ -320,12 +312,7 @@ async fn storage_operations_are_counted_per_bucket_and_backend(backend: Backend)
     stored.assert_ok(201);
     let key = stored.data()["key"].as_str().unwrap().to_owned();
     let after = scrape(&app).await;
-    assert_eq!(
-        after.since(&before, OPERATIONS, &images("write")),
-        1.0,
-        "{}",
-        after.text
-    );
+    after.assert_moved(&before, OPERATIONS, &images("write"), 1.0);
     assert_only_bucket_moved(&before, &after, "images", be);
 
     // Reading the file: one `read` on fs, a `stat` and a `read` on S3; nothing fails.
@@ -343,24 +330,9 @@ async fn storage_operations_are_counted_per_bucket_and_backend(backend: Backend)
         Backend::Fs => (0.0, 1.0),
         Backend::S3 => (1.0, 1.0),
     };
-    assert_eq!(
-        after.since(&before, OPERATIONS, &images("read")),
-        reads,
-        "{}",
-        after.text
-    );
-    assert_eq!(
-        after.since(&before, OPERATIONS, &images("stat")),
-        stats,
-        "{}",
-        after.text
-    );
-    assert_eq!(
-        after.since(&before, OPERATION_ERRORS, &[("bucket", "images")]),
-        0.0,
-        "{}",
-        after.text
-    );
+    after.assert_moved(&before, OPERATIONS, &images("read"), reads);
+    after.assert_moved(&before, OPERATIONS, &images("stat"), stats);
+    after.assert_moved(&before, OPERATION_ERRORS, &[("bucket", "images")], 0.0);
     assert_only_bucket_moved(&before, &after, "images", be);
 
     // A missing key: one `not_found`, of the fs `read` or of the S3 `stat`, and no read done.
@@ -384,24 +356,9 @@ async fn storage_operations_are_counted_per_bucket_and_backend(backend: Backend)
         ("operation", failing),
         ("error", "not_found"),
     ];
-    assert_eq!(
-        after.since(&before, OPERATION_ERRORS, &not_found),
-        1.0,
-        "{}",
-        after.text
-    );
-    assert_eq!(
-        after.since(&before, OPERATION_ERRORS, &[("bucket", "images")]),
-        1.0,
-        "{}",
-        after.text
-    );
-    assert_eq!(
-        after.since(&before, OPERATIONS, &images("read")),
-        0.0,
-        "{}",
-        after.text
-    );
+    after.assert_moved(&before, OPERATION_ERRORS, &not_found, 1.0);
+    after.assert_moved(&before, OPERATION_ERRORS, &[("bucket", "images")], 1.0);
+    after.assert_moved(&before, OPERATIONS, &images("read"), 0.0);
     assert_only_bucket_moved(&before, &after, "images", be);
 
     // A delete deletes once; nothing fails.
@@ -413,18 +370,8 @@ async fn storage_operations_are_counted_per_bucket_and_backend(backend: Backend)
     .await
     .assert_ok(200);
     let after = scrape(&app).await;
-    assert_eq!(
-        after.since(&before, OPERATIONS, &images("delete")),
-        1.0,
-        "{}",
-        after.text
-    );
-    assert_eq!(
-        after.since(&before, OPERATION_ERRORS, &[("bucket", "images")]),
-        0.0,
-        "{}",
-        after.text
-    );
+    after.assert_moved(&before, OPERATIONS, &images("delete"), 1.0);
+    after.assert_moved(&before, OPERATION_ERRORS, &[("bucket", "images")], 0.0);
     assert_only_bucket_moved(&before, &after, "images", be);
 
     // The other bucket has series of its own.
@@ -434,18 +381,8 @@ async fn storage_operations_are_counted_per_bucket_and_backend(backend: Backend)
         .assert_ok(201);
     let after = scrape(&app).await;
     let files_write = [("bucket", "files"), ("backend", be), ("operation", "write")];
-    assert_eq!(
-        after.since(&before, OPERATIONS, &files_write),
-        1.0,
-        "{}",
-        after.text
-    );
-    assert_eq!(
-        after.since(&before, OPERATIONS, &images("write")),
-        0.0,
-        "{}",
-        after.text
-    );
+    after.assert_moved(&before, OPERATIONS, &files_write, 1.0);
+    after.assert_moved(&before, OPERATIONS, &images("write"), 0.0);
     assert_only_bucket_moved(&before, &after, "files", be);
 
     // An unknown bucket reaches no storage, so it names no series.
@@ -581,12 +518,7 @@ async fn an_s3_outage_counts_failed_operations_and_marks_the_storage_down() {
         after.text
     );
     let not_found = [images[0], ("error", "not_found")];
-    assert_eq!(
-        after.since(&before, OPERATION_ERRORS, &not_found),
-        0.0,
-        "{}",
-        after.text
-    );
+    after.assert_moved(&before, OPERATION_ERRORS, &not_found, 0.0);
     for dependency in ["storage:images", "storage:files", "storage:system"] {
         assert_eq!(after.up(dependency), 0.0, "{dependency}\n{}", after.text);
     }

@@ -234,14 +234,24 @@ mod tests {
         assert!(body.next().await.is_none());
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_waiting_body_fails_when_the_grace_period_ends() {
+    /// A paced body whose first chunk has been read, its sender and its deadline.
+    async fn started_with_a_deadline() -> (
+        tokio::sync::mpsc::Sender<Bytes>,
+        std::pin::Pin<Box<impl futures::Stream<Item = Result<Bytes, PayloadError>>>>,
+        CancellationToken,
+    ) {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let pace = pace();
         let deadline = pace.deadline.clone();
         let mut body = Box::pin(paced_with(rx, pace));
         tx.send(Bytes::from_static(b"abc")).await.unwrap();
         assert!(body.next().await.unwrap().is_ok());
+        (tx, body, deadline)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_body_fails_when_the_grace_period_ends() {
+        let (tx, mut body, deadline) = started_with_a_deadline().await;
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(2)).await;
             deadline.cancel();
@@ -256,12 +266,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_flowing_body_fails_at_its_next_chunk_after_the_grace_period() {
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
-        let pace = pace();
-        let deadline = pace.deadline.clone();
-        let mut body = Box::pin(paced_with(rx, pace));
-        tx.send(Bytes::from_static(b"abc")).await.unwrap();
-        assert!(body.next().await.unwrap().is_ok());
+        let (tx, mut body, deadline) = started_with_a_deadline().await;
         deadline.cancel();
         tx.send(Bytes::from_static(b"def")).await.unwrap();
         let err = body.next().await.unwrap().unwrap_err();

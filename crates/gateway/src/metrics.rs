@@ -46,17 +46,17 @@ pub const REVISION: &str = env!("PICGATE_REVISION");
 const UNMATCHED_ROUTE: &str = "unmatched";
 /// The route parameter of paths that carry a capability, never logged.
 const SECRET_SEGMENT: &str = "{ticket}";
-/// The path segment a deletion link's ticket follows.
-const DELETION_SEGMENT: &str = "/deletion/";
-
 /// The path as logged: a path that is itself a credential (a deletion link's ticket) as its
-/// template, also when it misses the route (a trailing slash, other letter case).
+/// template, also when it misses the route (a trailing slash, other letter case, a doubled
+/// slash).
 fn loggable_path(route: &str, path: &str) -> String {
     if route.contains(SECRET_SEGMENT) {
         return route.to_owned();
     }
-    match path.to_ascii_lowercase().find(DELETION_SEGMENT) {
-        Some(at) => format!("{}{SECRET_SEGMENT}", &path[..at + DELETION_SEGMENT.len()]),
+    // `/tools/deletion/`: what follows `/api/v1` in the deletion links' path.
+    let marker = crate::routes::DELETION_PATH.trim_start_matches("/api/v1");
+    match path.to_ascii_lowercase().find(marker) {
+        Some(at) => format!("{}{SECRET_SEGMENT}", &path[..at + marker.len()]),
         None => path.to_owned(),
     }
 }
@@ -274,7 +274,11 @@ pub async fn middleware(
     let logged = tracing::enabled!(tracing::Level::INFO).then(|| Logged {
         request_id: crate::request_id::current(),
         path: loggable_path(&route, req.path()),
-        ip: crate::proxies::client_ip(req.request()),
+        // Worked out once, by the request-id middleware around this one.
+        ip: req
+            .extensions()
+            .get::<crate::request_id::ClientAddr>()
+            .and_then(|a| a.0),
         user: None,
     });
     let declared = req

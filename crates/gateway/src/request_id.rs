@@ -18,6 +18,11 @@ tokio::task_local! {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+/// The client's address as [`crate::proxies::client_ip`] found it, for whatever runs inside
+/// the request (the request log line), so it is worked out once.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
 /// The id of the request being served, or "-" outside one.
 pub fn current() -> String {
     REQUEST_ID
@@ -47,8 +52,13 @@ pub async fn middleware(
     req.extensions_mut().insert(RequestId(id.clone()));
     // Every event logged while the request runs (security events of `auth` included) carries
     // its id and client IP.
-    let ip = crate::proxies::client_ip(req.request()).map(|ip| ip.to_string());
-    let span = tracing::info_span!("request", request_id = %id, ip = ip.as_deref());
+    let ip = crate::proxies::client_ip(req.request());
+    req.extensions_mut().insert(ClientAddr(ip));
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        ip = ip.map(tracing::field::display)
+    );
     let mut res = REQUEST_ID
         .scope(id.clone(), next.call(req))
         .instrument(span)

@@ -5,14 +5,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use testkit::{RedisServer, S3Server, free_port};
+use testkit::{RedisServer, S3Server};
 
-const PASSWORD: &str = "list cache password 1";
+mod common;
+
+use common::Instance;
+
 const CACHE_SECS: u64 = 2;
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
@@ -23,30 +26,26 @@ enum Place {
     S3(S3Server),
 }
 
-struct Instance {
-    child: Child,
-    base: String,
+/// An instance over `data` with `env`, its log discarded.
+async fn serve(data: &Path, env: &[(&str, &str)]) -> Instance {
+    common::serve(data, env, Stdio::null()).await
 }
 
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `env` as the process helpers take it.
+fn borrowed(env: &[(String, String)]) -> Vec<(&str, &str)> {
+    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
-/// The environment both instances share: data dir, Redis, JWT secret, the bucket's backend.
-fn shared_env(data: &Path, redis: &RedisServer, place: &Place) -> Vec<(String, String)> {
+/// The environment both instances share (beside the data dir): Redis, JWT secret, the
+/// bucket's backend.
+fn shared_env(redis: &RedisServer, place: &Place) -> Vec<(String, String)> {
     let mut env = vec![
-        ("STORAGE__DATA_DIR", data.display().to_string()),
         ("STORAGE__LIST_CACHE_SECS", CACHE_SECS.to_string()),
         ("REDIS__URL", redis.url()),
         (
             "AUTH__JWT_SECRET",
             "list-cache-test-secret-0123456789".into(),
         ),
-        ("AUTH__BCRYPT_COST", "4".into()),
-        ("SERVER__WORKERS", "1".into()),
     ];
     if let Place::S3(s3) = place {
         env.extend([
@@ -66,155 +65,107 @@ fn shared_env(data: &Path, redis: &RedisServer, place: &Place) -> Vec<(String, S
     }
     env.into_iter()
         .map(|(k, v)| (format!("PICGATE__{k}"), v))
-        .chain([("RUST_LOG".to_owned(), "warn".to_owned())])
         .collect()
 }
 
-fn picgate(env: &[(String, String)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_picgate"));
-    cmd.envs(env.iter().map(|(k, v)| (k, v)))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    cmd
-}
-
-async fn start(env: &[(String, String)]) -> Instance {
-    let port = free_port();
-    let child = picgate(env)
-        .env("PICGATE__SERVER__PORT", port.to_string())
-        .arg("serve")
-        .spawn()
-        .expect("the picgate binary starts");
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while reqwest::get(format!("{base}/healthz")).await.is_err() {
-        assert!(Instant::now() < deadline, "picgate did not come up");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Instance { child, base }
-}
-
-impl Instance {
-    /// The keys of `images` under `p/`, by a cursor page and by a seed-style numbered page
-    /// (with its total): both listings must agree.
-    async fn keys(&self) -> Vec<String> {
-        let page: Value = reqwest::get(format!(
-            "{}/api/v1/buckets/images/objects?prefix=p/&pageSize=50",
-            self.base
-        ))
+/// The keys of `images` under `p/`, by a cursor page and by a seed-style numbered page
+/// (with its total): both listings must agree.
+async fn keys(app: &Instance) -> Vec<String> {
+    let page: Value = reqwest::get(app.url("/api/v1/buckets/images/objects?prefix=p/&pageSize=50"))
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-        let keys: Vec<String> = page["data"]["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .map(|i| i["key"].as_str().unwrap().to_owned())
-            .collect();
-        let numbered: Value = reqwest::Client::new()
-            .post(format!("{}/imagepic/object/listObjects", self.base))
-            .json(&json!({"bucketName": "images", "prefix": "p/", "pageSize": 50, "pageNum": 1}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let names: Vec<String> = numbered["data"]["lists"]
-            .as_array()
-            .expect("lists")
-            .iter()
-            .map(|i| i["name"].as_str().unwrap().to_owned())
-            .collect();
-        assert_eq!(
-            names, keys,
-            "the numbered listing agrees with the cursor page"
-        );
-        assert_eq!(numbered["data"]["total"], keys.len());
-        keys
-    }
+    let keys: Vec<String> = page["data"]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["key"].as_str().unwrap().to_owned())
+        .collect();
+    let numbered: Value = reqwest::Client::new()
+        .post(app.url("/imagepic/object/listObjects"))
+        .json(&json!({"bucketName": "images", "prefix": "p/", "pageSize": 50, "pageNum": 1}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<String> = numbered["data"]["lists"]
+        .as_array()
+        .expect("lists")
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names, keys,
+        "the numbered listing agrees with the cursor page"
+    );
+    assert_eq!(numbered["data"]["total"], keys.len());
+    keys
+}
 
-    async fn token(&self) -> String {
-        self.try_token().await.expect("a token")
-    }
+async fn put(app: &Instance, token: &str, key: &str) {
+    let res = reqwest::Client::new()
+        .put(app.url(&format!("/api/v1/buckets/images/objects/{key}")))
+        .bearer_auth(token)
+        .body(PNG.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+}
 
-    async fn try_token(&self) -> Option<String> {
-        let res: Value = reqwest::Client::new()
-            .post(format!("{}/api/v1/auth/login", self.base))
-            .json(&json!({"login": "cache@example.com", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        res["data"]["accessToken"].as_str().map(str::to_owned)
-    }
-
-    async fn put(&self, token: &str, key: &str) {
-        let res = reqwest::Client::new()
-            .put(format!("{}/api/v1/buckets/images/objects/{key}", self.base))
-            .bearer_auth(token)
-            .body(PNG.to_vec())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
-    }
-
-    async fn delete(&self, token: &str, key: &str) {
-        let res = reqwest::Client::new()
-            .delete(format!("{}/api/v1/buckets/images/objects/{key}", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    }
+async fn delete(app: &Instance, token: &str, key: &str) {
+    let res = reqwest::Client::new()
+        .delete(app.url(&format!("/api/v1/buckets/images/objects/{key}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
 /// `data` is the instances' data dir; `behind_the_back` where a file shows up in the bucket
 /// as `p/3.png` without picgate.
 async fn read_after_write_in(data: TempDir, place: Place, behind_the_back: PathBuf) {
     let redis = RedisServer::start();
-    let env = shared_env(data.path(), &redis, &place);
-    let created = picgate(&env)
-        .args(["user", "create", "--phone", "13700000001"])
-        .args(["--email", "cache@example.com", "--password", PASSWORD])
-        .status()
-        .unwrap();
-    assert!(created.success());
-    let (a, b) = (start(&env).await, start(&env).await);
-    let token = a.token().await;
-    a.put(&token, "p/1.png").await;
+    let env = shared_env(&redis, &place);
+    let env = borrowed(&env);
+    common::create_user(data.path(), &env);
+    let (a, b) = (
+        serve(data.path(), &env).await,
+        serve(data.path(), &env).await,
+    );
+    let (token, _) = a.login().await;
+    put(&a, &token, "p/1.png").await;
     // Both instances now hold the listing in their caches.
-    assert_eq!(a.keys().await, ["p/1.png"]);
-    assert_eq!(b.keys().await, ["p/1.png"]);
+    assert_eq!(keys(&a).await, ["p/1.png"]);
+    assert_eq!(keys(&b).await, ["p/1.png"]);
 
-    b.put(&token, "p/2.png").await;
-    assert_eq!(a.keys().await, ["p/1.png", "p/2.png"], "a write through b");
-    a.delete(&token, "p/1.png").await;
-    assert_eq!(b.keys().await, ["p/2.png"], "a delete through a");
-    assert_eq!(a.keys().await, ["p/2.png"]);
+    put(&b, &token, "p/2.png").await;
+    assert_eq!(keys(&a).await, ["p/1.png", "p/2.png"], "a write through b");
+    delete(&a, &token, "p/1.png").await;
+    assert_eq!(keys(&b).await, ["p/2.png"], "a delete through a");
+    assert_eq!(keys(&a).await, ["p/2.png"]);
 
     // Straight into the bucket: picgate cannot know, so the cached listing stands until it
     // expires.
     std::fs::create_dir_all(behind_the_back.parent().unwrap()).unwrap();
     std::fs::write(&behind_the_back, PNG).unwrap();
     let written = Instant::now();
-    let seen = a.keys().await;
+    let seen = keys(&a).await;
     if written.elapsed() < Duration::from_secs(CACHE_SECS) {
         assert_eq!(seen, ["p/2.png"], "served from the cache");
     }
     tokio::time::sleep(Duration::from_secs(CACHE_SECS) + Duration::from_millis(200)).await;
     assert_eq!(
-        a.keys().await,
+        keys(&a).await,
         ["p/2.png", "p/3.png"],
         "after list_cache_secs"
     );
-    assert_eq!(b.keys().await, ["p/2.png", "p/3.png"]);
+    assert_eq!(keys(&b).await, ["p/2.png", "p/3.png"]);
     drop(place);
 }
 
@@ -239,24 +190,23 @@ async fn listings_are_current_across_instances_on_s3() {
 async fn a_redis_restart_never_revives_a_cached_listing() {
     let data = tempfile::tempdir().unwrap();
     let mut redis = RedisServer::start();
-    let env = shared_env(data.path(), &redis, &Place::Disk);
-    let created = picgate(&env)
-        .args(["user", "create", "--phone", "13700000002"])
-        .args(["--email", "cache@example.com", "--password", PASSWORD])
-        .status()
-        .unwrap();
-    assert!(created.success());
-    let (a, b) = (start(&env).await, start(&env).await);
-    let token = a.token().await;
+    let env = shared_env(&redis, &Place::Disk);
+    let env = borrowed(&env);
+    common::create_user(data.path(), &env);
+    let (a, b) = (
+        serve(data.path(), &env).await,
+        serve(data.path(), &env).await,
+    );
+    let (token, _) = a.login().await;
     // One change: the bucket's first version.
-    a.put(&token, "p/1.png").await;
-    assert_eq!(b.keys().await, ["p/1.png"]);
+    put(&a, &token, "p/1.png").await;
+    assert_eq!(keys(&b).await, ["p/1.png"]);
 
     redis.restart();
     // The first call after the outage finds the old connection gone and reconnects.
     let mut token = String::new();
     for _ in 0..50 {
-        if let Some(t) = a.try_token().await {
+        if let Some((t, _)) = a.try_login().await {
             token = t;
             break;
         }
@@ -264,6 +214,6 @@ async fn a_redis_restart_never_revives_a_cached_listing() {
     }
     assert!(!token.is_empty(), "logged in again after the restart");
     // Again the bucket's first change as far as Redis knows.
-    a.put(&token, "p/2.png").await;
-    assert_eq!(b.keys().await, ["p/1.png", "p/2.png"]);
+    put(&a, &token, "p/2.png").await;
+    assert_eq!(keys(&b).await, ["p/1.png", "p/2.png"]);
 }

@@ -49,6 +49,7 @@ pub use docs::ApiDoc;
 pub use health::{MetricsDoor, configure_metrics};
 pub use parse::{bucket_name, object_key, page_of};
 pub use paths::{BucketPath, ObjectPath};
+pub use tools::DELETION_PATH;
 
 /// Every route (`/metrics` only `with_metrics`: unless `metrics.listen` serves it); the API
 /// scopes answer browsers on other origins as `cors` says, file links any origin (see

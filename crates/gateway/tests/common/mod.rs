@@ -37,14 +37,18 @@ pub fn picgate(data: &Path, env: &[(&str, &str)]) -> Command {
     cmd
 }
 
-/// Creates the account, then serves on a free port; `stderr` receives the log.
-pub async fn start(data: &Path, env: &[(&str, &str)], stderr: Stdio) -> Instance {
+/// Creates the account ([`EMAIL`], [`PASSWORD`]) in `data`.
+pub fn create_user(data: &Path, env: &[(&str, &str)]) {
     let created = picgate(data, env)
         .args(["user", "create", "--phone", "13700000009"])
         .args(["--email", EMAIL, "--password", PASSWORD])
         .status()
         .unwrap();
     assert!(created.success());
+}
+
+/// Serves on a free port once `/healthz` answers; `stderr` receives the log.
+pub async fn serve(data: &Path, env: &[(&str, &str)], stderr: Stdio) -> Instance {
     let port = free_port();
     let child = picgate(data, env)
         .env("PICGATE__SERVER__PORT", port.to_string())
@@ -63,6 +67,12 @@ pub async fn start(data: &Path, env: &[(&str, &str)], stderr: Stdio) -> Instance
     Instance { child, port }
 }
 
+/// Creates the account, then serves.
+pub async fn start(data: &Path, env: &[(&str, &str)], stderr: Stdio) -> Instance {
+    create_user(data, env);
+    serve(data, env, stderr).await
+}
+
 impl Instance {
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
@@ -70,6 +80,11 @@ impl Instance {
 
     /// The login: `(access token, user id)`.
     pub async fn login(&self) -> (String, String) {
+        self.try_login().await.expect("a login")
+    }
+
+    /// The login, or `None` when it is refused (the session store is away).
+    pub async fn try_login(&self) -> Option<(String, String)> {
         let res: Value = reqwest::Client::new()
             .post(self.url("/api/v1/auth/login"))
             .json(&json!({"login": EMAIL, "password": PASSWORD}))
@@ -80,10 +95,10 @@ impl Instance {
             .await
             .unwrap();
         let data = &res["data"];
-        (
-            data["accessToken"].as_str().unwrap().to_owned(),
-            data["user"]["id"].as_str().unwrap().to_owned(),
-        )
+        Some((
+            data["accessToken"].as_str()?.to_owned(),
+            data["user"]["id"].as_str()?.to_owned(),
+        ))
     }
 
     /// Sends `signal` (`TERM`, `INT`) to the process.

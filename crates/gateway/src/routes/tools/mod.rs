@@ -24,6 +24,7 @@ use crate::views::Links;
 use crate::views::tools::{ToolAnswer, ToolImage};
 
 pub use form::ToolMultipart;
+pub use sharex::DELETION_PATH;
 
 /// Every tool route; registered before the native `/api/v1` scope, whose paths they share.
 pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings) {
