@@ -27,6 +27,9 @@ COUNTERS_AND_GAUGES = {
     "picgate_auth_refresh_token_reuse_total",
     "picgate_auth_token_uses_total",
     "picgate_list_cache_lookups_total",
+    "picgate_image_transforms_total",
+    "picgate_image_transforms_queued",
+    "picgate_variant_cache_lookups_total",
     "picgate_build_info",
     "up",
 }
@@ -35,6 +38,7 @@ HISTOGRAMS = {
     "picgate_http_request_body_size_bytes",
     "picgate_http_response_body_size_bytes",
     "picgate_storage_operation_duration_seconds",
+    "picgate_image_transform_duration_seconds",
 }
 HISTOGRAM_SERIES = {f"{h}_{suffix}" for h in HISTOGRAMS for suffix in ("bucket", "sum", "count")}
 KNOWN = COUNTERS_AND_GAUGES | HISTOGRAM_SERIES

@@ -29,6 +29,7 @@ enum Op {
     ListPrivate,
     StatPrivate,
     ReadFile,
+    ReadVariant,
     Sign,
     UploadNew,
     Replace,
@@ -71,6 +72,10 @@ const TABLE: &[(Op, [&str; 8])] = &[
         [MISSING, OK, OK, OK, OK, SCOPE, SCOPE, SCOPE],
     ),
     (Op::ReadFile, [MISSING, OK, OK, OK, OK, SCOPE, SCOPE, SCOPE]),
+    (
+        Op::ReadVariant,
+        [MISSING, OK, OK, OK, OK, SCOPE, SCOPE, SCOPE],
+    ),
     (Op::Sign, [MISSING, OK, OK, OK, OK, SCOPE, SCOPE, SCOPE]),
     (Op::UploadNew, [MISSING, OK, OK, OK, SCOPE, OK, SCOPE, OK]),
     (Op::Replace, [MISSING, OK, OWNER, OK, SCOPE, OK, SCOPE, OK]),
@@ -204,6 +209,11 @@ async fn run(app: &TestApp, op: Op, token: Option<&str>, key: &str) -> String {
         }
         Op::ReadFile => {
             let (s, b) = send(c.get(app.url(&format!("/f/files/{key}"))), token, false).await;
+            if s == 200 { OK.into() } else { native(s, &b) }
+        }
+        Op::ReadVariant => {
+            let url = app.url(&format!("/f/files/{key}?w=160&fmt=webp"));
+            let (s, b) = send(c.get(url), token, false).await;
             if s == 200 { OK.into() } else { native(s, &b) }
         }
         Op::Sign => {

@@ -15,9 +15,9 @@ pub use testkit::{Backend, CountingProxy, RedisServer, S3Server};
 pub const PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
     0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
-    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
-    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
-    0x42, 0x60, 0x82,
+    0x89, 0x00, 0x00, 0x00, 0x0B, 0x49, 0x44, 0x41, 0x54, 0x78, 0xDA, 0x63, 0x60, 0x00, 0x02, 0x00,
+    0x00, 0x05, 0x00, 0x01, 0xE9, 0xFA, 0xDC, 0xD8, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44,
+    0xAE, 0x42, 0x60, 0x82,
 ];
 
 pub const PASSWORD: &str = "correct horse 42";
@@ -376,10 +376,25 @@ impl TestApp {
         res.text().await.unwrap()
     }
 
-    /// What the storage holds besides the system area: on fs every regular file under the data
-    /// dir (buckets, temp area); on S3 every object of the remote bucket, the uploads never
-    /// completed or aborted, and anything written to the data dir. Paths like `images/a.png`.
+    /// What the storage holds besides the system area and the buckets' variant caches: on fs
+    /// every regular file under the data dir (buckets, temp area); on S3 every object of the
+    /// remote bucket, the uploads never completed or aborted, and anything written to the data
+    /// dir. Paths like `images/a.png`.
     pub fn stored_files(&self) -> Vec<String> {
+        let mut out = self.all_files();
+        out.retain(|p| !p.contains("/.picgate/"));
+        out
+    }
+
+    /// The files of the buckets' variant caches (`<bucket>/.picgate/…`), as [`Self::stored_files`]
+    /// names them.
+    pub fn cache_files(&self) -> Vec<String> {
+        let mut out = self.all_files();
+        out.retain(|p| p.contains("/.picgate/"));
+        out
+    }
+
+    fn all_files(&self) -> Vec<String> {
         let mut out = Vec::new();
         walk(&self.data_dir, &self.data_dir, &mut out);
         out.retain(|p| !p.starts_with(".system"));
@@ -396,9 +411,22 @@ impl TestApp {
 
     /// Waits (up to 5 s) until [`TestApp::stored_files`] satisfies `done`; returns the last look.
     pub async fn stored_files_eventually(&self, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+        self.eventually(Self::stored_files, done).await
+    }
+
+    /// As [`TestApp::stored_files_eventually`], of [`TestApp::cache_files`].
+    pub async fn cache_files_eventually(&self, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+        self.eventually(Self::cache_files, done).await
+    }
+
+    async fn eventually(
+        &self,
+        look: fn(&Self) -> Vec<String>,
+        done: impl Fn(&[String]) -> bool,
+    ) -> Vec<String> {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let files = self.stored_files();
+            let files = look(self);
             if done(&files) || Instant::now() > deadline {
                 return files;
             }

@@ -30,3 +30,4 @@ mod slow_bodies;
 mod storage_outage;
 mod tools;
 mod uploads;
+mod variants;

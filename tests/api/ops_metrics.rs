@@ -304,7 +304,8 @@ async fn storage_operations_are_counted_per_bucket_and_backend(backend: Backend)
     let name = format!("op-{}.png", rand_digits());
     let images = |op: &'static str| [("bucket", "images"), ("backend", be), ("operation", op)];
 
-    // An upload writes once, to `images` on this backend.
+    // An image upload writes twice, to `images` on this backend: the object, and its image
+    // facts (size, blurhash) next to its variants.
     let before = scrape(&app).await;
     let stored = app
         .upload(&user.access, "images", &name, PNG.to_vec())
@@ -312,7 +313,7 @@ async fn storage_operations_are_counted_per_bucket_and_backend(backend: Backend)
     stored.assert_ok(201);
     let key = stored.data()["key"].as_str().unwrap().to_owned();
     let after = scrape(&app).await;
-    after.assert_moved(&before, OPERATIONS, &images("write"), 1.0);
+    after.assert_moved(&before, OPERATIONS, &images("write"), 2.0);
     assert_only_bucket_moved(&before, &after, "images", be);
 
     // Reading the file: one `read` on fs, a `stat` and a `read` on S3; nothing fails.
@@ -361,7 +362,7 @@ async fn storage_operations_are_counted_per_bucket_and_backend(backend: Backend)
     after.assert_moved(&before, OPERATIONS, &images("read"), 0.0);
     assert_only_bucket_moved(&before, &after, "images", be);
 
-    // A delete deletes once; nothing fails.
+    // A delete deletes twice: the object, then its variants and image facts; nothing fails.
     let before = after;
     app.delete_auth(
         &format!("/api/v1/buckets/images/objects/{key}"),
@@ -370,7 +371,7 @@ async fn storage_operations_are_counted_per_bucket_and_backend(backend: Backend)
     .await
     .assert_ok(200);
     let after = scrape(&app).await;
-    after.assert_moved(&before, OPERATIONS, &images("delete"), 1.0);
+    after.assert_moved(&before, OPERATIONS, &images("delete"), 2.0);
     after.assert_moved(&before, OPERATION_ERRORS, &[("bucket", "images")], 0.0);
     assert_only_bucket_moved(&before, &after, "images", be);
 

@@ -79,14 +79,18 @@ error_codes! {
     ObjectChanged => (CONFLICT, "object_changed", "the object was replaced or deleted while this upload ran; nothing was stored"),
     PayloadTooLarge => (PAYLOAD_TOO_LARGE, "payload_too_large", "the body is larger than the bucket or route allows"),
     UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "the content (sniffed from its bytes) is not a type the bucket takes"),
+    UnsupportedImage => (UNSUPPORTED_MEDIA_TYPE, "unsupported_image", "variants (`?w=`, `?v=` …) are made of JPEG, PNG, WebP and GIF images, as JPEG, PNG or WebP; the object or the asked format is not one of them"),
     UnsupportedEncoding => (UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding", "the body's Content-Encoding is not gzip, deflate, br or identity"),
     RangeNotSatisfiable => (RANGE_NOT_SATISFIABLE, "range_not_satisfiable", "the byte range lies outside the object"),
     ValidationFailed => (UNPROCESSABLE_ENTITY, "validation_failed", "fields failed validation; see data.fields"),
+    ImageTooLarge => (UNPROCESSABLE_ENTITY, "image_too_large", "the image is over a variant limit (bytes, pixels, memory or time: `[variants]`); the original is still served without variant parameters"),
+    ImageMalformed => (UNPROCESSABLE_ENTITY, "image_malformed", "the image's data is corrupt or truncated, so no variant can be made of it"),
     TooManyAttempts => (TOO_MANY_REQUESTS, "too_many_attempts", "too many attempts; `Retry-After` says when to retry"),
     InternalError => (INTERNAL_SERVER_ERROR, "internal_error", "an unexpected failure; the log has the cause"),
     NotImplemented => (NOT_IMPLEMENTED, "not_implemented", "picgate does not offer this"),
     UpstreamTimeout => (GATEWAY_TIMEOUT, "upstream_timeout", "a backend did not answer in time (an overview section in data.errors)"),
     StorageUnavailable => (SERVICE_UNAVAILABLE, "storage_unavailable", "the storage backend cannot be reached"),
+    TransformsBusy => (SERVICE_UNAVAILABLE, "transforms_busy", "too many variants are being made right now; `Retry-After` says when to retry"),
     SessionStoreUnavailable => (SERVICE_UNAVAILABLE, "session_store_unavailable", "the session store cannot be reached"),
 }
 
@@ -106,6 +110,9 @@ pub enum ApiError {
         failing: Vec<String>,
         checks: serde_json::Map<String, serde_json::Value>,
     },
+    /// A variant could not be made.
+    #[error(transparent)]
+    Transform(#[from] crate::variants::TransformError),
     /// An API token without the scope an operation needs.
     #[error("this needs an API token with the `{0}` scope")]
     MissingScope(auth::Scope),
@@ -149,6 +156,7 @@ impl ApiError {
             Self::Request { code, .. } => *code,
             Self::MissingScope(_) => Code::InsufficientScope,
             Self::NotReady { code, .. } => *code,
+            Self::Transform(e) => transform_code(e),
             Self::Internal(_) => Code::InternalError,
         }
     }
@@ -171,7 +179,8 @@ impl ApiError {
                     .map(|f| serde_json::json!({"field": f.field, "reason": f.reason}))
                     .collect::<Vec<_>>()
             })),
-            Self::Auth(auth::Error::TooManyAttempts { retry_after_secs }) => {
+            Self::Auth(auth::Error::TooManyAttempts { retry_after_secs })
+            | Self::Transform(crate::variants::TransformError::Busy { retry_after_secs }) => {
                 Some(serde_json::json!({"retryAfter": retry_after_secs}))
             }
             Self::MissingScope(scope) => Some(serde_json::json!({"scope": scope.as_str()})),
@@ -230,6 +239,17 @@ fn auth_code(e: &auth::Error) -> Code {
     }
 }
 
+fn transform_code(e: &crate::variants::TransformError) -> Code {
+    use crate::variants::TransformError as E;
+    match e {
+        E::Busy { .. } => Code::TransformsBusy,
+        E::TooLarge(_) | E::TimedOut(_) => Code::ImageTooLarge,
+        E::Unsupported(_) => Code::UnsupportedImage,
+        E::Malformed(_) => Code::ImageMalformed,
+        E::Failed => Code::InternalError,
+    }
+}
+
 impl fmt::Debug for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         error_chain_fmt(self, f)
@@ -260,7 +280,8 @@ impl ResponseError for ApiError {
         }
         let mut builder = HttpResponse::build(code.status());
         match self {
-            Self::Auth(auth::Error::TooManyAttempts { retry_after_secs }) => {
+            Self::Auth(auth::Error::TooManyAttempts { retry_after_secs })
+            | Self::Transform(crate::variants::TransformError::Busy { retry_after_secs }) => {
                 builder.insert_header(("Retry-After", retry_after_secs.to_string()));
             }
             Self::Storage(storage::Error::RangeNotSatisfiable { size }) => {

@@ -20,7 +20,7 @@ pub mod startup;
 pub mod telemetry;
 pub mod unread_body;
 pub mod upload_command;
-pub mod variant_request;
+pub mod variants;
 pub mod views;
 
 pub use settings::Settings;

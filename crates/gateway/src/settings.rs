@@ -49,7 +49,7 @@ pub struct Settings {
     #[serde(default)]
     pub log: crate::telemetry::LogSettings,
     #[serde(default)]
-    pub variants: crate::variant_request::VariantSettings,
+    pub variants: crate::variants::VariantSettings,
 }
 
 /// `[metrics]`: where `/metrics` is served and to whom (decided in `service/access.rs`).

@@ -22,7 +22,7 @@ use crate::routes;
 use crate::routes::compat::CompatTokenTtl;
 use crate::service::list_cache::ListCache;
 use crate::service::usage::Usage;
-use crate::service::{Service, Tools};
+use crate::service::{Service, Tools, Variants};
 use crate::settings::Settings;
 use crate::views::PublicUrl;
 use crate::{client_kind, json_etag, request_id, unread_body};
@@ -81,7 +81,13 @@ pub async fn build_service(settings: &Settings) -> anyhow::Result<Service> {
         bucket: settings.tool_bucket()?,
         key_template: settings.tools.key_template.clone(),
     };
-    Ok(Service::new(storage, auth, metrics, listings, usage, tools))
+    let variants = Variants::new(settings.variants.clone()).context("image variants")?;
+    for collector in variants.collectors() {
+        metrics.register(collector).context("variant metrics")?;
+    }
+    Ok(Service::new(
+        storage, auth, metrics, listings, usage, tools, variants,
+    ))
 }
 
 /// The key that signs gateway file links: derived from the JWT secret so that every instance
@@ -117,6 +123,7 @@ impl Application {
             .transpose()?;
         // Before serving, so that no write races the first count.
         service.build_usage_if_missing().await;
+        service.spawn_variant_sweep();
         let deadline = CancellationToken::new();
         let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
         let metrics_server = metrics_listener

@@ -2,12 +2,16 @@
 //!
 //! Knows nothing about HTTP. The gateway parses input into [`BucketName`] and [`ObjectKey`],
 //! calls one method of [`Storage`], and maps [`Error`] variants to responses.
+//!
+//! Each bucket also holds picgate's variant cache, in its top-level folder [`RESERVED_FOLDER`]
+//! (`variants.rs`, `sweep.rs`): no object key may start there, and no listing shows it.
 
 mod backend;
 mod bucket_name;
 mod disk;
 mod disk_dir;
 mod document;
+mod envelope;
 mod error;
 mod key_lock;
 mod key_template;
@@ -25,8 +29,11 @@ mod signing;
 mod sniff;
 mod staging;
 mod storage;
+mod sweep;
 mod tree;
 mod upload;
+mod variant_path;
+mod variants;
 mod window;
 
 pub use bucket_name::{BucketName, BucketNameError, MAX_BUCKET_NAME_BYTES, MIN_BUCKET_NAME_BYTES};
@@ -40,7 +47,9 @@ pub use meta::ObjectMeta;
 pub use metrics::{
     STORAGE_OPERATION_DURATION, STORAGE_OPERATION_ERRORS_TOTAL, SYSTEM_LABEL, StorageMetrics,
 };
-pub use object_key::{MAX_KEY_BYTES, MAX_SEGMENT_BYTES, ObjectKey, ObjectKeyError};
+pub use object_key::{
+    MAX_KEY_BYTES, MAX_SEGMENT_BYTES, ObjectKey, ObjectKeyError, RESERVED_FOLDER,
+};
 pub use objects::{ByteRange, Current, ObjectBody, Payload};
 pub use owner::{MAX_OWNER_BYTES, is_valid_owner};
 pub use policy::POLICY_CACHE_TTL;
@@ -51,4 +60,7 @@ pub use signing::{MAX_SIGN_SECS, SignedUrl};
 pub use sniff::renders_inline;
 pub use staging::{Digests, Staged};
 pub use storage::{BucketInfo, CHECK_TIMEOUT, SignedLink, Storage};
+pub use sweep::SweepReport;
 pub use upload::{Precondition, body_error};
+pub use variant_path::{MAX_VARIANT_NAME_BYTES, is_valid_variant_name};
+pub use variants::Variant;

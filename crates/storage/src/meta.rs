@@ -130,6 +130,20 @@ pub(crate) async fn stat_file(
     Ok(m)
 }
 
+/// The (quoted) ETag of what is stored under `key` right now, `None` if there is no object:
+/// one stat, no owner lookup.
+pub(crate) async fn current_etag(
+    b: &Bucket,
+    bucket: &BucketName,
+    key: &ObjectKey,
+) -> Result<Option<String>, Error> {
+    match stat_file(b, bucket, key).await {
+        Ok(m) => Ok(Some(times_and_etag(&m)?.1)),
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// The (quoted) ETag and the recorded owner of the object stat'ed as `m` (no read of its
 /// bytes).
 pub(crate) async fn etag_and_owner(

@@ -1,5 +1,6 @@
 //! `ObjectKey`: the name of an object inside a bucket, checked so that it can never resolve
-//! outside the bucket's root on any backend.
+//! outside the bucket's root on any backend, nor inside the folder picgate keeps for itself
+//! there ([`RESERVED_FOLDER`]).
 
 use std::fmt;
 
@@ -10,6 +11,20 @@ pub const MAX_KEY_BYTES: usize = 1024;
 /// backend: this fits `NAME_MAX` (255) together with the 9-byte suffix OpenDAL's fs backend
 /// appends to the name of its temporary file.
 pub const MAX_SEGMENT_BYTES: usize = 240;
+
+/// The top-level folder of every bucket that picgate keeps for itself (the variant cache,
+/// `.picgate/variants/…`; see `variants.rs`). No object key and no listing prefix may have it
+/// as its first segment, and listings never show what is inside.
+pub const RESERVED_FOLDER: &str = ".picgate";
+
+/// [`RESERVED_FOLDER`] as a path prefix: `".picgate/"`.
+pub(crate) const RESERVED_PREFIX: &str = ".picgate/";
+
+/// Whether `path` (a stored name, `"a/b.png"` or `"a/b/"`) lies in [`RESERVED_FOLDER`] or is
+/// that folder.
+pub(crate) fn is_reserved(path: &str) -> bool {
+    path.split('/').next() == Some(RESERVED_FOLDER)
+}
 
 /// Why a string is not an object key (or a key prefix).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,12 +49,15 @@ pub enum ObjectKeyError {
     ControlChar,
     #[error("an object key must not start or end with whitespace")]
     SurroundingWhitespace,
+    #[error("an object key must not start with the reserved folder '.picgate/'")]
+    Reserved,
 }
 
 /// A valid object key: 1..=[`MAX_KEY_BYTES`] bytes of UTF-8, `/`-separated segments that are
 /// neither empty nor `.`/`..` and at most [`MAX_SEGMENT_BYTES`] long, no leading or trailing
 /// `/`, no backslash, no control characters, no leading or trailing whitespace (OpenDAL trims
-/// paths, so `" a.png"` would silently become `"a.png"`).
+/// paths, so `" a.png"` would silently become `"a.png"`), and a first segment other than
+/// [`RESERVED_FOLDER`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(into = "String")]
 pub struct ObjectKey(String);
@@ -58,6 +76,9 @@ impl ObjectKey {
         }
         check_prefix(&key)?;
         check_segment(key.rsplit('/').next().unwrap_or_default())?;
+        if is_reserved(&key) {
+            return Err(ObjectKeyError::Reserved);
+        }
         Ok(Self(key))
     }
 
@@ -82,8 +103,10 @@ impl ObjectKey {
     }
 }
 
-/// Checks a listing prefix (or a folder, `"a/b/"`): every complete segment follows the key rules;
-/// the last, partial one (after the final `/`) may be anything a key segment may start with.
+/// Checks a listing prefix (or a folder, `"a/b/"`): every complete segment follows the key rules
+/// (the first is not [`RESERVED_FOLDER`]); the last, partial one (after the final `/`) may be
+/// anything a key segment may start with (`".picgate"` included: the listing leaves the
+/// reserved folder out).
 pub(crate) fn check_prefix(prefix: &str) -> Result<(), ObjectKeyError> {
     if prefix.len() > MAX_KEY_BYTES {
         return Err(ObjectKeyError::TooLong(prefix.len()));
@@ -102,7 +125,11 @@ pub(crate) fn check_prefix(prefix: &str) -> Result<(), ObjectKeyError> {
     if partial.len() > MAX_SEGMENT_BYTES {
         return Err(ObjectKeyError::SegmentTooLong(partial.len()));
     }
-    segments.into_iter().try_for_each(check_segment)
+    segments.iter().copied().try_for_each(check_segment)?;
+    if segments.first() == Some(&RESERVED_FOLDER) {
+        return Err(ObjectKeyError::Reserved);
+    }
+    Ok(())
 }
 
 fn check_segment(segment: &str) -> Result<(), ObjectKeyError> {
@@ -181,6 +208,46 @@ mod tests {
         for (key, expected) in cases {
             assert_eq!(ObjectKey::parse(key), Err(expected), "{key:?}");
         }
+    }
+
+    #[test]
+    fn the_reserved_folder_is_no_key_and_no_prefix() {
+        for key in [".picgate", ".picgate/x", ".picgate/variants/ab/cd/e.webp"] {
+            assert_eq!(
+                ObjectKey::parse(key),
+                Err(ObjectKeyError::Reserved),
+                "{key:?}"
+            );
+        }
+        assert_eq!(
+            ObjectKey::join(".picgate/", "x.png"),
+            Err(ObjectKeyError::Reserved)
+        );
+        assert_eq!(
+            ObjectKeyError::Reserved.to_string(),
+            "an object key must not start with the reserved folder '.picgate/'"
+        );
+        // Only the exact first segment is reserved.
+        for key in [
+            ".picgate2/x",
+            ".picgatex",
+            "a/.picgate/x",
+            "a/.picgate",
+            ".Picgate/x",
+            "picgate/x",
+        ] {
+            assert!(ObjectKey::parse(key).is_ok(), "{key:?}");
+        }
+        assert_eq!(check_prefix(".picgate/"), Err(ObjectKeyError::Reserved));
+        assert_eq!(
+            check_prefix(".picgate/variants/"),
+            Err(ObjectKeyError::Reserved)
+        );
+        for ok in [".picgate", ".pic", "a/.picgate/"] {
+            assert_eq!(check_prefix(ok), Ok(()), "{ok:?}");
+        }
+        assert!(is_reserved(".picgate/") && is_reserved(".picgate"));
+        assert!(!is_reserved(".picgate2/") && !is_reserved("a/.picgate/"));
     }
 
     #[test]

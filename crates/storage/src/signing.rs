@@ -44,9 +44,14 @@ impl Signer {
         Ok(Self { mac })
     }
 
-    fn mac(&self, bucket: &str, key: &str, expires: i64) -> HmacSha256 {
+    /// The MAC of a link: over `"<bucket>\n<key>\n<expires>"`, then `"\n<params>"` when a
+    /// variant's parameters are signed too (a link to the original signs none, as before).
+    fn mac(&self, bucket: &str, key: &str, expires: i64, params: &str) -> HmacSha256 {
         let mut mac = self.mac.clone();
         mac.update(format!("{bucket}\n{key}\n{expires}").as_bytes());
+        if !params.is_empty() {
+            mac.update(format!("\n{params}").as_bytes());
+        }
         mac
     }
 
@@ -58,13 +63,30 @@ impl Signer {
         expires_in_secs: u64,
         now: i64,
     ) -> Result<SignedUrl, Error> {
+        self.sign_with(bucket, key, "", expires_in_secs, now)
+    }
+
+    /// Signs a link to the variant of `key` that `params` name (empty: the original), valid
+    /// for `expires_in_secs` from `now` (unix seconds).
+    pub(crate) fn sign_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        params: &str,
+        expires_in_secs: u64,
+        now: i64,
+    ) -> Result<SignedUrl, Error> {
         if !(1..=MAX_SIGN_SECS).contains(&expires_in_secs) {
             return Err(Error::InvalidExpiry {
                 max_secs: MAX_SIGN_SECS,
             });
         }
         let expires = now.saturating_add_unsigned(expires_in_secs);
-        let signature = hex::encode(self.mac(bucket, key, expires).finalize().into_bytes());
+        let signature = hex::encode(
+            self.mac(bucket, key, expires, params)
+                .finalize()
+                .into_bytes(),
+        );
         Ok(SignedUrl { expires, signature })
     }
 
@@ -116,8 +138,22 @@ impl Signer {
         signature: &str,
         now: i64,
     ) -> Result<(), Error> {
+        self.verify_with(bucket, key, "", expires, signature, now)
+    }
+
+    /// As [`Signer::verify`], for a link to the variant `params` name (empty: the original):
+    /// a signature made for other parameters (or none) is `InvalidSignature`.
+    pub(crate) fn verify_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        params: &str,
+        expires: i64,
+        signature: &str,
+        now: i64,
+    ) -> Result<(), Error> {
         let signature = hex::decode(signature).map_err(|_| Error::InvalidSignature)?;
-        self.mac(bucket, key, expires)
+        self.mac(bucket, key, expires, params)
             .verify_slice(&signature)
             .map_err(|_| Error::InvalidSignature)?;
         if now > expires {
@@ -154,6 +190,35 @@ mod tests {
         assert!(matches!(
             s.verify("images", "a/b.png", url.expires, &url.signature, NOW + 61),
             Err(Error::SignatureExpired)
+        ));
+    }
+
+    #[test]
+    fn a_variant_link_verifies_for_its_own_parameters_only() {
+        let s = signer("k1");
+        let url = s
+            .sign_with("images", "a.png", "w=320", 60, NOW)
+            .expect("valid expiry");
+        let check =
+            |params| s.verify_with("images", "a.png", params, url.expires, &url.signature, NOW);
+        assert!(check("w=320").is_ok());
+        for other in ["", "w=640", "w=320&q=90"] {
+            assert!(
+                matches!(check(other), Err(Error::InvalidSignature)),
+                "{other}"
+            );
+        }
+        let original = s.sign("images", "a.png", 60, NOW).expect("valid expiry");
+        assert!(matches!(
+            s.verify_with(
+                "images",
+                "a.png",
+                "w=320",
+                original.expires,
+                &original.signature,
+                NOW
+            ),
+            Err(Error::InvalidSignature)
         ));
     }
 

@@ -274,6 +274,52 @@ impl Storage {
             .verify(bucket.as_str(), key.as_str(), expires, signature, now)
     }
 
+    /// A signed link's parameters for the variant of `key` that `params` name (the variant
+    /// query parameters in their signed form, e.g. `w=320&fmt=webp`), valid for `expires_in`
+    /// (1 s ..= [`MAX_SIGN_SECS`]). Errors: `NoSuchBucket`, `InvalidExpiry`.
+    ///
+    /// [`MAX_SIGN_SECS`]: crate::MAX_SIGN_SECS
+    pub fn sign_variant(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        params: &str,
+        expires_in: Duration,
+    ) -> Result<SignedUrl, Error> {
+        self.bucket_entry(bucket)?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        self.inner.signer.sign_with(
+            bucket.as_str(),
+            key.as_str(),
+            params,
+            expires_in.as_secs(),
+            now,
+        )
+    }
+
+    /// `InvalidSignature` unless `signature` was made for exactly this bucket, key, variant
+    /// `params` (empty: the original, as [`Storage::verify`]) and expiry; then
+    /// `SignatureExpired` once `expires` has passed.
+    pub fn verify_variant(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        params: &str,
+        expires: i64,
+        signature: &str,
+    ) -> Result<(), Error> {
+        self.bucket_entry(bucket)?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        self.inner.signer.verify_with(
+            bucket.as_str(),
+            key.as_str(),
+            params,
+            expires,
+            signature,
+            now,
+        )
+    }
+
     /// A deletion ticket for the version `etag` of `key`: whoever holds it may delete that
     /// version (see [`Storage::open_deletion_ticket`]). URL-safe, no `/`; it does not expire.
     pub fn deletion_ticket(&self, bucket: &BucketName, key: &ObjectKey, etag: &str) -> String {

@@ -2,7 +2,8 @@
 //!
 //! A directory is read whole and unsorted (see `disk_dir.rs`), with no `start_after`; this walk
 //! copes with that and feeds a [`Window`]. A folder is a prefix holding at least one object (as
-//! on S3): empty directories left on disk are skipped.
+//! on S3): empty directories left on disk are skipped. The reserved folder (`.picgate/`, the
+//! variant cache) is neither listed nor entered.
 
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -100,7 +101,8 @@ impl<'a> Tree<'a> {
 
     /// Visits every object under `prefix` (or, with `delimiter`, every object and folder right
     /// below it) in no particular order, until `visit` breaks. Names that are not valid keys
-    /// (files put there by hand) are skipped.
+    /// (files put there by hand) are skipped, and directories that are not valid folders are not
+    /// entered: the reserved folder fails [`check_prefix`], so the cache is never walked.
     async fn walk(
         &self,
         prefix: &str,

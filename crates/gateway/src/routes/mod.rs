@@ -35,6 +35,7 @@ mod overview;
 mod parse;
 mod paths;
 mod serve;
+mod serve_variant;
 mod tokens;
 mod tools;
 mod upload;

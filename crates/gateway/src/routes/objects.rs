@@ -16,6 +16,7 @@ use crate::body::Json;
 use crate::envelope::{self, MultiStatusEnvelope, OkEnvelope};
 use crate::error::{ApiError, Code};
 use crate::service::{Caller, FileOutcome, Naming, ReadGrant, Service};
+use crate::variants::{VariantSettings, with_form};
 use crate::views::{
     DeletedObjectView, DeletionView, ItemsView, Links, ListBases, ListView, ListedObjectView,
     ObjectView, Shape, SignedLinkView, UploadItemView, UploadView,
@@ -215,7 +216,13 @@ pub async fn upload_multipart(
     let outcomes = service
         .upload(&caller, &bucket, &mut files, Naming::Distinct)
         .await?;
-    upload_answer(outcomes, &bucket, &links, &shape)
+    upload_answer(
+        outcomes,
+        &bucket,
+        &links,
+        &shape,
+        service.variant_settings(),
+    )
 }
 
 /// One file: 201 with its object, or its error as the whole answer. Several: 201 with
@@ -228,11 +235,16 @@ fn upload_answer(
     bucket: &storage::BucketName,
     links: &Links,
     shape: &Shape,
+    variants: &VariantSettings,
 ) -> Result<HttpResponse, ApiError> {
     if outcomes.len() == 1 {
         let outcome = outcomes.remove(0);
         let meta = outcome.stored?;
-        let view = UploadView::new(bucket, &meta, links).requested(outcome.requested.as_ref());
+        let view = UploadView::new(bucket, &meta, links)
+            .requested(outcome.requested.as_ref())
+            .image(outcome.facts.as_ref(), variants, |form| {
+                with_form(&links.file(bucket, &meta.key), form)
+            });
         return Ok(envelope::created(shape.one(&view)?));
     }
     let total = outcomes.len();
@@ -242,11 +254,16 @@ fn upload_answer(
         name,
         stored,
         requested,
+        facts,
     } in outcomes
     {
         let item = match stored {
             Ok(meta) => {
-                let view = UploadView::new(bucket, &meta, links).requested(requested.as_ref());
+                let view = UploadView::new(bucket, &meta, links)
+                    .requested(requested.as_ref())
+                    .image(facts.as_ref(), variants, |form| {
+                        with_form(&links.file(bucket, &meta.key), form)
+                    });
                 let mut item = shape.one(&view)?;
                 if let Some(fields) = item.as_object_mut() {
                     fields.insert("name".into(), name.into());
@@ -299,10 +316,13 @@ pub async fn put_object(
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let meta = service.put(&caller, &bucket, &key, body, declared).await?;
-    Ok(envelope::created(
-        shape.one(&UploadView::new(&bucket, &meta, &links))?,
-    ))
+    let (meta, facts) = service.put(&caller, &bucket, &key, body, declared).await?;
+    let view = UploadView::new(&bucket, &meta, &links).image(
+        facts.as_ref(),
+        service.variant_settings(),
+        |form| with_form(&links.file(&bucket, &meta.key), form),
+    );
+    Ok(envelope::created(shape.one(&view)?))
 }
 
 #[utoipa::path(get, path = "/api/v1/buckets/{bucket}/objects/{key}", tag = "objects",
@@ -388,6 +408,11 @@ pub struct SignForm {
     #[schema(minimum = 1, maximum = 604_800)]
     #[serde(default, deserialize_with = "super::parse::whole_number")]
     expires_in: Option<u64>,
+    /// Variant parameters as a file link's query has them (`w=320&fmt=webp`, `v=thumb`): the
+    /// link serves that variant, and its signature covers them (a gateway link on every
+    /// backend).
+    #[serde(default)]
+    variant: Option<String>,
 }
 
 /// Default lifetime of a signed link.
@@ -404,10 +429,18 @@ pub async fn sign(
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    let expires_in = form.expires_in.unwrap_or(DEFAULT_SIGN_SECS);
-    let signed = service
-        .sign(&caller, &bucket, &key, Duration::from_secs(expires_in))
-        .await?;
-    let view = SignedLinkView::new(&links, &bucket, &key, &signed)?;
+    let expires_in = Duration::from_secs(form.expires_in.unwrap_or(DEFAULT_SIGN_SECS));
+    let view = match &form.variant {
+        None => {
+            let signed = service.sign(&caller, &bucket, &key, expires_in).await?;
+            SignedLinkView::new(&links, &bucket, &key, &signed)?
+        }
+        Some(query) => {
+            let (signed, variant) = service
+                .sign_variant(&caller, &bucket, &key, query, expires_in)
+                .await?;
+            SignedLinkView::new(&links, &bucket, &key, &signed)?.for_variant(Some(&variant))
+        }
+    };
     Ok(envelope::ok(shape.one(&view)?))
 }

@@ -158,7 +158,7 @@ fn base(status: StatusCode, meta: &ObjectMeta, caching: Caching) -> actix_web::H
     res
 }
 
-fn cache_control(caching: Caching) -> &'static str {
+pub fn cache_control(caching: Caching) -> &'static str {
     match caching {
         Caching::Public => "public, max-age=3600",
         Caching::Private => "private, max-age=0, must-revalidate",

@@ -17,6 +17,7 @@ mod tokens;
 mod tools;
 mod uploads;
 pub mod usage;
+mod variants;
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ pub use objects::{Found, MAX_BATCH_KEYS, ReadGrant, Served};
 pub use overview::{BucketOverview, Overview, Section, TokenSummary};
 pub use tools::{ToolConfig, ToolForm, ToolPart, ToolUpload, Tools};
 pub use uploads::{FileOutcome, Incoming, IncomingFiles, Naming};
+pub use variants::{VariantAsk, VariantHead, VariantServed, Variants};
 
 /// The services every handler calls, built once per process. Cheap to clone.
 #[derive(Clone)]
@@ -45,6 +47,7 @@ pub struct Service {
     listings: Arc<ListCache>,
     usage: Arc<Usage>,
     tools: Arc<Tools>,
+    variants: Arc<Variants>,
     /// The readiness checks running now (see `health.rs`).
     checks: Arc<health::CheckFlight>,
 }
@@ -57,6 +60,7 @@ impl Service {
         listings: ListCache,
         usage: Usage,
         tools: Tools,
+        variants: Variants,
     ) -> Self {
         Self {
             storage,
@@ -65,6 +69,7 @@ impl Service {
             listings: Arc::new(listings),
             usage: Arc::new(usage),
             tools: Arc::new(tools),
+            variants: Arc::new(variants),
             checks: Arc::default(),
         }
     }

@@ -132,21 +132,38 @@ impl Service {
         range: Option<ByteRange>,
         head: bool,
     ) -> Result<Served, ApiError> {
-        let public = self.storage.policy(bucket).await? == Policy::PublicRead;
-        if !public {
-            match grant {
-                ReadGrant::Signature { expires, signature } => {
-                    self.storage.verify(bucket, key, expires, signature)?
-                }
-                ReadGrant::Caller(caller) => self.require(caller, Need::Read).await.map(drop)?,
-            }
-        }
+        let public = self.may_read_file(grant, bucket, key, None).await?;
         let object = if head {
             Found::Meta(self.storage.head(bucket, key).await?)
         } else {
             Found::Body(self.storage.read(bucket, key, range).await?)
         };
         Ok(Served { public, object })
+    }
+
+    /// Whether `grant` may read `key` through a file link — of the original, or of the variant
+    /// whose parameters are `variant` (see [`crate::variants::signed_form`]; a signature
+    /// covers them) — and whether the bucket is public. Errors: as [`Service::require_read`],
+    /// `invalid_signature`, `signature_expired`.
+    pub(crate) async fn may_read_file(
+        &self,
+        grant: ReadGrant<'_>,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        variant: Option<&str>,
+    ) -> Result<bool, ApiError> {
+        let public = self.storage.policy(bucket).await? == Policy::PublicRead;
+        if !public {
+            match grant {
+                ReadGrant::Signature { expires, signature } => {
+                    let params = variant.unwrap_or_default();
+                    self.storage
+                        .verify_variant(bucket, key, params, expires, signature)?
+                }
+                ReadGrant::Caller(caller) => self.require(caller, Need::Read).await.map(drop)?,
+            }
+        }
+        Ok(public)
     }
 
     /// A time-limited read link (`expires_in` seconds, 1 s to 7 days): the backend's own
@@ -182,6 +199,7 @@ impl Service {
             .await?;
         self.usage.removed(bucket, key, was).await;
         self.listings.bump(bucket).await;
+        self.forget_variants(bucket, key).await;
         tracing::info!(user_id = %principal.user_id, %bucket, %key, "object deleted");
         Ok(())
     }
@@ -214,6 +232,7 @@ impl Service {
                         })
                         .await?;
                     self.usage.removed(bucket, &key, was).await;
+                    self.forget_variants(bucket, &key).await;
                     Ok(())
                 }
                 .await;

@@ -11,12 +11,13 @@ use futures::Stream;
 use futures::stream::BoxStream;
 use storage::{
     BucketInfo, BucketName, Current, Digests, KeyTemplate, ObjectKey, ObjectMeta, PlannedKey,
-    Policy, SignedLink,
+    Policy, SignedLink, SignedUrl,
 };
 
 use super::access::{is_api_token, ticket_allows};
 use super::{Caller, Incoming, IncomingFiles, Naming, Need, Service};
 use crate::error::{ApiError, Code};
+use crate::variants::thumbnail_form;
 
 /// Where tool uploads go and how they are named (`[tools]` in the config).
 #[derive(Debug, Clone)]
@@ -69,6 +70,12 @@ pub struct ToolUpload {
     pub digests: Digests,
     /// Deletes this version of the object: see [`Service::delete_by_ticket`].
     pub deletion_ticket: String,
+    /// An image's size and blurhash (see [`super::FileOutcome::facts`]).
+    pub facts: Option<imaging::Facts>,
+    /// The thumbnail's variant parameters (`v=thumb`) and, in a private bucket, their
+    /// gateway signature (a variant is made by the gateway, never presigned by S3). `None`
+    /// for what is not an image picgate makes variants of.
+    pub thumbnail: Option<(String, Option<SignedUrl>)>,
 }
 
 /// What a tool's configuration file embeds: see [`Service::tool_config`].
@@ -188,6 +195,26 @@ impl Service {
         let meta = outcome.stored?;
         let deletion_ticket = self.storage.deletion_ticket(&bucket, &meta.key, &meta.etag);
         let signed = self.tool_link(&bucket, &meta.key).await;
+        let thumbnail = match &outcome.facts {
+            None => None,
+            Some(_) => {
+                let form = thumbnail_form(self.variant_settings());
+                let signature = match signed {
+                    None => None,
+                    Some(_) => self
+                        .storage
+                        .sign_variant(
+                            &bucket,
+                            &meta.key,
+                            &form,
+                            Duration::from_secs(TOOL_LINK_SECS),
+                        )
+                        .inspect_err(|e| tracing::warn!(%bucket, key = %meta.key, error = %e, "no signed thumbnail link"))
+                        .ok(),
+                };
+                Some((form, signature))
+            }
+        };
         Ok(ToolUpload {
             bucket,
             name,
@@ -195,6 +222,8 @@ impl Service {
             signed,
             digests: staged.digests().clone(),
             deletion_ticket,
+            facts: outcome.facts,
+            thumbnail,
         })
     }
 
@@ -323,6 +352,7 @@ impl Service {
             .await?;
         self.usage.removed(&bucket, &key, was).await;
         self.listings.bump(&bucket).await;
+        self.forget_variants(&bucket, &key).await;
         tracing::info!(%bucket, %key, "object deleted by its deletion link");
         Ok((bucket, key))
     }

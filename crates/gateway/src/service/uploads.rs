@@ -39,6 +39,10 @@ pub struct FileOutcome {
     /// The key the file's name asked for, when another object held it and the file went to a
     /// distinct key ([`Naming::Distinct`]).
     pub requested: Option<ObjectKey>,
+    /// For a stored image picgate decodes: its displayed size and blurhash, computed once
+    /// here and kept with the object (`None` over a variant limit or when every transform
+    /// slot is taken).
+    pub facts: Option<imaging::Facts>,
 }
 
 /// What an upload does when its key is taken.
@@ -171,6 +175,7 @@ impl Service {
                     name,
                     stored,
                     requested,
+                    facts: None,
                 });
             }
             if outcomes.is_empty() {
@@ -192,6 +197,11 @@ impl Service {
             self.listings.bump(bucket).await;
         }
         result?;
+        for outcome in &mut outcomes {
+            if let Ok(meta) = &outcome.stored {
+                outcome.facts = self.image_facts(bucket, meta).await;
+            }
+        }
         tracing::info!(
             user_id = %principal.user_id,
             %bucket,
@@ -266,7 +276,10 @@ impl Service {
             }),
         };
         match self.storage.delete_checked(bucket, key, unchanged).await {
-            Ok(was) => self.usage.removed(bucket, key, was).await,
+            Ok(was) => {
+                self.usage.removed(bucket, key, was).await;
+                self.forget_variants(bucket, key).await;
+            }
             Err(storage::Error::NotFound { .. } | storage::Error::Changed { .. }) => {}
             Err(e) => tracing::warn!(%key, error = %e, "could not remove a partial batch upload"),
         }
@@ -275,7 +288,8 @@ impl Service {
     /// Stores one raw body at `key` (`declared_len` from `Content-Length` lets an oversized
     /// body fail before it is read). Replacing needs ownership as in [`Service::upload`]; a key
     /// created or changed by someone else while the body streamed is a 409 (`object_exists`,
-    /// `object_changed`) and nothing changes.
+    /// `object_changed`) and nothing changes. Answers the object and, for an image, its facts
+    /// (see [`FileOutcome::facts`]).
     pub async fn put<S, E>(
         &self,
         caller: &Caller,
@@ -283,7 +297,7 @@ impl Service {
         key: &ObjectKey,
         body: S,
         declared_len: Option<u64>,
-    ) -> Result<ObjectMeta, ApiError>
+    ) -> Result<(ObjectMeta, Option<imaging::Facts>), ApiError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::error::Error,
@@ -303,7 +317,8 @@ impl Service {
         self.listings.bump(bucket).await;
         self.metrics.record_upload(bucket.as_ref(), meta.size);
         tracing::info!(user_id = %principal.user_id, %bucket, %key, "uploaded");
-        Ok(meta)
+        let facts = self.image_facts(bucket, &meta).await;
+        Ok((meta, facts))
     }
 }
 

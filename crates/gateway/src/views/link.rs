@@ -44,4 +44,15 @@ impl SignedLinkView {
                 .map_err(ApiError::internal)?,
         })
     }
+
+    /// Puts the variant parameters a gateway signature covers (`w=320&fmt=webp`) in the link,
+    /// before the signature; unchanged for `None`.
+    pub fn for_variant(mut self, variant: Option<&str>) -> Self {
+        if let Some(form) = variant.filter(|f| !f.is_empty())
+            && let Some(at) = self.url.find("?expires=")
+        {
+            self.url.insert_str(at + 1, &format!("{form}&"));
+        }
+        self
+    }
 }

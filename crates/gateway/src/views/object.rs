@@ -117,6 +117,23 @@ pub struct UploadView {
     /// replaces, so the file went to `key` (`name-<6 hex>.ext`) instead. Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requested_key: Option<String>,
+    /// Images picgate makes variants of: the width in pixels, as displayed (EXIF
+    /// orientation applied). Absent for other files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    /// As `width`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// A 4×3-component BlurHash of the image, a placeholder to paint while it loads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blurhash: Option<String>,
+    /// A small variant of the image (`?v=thumb`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail_url: Option<String>,
+    /// HTML `srcset`: a variant for each `variants.sizes` width below the image's, then the
+    /// original at its own width.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub srcset: Option<String>,
 }
 
 impl View for UploadView {
@@ -135,6 +152,11 @@ impl View for UploadView {
         "html",
         "bbcode",
         "requestedKey",
+        "width",
+        "height",
+        "blurhash",
+        "thumbnailUrl",
+        "srcset",
     ];
 }
 
@@ -191,7 +213,32 @@ impl UploadView {
             html,
             bbcode,
             requested_key: None,
+            width: None,
+            height: None,
+            blurhash: None,
+            thumbnail_url: None,
+            srcset: None,
         }
+    }
+
+    /// Adds an image's size, blurhash and variant links (`link` turns variant parameters into
+    /// a URL; see [`crate::variants::srcset`]); nothing when `facts` is `None` (not an image picgate
+    /// makes variants of).
+    pub fn image(
+        mut self,
+        facts: Option<&imaging::Facts>,
+        settings: &crate::variants::VariantSettings,
+        link: impl Fn(&str) -> String,
+    ) -> Self {
+        let Some(facts) = facts else {
+            return self;
+        };
+        self.width = Some(facts.width);
+        self.height = Some(facts.height);
+        self.blurhash = Some(facts.blurhash.clone());
+        self.thumbnail_url = Some(link(&crate::variants::thumbnail_form(settings)));
+        self.srcset = Some(crate::variants::srcset(facts.width, settings, link));
+        self
     }
 
     /// Names the key the file asked for, when it went elsewhere.

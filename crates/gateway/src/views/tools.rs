@@ -71,7 +71,8 @@ pub struct LskyLinks {
     pub bbcode: String,
     pub markdown: String,
     pub markdown_with_link: String,
-    /// The file itself until image variants exist.
+    /// A small variant of an image (`?v=thumb`, signed in a private bucket); the file itself
+    /// for anything else.
     pub thumbnail_url: String,
 }
 
@@ -100,6 +101,15 @@ impl ToolImage {
         let key = lsky_key(&upload.bucket, &meta.key);
         let name = meta.key.file_name().to_owned();
         let url = view.object.url.clone();
+        let plain = links.file(&upload.bucket, &meta.key);
+        let thumbnail_url = match &upload.thumbnail {
+            None => url.clone(),
+            Some((form, None)) => crate::variants::with_form(&plain, form),
+            Some((form, Some(signed))) => format!(
+                "{plain}?{form}&expires={}&signature={}",
+                signed.expires, signed.signature
+            ),
+        };
         Ok(Self {
             hash: key.clone(),
             key,
@@ -120,7 +130,7 @@ impl ToolImage {
                 bbcode: view.bbcode,
                 markdown: view.markdown,
                 markdown_with_link: view.markdown_with_link,
-                thumbnail_url: url.clone(),
+                thumbnail_url,
             },
             url,
             expires_at,

@@ -10,4 +10,5 @@ mod owner;
 mod policy;
 mod read;
 mod sign;
+mod variants;
 mod write;

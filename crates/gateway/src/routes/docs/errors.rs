@@ -214,7 +214,7 @@ fn errors_of(method: &str, path: &str) -> Option<Vec<&'static [Code]>> {
             SCOPED,
             STORAGE,
             FIELDS,
-            &[InvalidExpiry],
+            &[InvalidExpiry, InvalidQuery],
         ],
         ("get", "/f/{bucket}/{key}") => vec![
             QUERY,
@@ -223,6 +223,12 @@ fn errors_of(method: &str, path: &str) -> Option<Vec<&'static [Code]>> {
             SCOPED,
             STORAGE,
             &[InvalidSignature, SignatureExpired, RangeNotSatisfiable],
+            &[
+                UnsupportedImage,
+                ImageTooLarge,
+                ImageMalformed,
+                TransformsBusy,
+            ],
         ],
         ("get", "/readyz") => vec![&[StorageUnavailable, SessionStoreUnavailable]],
         _ => vec![],

@@ -7,112 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-/// `[variants]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VariantSettings {
-    /// The widths and heights (pixels) a variant may have: the ladder `srcset` is made of.
-    #[serde(default = "default_ladder")]
-    pub sizes: Vec<u32>,
-    /// The qualities (1–100) `q` may take.
-    #[serde(default = "default_qualities")]
-    pub qualities: Vec<u8>,
-    /// The quality when `q` is absent; one of `qualities`.
-    #[serde(default = "default_quality")]
-    pub default_quality: u8,
-    /// Named variants (`?v=thumb`), each a fixed set of the parameters.
-    #[serde(default)]
-    pub presets: BTreeMap<String, Preset>,
-}
+use imaging::Format;
 
-/// One `[variants.presets.<name>]`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Preset {
-    #[serde(default)]
-    pub w: Option<u32>,
-    #[serde(default)]
-    pub h: Option<u32>,
-    #[serde(default)]
-    pub fit: Fit,
-    #[serde(default)]
-    pub fmt: FormatChoice,
-    #[serde(default)]
-    pub q: Option<u8>,
-}
-
-fn default_ladder() -> Vec<u32> {
-    vec![160, 320, 480, 640, 750, 960, 1280, 1920]
-}
-
-fn default_qualities() -> Vec<u8> {
-    vec![50, 65, 80, 90]
-}
-
-fn default_quality() -> u8 {
-    80
-}
-
-impl Default for VariantSettings {
-    fn default() -> Self {
-        Self {
-            sizes: default_ladder(),
-            qualities: default_qualities(),
-            default_quality: default_quality(),
-            presets: BTreeMap::new(),
-        }
-    }
-}
-
-/// `auto` is not a preset name: it asks for the client profile's width.
-pub const AUTO_PRESET: &str = "auto";
-
-impl VariantSettings {
-    /// Errors: `(key, reason)` of the first bad setting.
-    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
-        if self.sizes.is_empty() || self.sizes.iter().any(|&s| s == 0 || s > MAX_SIDE) {
-            return Err((
-                "sizes".into(),
-                format!("must list sizes between 1 and {MAX_SIDE} pixels"),
-            ));
-        }
-        if self.qualities.iter().any(|&q| q == 0 || q > 100) {
-            return Err(("qualities".into(), "must be between 1 and 100".into()));
-        }
-        if !self.qualities.contains(&self.default_quality) {
-            return Err((
-                "default_quality".into(),
-                "must be one of `qualities`".into(),
-            ));
-        }
-        for (name, preset) in &self.presets {
-            let key = format!("presets.{name}");
-            if name == AUTO_PRESET {
-                return Err((key, "`auto` is reserved (the client's width)".into()));
-            }
-            let sizes = [("w", preset.w), ("h", preset.h)];
-            if let Some((param, _)) = sizes.iter().find(|(_, s)| s.is_some_and(|s| s == 0)) {
-                return Err((format!("{key}.{param}"), "must be at least 1".into()));
-            }
-            if preset.w.is_none() && preset.h.is_none() && preset.fmt == FormatChoice::Original {
-                return Err((
-                    key,
-                    "names no size and no format: it is the original".into(),
-                ));
-            }
-            if preset.fit != Fit::Inside && (preset.w.is_none() || preset.h.is_none()) {
-                return Err((
-                    format!("{key}.fit"),
-                    "cover and contain need both `w` and `h`".into(),
-                ));
-            }
-            if preset.q.is_some_and(|q| q == 0 || q > 100) {
-                return Err((format!("{key}.q"), "must be between 1 and 100".into()));
-            }
-        }
-        Ok(())
-    }
-}
+use super::settings::{AUTO_PRESET, VariantSettings};
 
 /// The largest side a ladder may name, in pixels.
 pub const MAX_SIDE: u32 = 8192;
@@ -144,27 +41,6 @@ pub enum FormatChoice {
     Original,
 }
 
-/// An output format of a variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Jpeg,
-    Png,
-    Webp,
-    Avif,
-}
-
-impl Format {
-    /// The media type sent (RFC 9110 §8.3; `image/avif` and `image/webp` as registered).
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Format::Jpeg => "image/jpeg",
-            Format::Png => "image/png",
-            Format::Webp => "image/webp",
-            Format::Avif => "image/avif",
-        }
-    }
-}
-
 /// A checked variant request. `width`/`height` are on the ladder (or a preset's own), `quality`
 /// on the list (or a preset's own).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,6 +69,23 @@ fn bad(param: &'static str, reason: impl Into<String>) -> BadParameter {
 
 /// The query parameters that ask for a variant.
 pub const PARAMETERS: [&str; 6] = ["w", "h", "fit", "fmt", "q", "v"];
+
+/// The variant parameters of `query` as a signed link's signature covers them: each of
+/// [`PARAMETERS`] present, as `name=value`, in that order, joined by `&`; empty for none.
+/// What is signed is what was asked (`v=thumb`, not the preset's sizes), so a link stays valid
+/// whatever a preset becomes, and no parameter can be added, dropped or changed.
+pub fn signed_form(query: &[(String, String)]) -> String {
+    PARAMETERS
+        .iter()
+        .flat_map(|param| {
+            query
+                .iter()
+                .filter(move |(name, _)| name == param)
+                .map(|(name, value)| format!("{name}={value}"))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
 
 impl VariantRequest {
     /// The variant `query` asks for: `None` when it names none of [`PARAMETERS`] (the
@@ -308,11 +201,11 @@ impl VariantRequest {
     }
 }
 
-/// The format of `fmt=auto` for a client that sent `accept`: AVIF if it names `image/avif`,
-/// else WebP if it names `image/webp` (with a non-zero q-value, RFC 9110 §12.5.1; wildcards
+/// The format of `fmt=auto` for a client that sent `accept`: AVIF if it names `image/avif`
+/// (and `avif`: this build writes it), else WebP if it names `image/webp` (with a non-zero q-value, RFC 9110 §12.5.1; wildcards
 /// do not count: `*/*` from an old client says nothing about AVIF), else `fallback` (the
 /// original's format, or JPEG for one that has none of these).
-pub fn negotiate(accept: Option<&str>, fallback: Format) -> Format {
+pub fn negotiate(accept: Option<&str>, fallback: Format, avif: bool) -> Format {
     let accepts = |wanted: &str| {
         accept.is_some_and(|header| {
             header.split(',').any(|item| {
@@ -328,7 +221,7 @@ pub fn negotiate(accept: Option<&str>, fallback: Format) -> Format {
             })
         })
     };
-    if accepts("image/avif") {
+    if avif && accepts("image/avif") {
         Format::Avif
     } else if accepts("image/webp") {
         Format::Webp
@@ -340,6 +233,7 @@ pub fn negotiate(accept: Option<&str>, fallback: Format) -> Format {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::variants::settings::Preset;
 
     fn query(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -437,15 +331,33 @@ mod tests {
     #[test]
     fn auto_prefers_avif_then_webp_when_named_with_a_positive_q() {
         let chrome = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
-        assert_eq!(negotiate(Some(chrome), Format::Jpeg), Format::Avif);
-        let safari15 = "image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5";
-        assert_eq!(negotiate(Some(safari15), Format::Jpeg), Format::Webp);
+        assert_eq!(negotiate(Some(chrome), Format::Jpeg, true), Format::Avif);
         assert_eq!(
-            negotiate(Some("image/avif;q=0, image/webp"), Format::Png),
+            negotiate(Some(chrome), Format::Jpeg, false),
+            Format::Webp,
+            "without an AVIF encoder"
+        );
+        let safari15 = "image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5";
+        assert_eq!(negotiate(Some(safari15), Format::Jpeg, true), Format::Webp);
+        assert_eq!(
+            negotiate(Some("image/avif;q=0, image/webp"), Format::Png, true),
             Format::Webp
         );
-        assert_eq!(negotiate(Some("*/*"), Format::Png), Format::Png);
-        assert_eq!(negotiate(None, Format::Jpeg), Format::Jpeg);
+        assert_eq!(negotiate(Some("*/*"), Format::Png, true), Format::Png);
+        assert_eq!(negotiate(None, Format::Jpeg, true), Format::Jpeg);
+    }
+
+    #[test]
+    fn the_signed_form_holds_the_variant_parameters_in_a_fixed_order() {
+        let asked = query(&[
+            ("q", "65"),
+            ("signature", "s"),
+            ("w", "320"),
+            ("fmt", "webp"),
+        ]);
+        assert_eq!(signed_form(&asked), "w=320&fmt=webp&q=65");
+        assert_eq!(signed_form(&query(&[("v", "thumb")])), "v=thumb");
+        assert_eq!(signed_form(&query(&[("expires", "1")])), "");
     }
 
     #[test]

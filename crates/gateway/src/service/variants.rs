@@ -1,0 +1,560 @@
+//! Image variants of file links: read access as for the original, then the variant from the
+//! cache area of the bucket's storage (keyed by the original's ETag, so a replaced or deleted
+//! original never serves an old one), else made once — concurrent requests for it share one
+//! making ([`Flights`]), bounded by [`Transforms`] — and stored there for every instance.
+//! Also the image facts of an upload (size and blurhash), kept next to its variants.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::{FutureExt, StreamExt};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+use storage::{BucketName, ObjectKey, ObjectMeta, Payload, SignedLink};
+use time::OffsetDateTime;
+
+use super::{Caller, Found, ReadGrant, Served, Service};
+use crate::error::{ApiError, Code};
+use crate::variants::{
+    Fit, Flights, FormatChoice, TransformError, Transforms, VariantRequest, VariantSettings,
+    negotiate, signed_form,
+};
+
+/// A variant made (or found in the cache).
+#[derive(Debug)]
+struct Made {
+    bytes: Bytes,
+    content_type: String,
+}
+
+/// A making's result, shared by every request that waited for it.
+type Outcome = Result<Arc<Made>, Shared>;
+
+/// An error of a shared making, handed to each waiting request.
+#[derive(Debug, Clone)]
+enum Shared {
+    Transform(TransformError),
+    Other { code: Code, message: String },
+}
+
+impl From<ApiError> for Shared {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Transform(t) => Self::Transform(t),
+            other => {
+                if other.code().status().is_server_error() {
+                    tracing::warn!(error = ?other, "an image variant could not be made");
+                }
+                Self::Other {
+                    code: other.code(),
+                    message: other.public_message(),
+                }
+            }
+        }
+    }
+}
+
+impl From<Shared> for ApiError {
+    fn from(e: Shared) -> Self {
+        match e {
+            Shared::Transform(t) => ApiError::Transform(t),
+            Shared::Other { code, message } => ApiError::new(code, message),
+        }
+    }
+}
+
+/// The variant machinery of one process: settings, transform bounds, work in progress.
+pub struct Variants {
+    settings: VariantSettings,
+    transforms: Transforms,
+    flights: Flights<Outcome>,
+}
+
+impl Variants {
+    pub fn new(settings: VariantSettings) -> Result<Self, prometheus::Error> {
+        let transforms = Transforms::new(&settings)?;
+        Ok(Self {
+            settings,
+            transforms,
+            flights: Flights::default(),
+        })
+    }
+
+    /// `[variants]`, for parsing requests and building links.
+    pub fn settings(&self) -> &VariantSettings {
+        &self.settings
+    }
+
+    /// The transform metrics, for the scrape.
+    pub fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
+        self.transforms.collectors()
+    }
+}
+
+/// What a variant request asks: the checked parameters, the same parameters as signed links
+/// carry them (see [`VariantRequest::signed_form`]), and the client's `Accept`.
+pub struct VariantAsk<'a> {
+    pub request: &'a VariantRequest,
+    pub signed_form: &'a str,
+    pub accept: Option<&'a str>,
+}
+
+/// How a variant is described in a response.
+#[derive(Debug, Clone)]
+pub struct VariantHead {
+    /// Strong and quoted: from the original's ETag and the variant's parameters.
+    pub etag: String,
+    /// The original's.
+    pub last_modified: OffsetDateTime,
+    pub content_type: String,
+    /// Whether the format was chosen from `Accept` (`fmt=auto`).
+    pub by_accept: bool,
+    /// Whether the bucket is public (shared caches may keep it).
+    pub public: bool,
+}
+
+/// What a variant request gets.
+pub enum VariantServed {
+    /// The variant's bytes.
+    Made { head: VariantHead, bytes: Bytes },
+    /// The client's copy (`If-None-Match`) is the current variant: nothing was made.
+    Fresh(VariantHead),
+    /// The original as it is: an image picgate cannot decode (SVG, AVIF) asked for without a
+    /// format of its own (`fmt=auto` or none).
+    Original(Served),
+}
+
+impl Service {
+    /// `[variants]`.
+    pub fn variant_settings(&self) -> &VariantSettings {
+        self.variants.settings()
+    }
+
+    /// The variant `ask` names of `key`. Access as for reading the original (a signed link's
+    /// signature covers `ask.signed_form`); `fresh` is asked with the variant's ETag before
+    /// anything is made. Errors: those of [`Service::read`]; `unsupported_image` (415: not an
+    /// image picgate decodes, or a format it cannot write); `image_too_large` (422: over
+    /// `[variants]` bytes, pixels, memory or time); `image_malformed` (422);
+    /// `transforms_busy` (503 with `Retry-After`).
+    pub async fn variant(
+        &self,
+        grant: ReadGrant<'_>,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        ask: VariantAsk<'_>,
+        fresh: impl Fn(&str) -> bool,
+    ) -> Result<VariantServed, ApiError> {
+        let public = self
+            .may_read_file(grant, bucket, key, Some(ask.signed_form))
+            .await?;
+        let meta = self.storage.head(bucket, key).await?;
+        let source =
+            imaging::Format::from_content_type(&meta.content_type).filter(|f| f.can_decode());
+        let Some(source) = source else {
+            let as_is = matches!(
+                ask.request.format,
+                FormatChoice::Auto | FormatChoice::Original
+            );
+            if as_is && meta.content_type.starts_with("image/") {
+                let body = self.storage.read(bucket, key, None).await?;
+                let object = Found::Body(body);
+                return Ok(VariantServed::Original(Served { public, object }));
+            }
+            return Err(ApiError::new(
+                Code::UnsupportedImage,
+                format!(
+                    "no variant can be made of {}: variants are made of JPEG, PNG, WebP and GIF images",
+                    meta.content_type
+                ),
+            ));
+        };
+        let (format, by_accept) = output_format(ask.request.format, source, ask.accept)?;
+        let spec = imaging::Spec {
+            width: ask.request.width,
+            height: ask.request.height,
+            fit: match ask.request.fit {
+                Fit::Cover => imaging::Fit::Cover,
+                Fit::Contain => imaging::Fit::Contain,
+                Fit::Inside => imaging::Fit::Inside,
+            },
+            format,
+            quality: ask.request.quality,
+        };
+        let name = cache_name(&spec);
+        let head = VariantHead {
+            etag: variant_etag(&meta.etag, &name),
+            last_modified: meta.last_modified,
+            content_type: format.content_type().to_owned(),
+            by_accept,
+            public,
+        };
+        if fresh(&head.etag) {
+            return Ok(VariantServed::Fresh(head));
+        }
+        let cached = self
+            .storage
+            .read_variant(bucket, key, &meta.etag, &name)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(%bucket, %key, error = %e, "the variant cache could not be read");
+                None
+            });
+        self.variants.transforms.looked_up(cached.is_some());
+        if let Some(hit) = cached {
+            return Ok(VariantServed::Made {
+                head,
+                bytes: hit.bytes,
+            });
+        }
+        let flight = format!("{bucket}\n{key}\n{}\n{name}", meta.etag);
+        let service = self.clone();
+        let (bucket, key) = (bucket.clone(), key.clone());
+        let made = self
+            .variants
+            .flights
+            .join(
+                flight,
+                move || {
+                    async move {
+                        service
+                            .make_variant(&bucket, &key, meta, spec, name)
+                            .await
+                            .map(Arc::new)
+                            .map_err(Shared::from)
+                    }
+                    .boxed()
+                },
+                Err(Shared::Transform(TransformError::Failed)),
+            )
+            .await?;
+        Ok(VariantServed::Made {
+            head: VariantHead {
+                content_type: made.content_type.clone(),
+                ..head
+            },
+            bytes: made.bytes.clone(),
+        })
+    }
+
+    /// A time-limited gateway link to the variant of `key` that `query` names (a file link's
+    /// variant parameters, `w=320&fmt=webp`), and those parameters in their signed form (see
+    /// [`signed_form`]), which the link must carry. Who may sign as [`Service::sign`].
+    /// Errors: those of [`Service::sign`]; `invalid_query` naming the parameter (checked as a
+    /// file link checks it), or for a query that names none.
+    pub async fn sign_variant(
+        &self,
+        caller: &Caller,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        query: &str,
+        expires_in: Duration,
+    ) -> Result<(SignedLink, String), ApiError> {
+        self.require_read(caller, bucket).await?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+            .map_err(|e| ApiError::new(Code::InvalidQuery, format!("variant: {e}")))?;
+        let settings = self.variant_settings();
+        // `v=auto` takes the fetching client's width; any ladder width stands in to check it.
+        let any_width = settings.sizes.first().copied().unwrap_or_default();
+        VariantRequest::parse(&pairs, settings, any_width)
+            .map_err(|e| ApiError::new(Code::InvalidQuery, format!("variant.{e}")))?
+            .ok_or_else(|| {
+                ApiError::new(
+                    Code::InvalidQuery,
+                    "variant: names no variant parameter (w, h, fit, fmt, q, v)",
+                )
+            })?;
+        let variant = signed_form(&pairs);
+        self.storage.stat(bucket, key).await?;
+        let signed = self
+            .storage
+            .sign_variant(bucket, key, &variant, expires_in)?;
+        Ok((SignedLink::Gateway(signed), variant))
+    }
+
+    /// Reads the original, makes the variant `spec` of it and stores it in the cache (a cache
+    /// that cannot be written is logged; the variant is still served) — unless the cache has
+    /// it by now.
+    async fn make_variant(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        meta: ObjectMeta,
+        spec: imaging::Spec,
+        name: String,
+    ) -> Result<Made, ApiError> {
+        // A making that ended between this request's cache lookup and its joining the
+        // flights has stored the variant already.
+        if let Ok(Some(stored)) = self
+            .storage
+            .read_variant(bucket, key, &meta.etag, &name)
+            .await
+        {
+            return Ok(Made {
+                bytes: stored.bytes,
+                content_type: stored.content_type,
+            });
+        }
+        let original = self.original_bytes(bucket, key, &meta).await?;
+        let limits = *self.variants.transforms.limits();
+        let probe = imaging::probe(&original, &limits).map_err(TransformError::from)?;
+        let cost = imaging::transform_cost(&probe, &spec);
+        let encoded = self
+            .variants
+            .transforms
+            .run(cost, move || imaging::transform(&original, &spec, &limits))
+            .await?;
+        let content_type = encoded.format.content_type().to_owned();
+        let bytes = Bytes::from(encoded.bytes);
+        if let Err(e) = self
+            .storage
+            .write_variant(bucket, key, &meta.etag, &name, bytes.clone(), &content_type)
+            .await
+        {
+            tracing::warn!(%bucket, %key, error = %e, "a variant could not be cached");
+        }
+        Ok(Made {
+            bytes,
+            content_type,
+        })
+    }
+
+    /// The whole original, at most `max_input_bytes` of it (else `image_too_large`, before
+    /// anything is read).
+    async fn original_bytes(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        meta: &ObjectMeta,
+    ) -> Result<Bytes, ApiError> {
+        let max = self.variants.settings.max_input_bytes;
+        if meta.size > max {
+            return Err(TransformError::TooLarge(format!(
+                "variants are made of images of at most {max} bytes, this one has {}",
+                meta.size
+            ))
+            .into());
+        }
+        let body = self.storage.read(bucket, key, None).await?;
+        match body.payload {
+            Payload::Whole(bytes) => Ok(bytes),
+            Payload::Stream(mut stream) => {
+                let mut buf = Vec::with_capacity(usize::try_from(meta.size).unwrap_or(0));
+                while let Some(chunk) = stream.next().await {
+                    let chunk = chunk.map_err(ApiError::internal)?;
+                    if (buf.len() + chunk.len()) as u64 > max {
+                        return Err(TransformError::TooLarge(format!(
+                            "variants are made of images of at most {max} bytes"
+                        ))
+                        .into());
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                Ok(Bytes::from(buf))
+            }
+        }
+    }
+
+    /// The width, height and blurhash of the image just stored as `meta`, computed once and
+    /// kept next to its variants; `None` for what is not an image picgate decodes, or when
+    /// the image is over a limit or every transform slot is taken (logged: the upload
+    /// stands).
+    pub(crate) async fn image_facts(
+        &self,
+        bucket: &BucketName,
+        meta: &ObjectMeta,
+    ) -> Option<imaging::Facts> {
+        imaging::Format::from_content_type(&meta.content_type).filter(|f| f.can_decode())?;
+        let facts = async {
+            let original = self.original_bytes(bucket, &meta.key, meta).await?;
+            let limits = *self.variants.transforms.limits();
+            let probe = imaging::probe(&original, &limits).map_err(TransformError::from)?;
+            let facts = self
+                .variants
+                .transforms
+                .run(imaging::facts_cost(&probe), move || {
+                    imaging::facts(&original, &limits)
+                })
+                .await?;
+            Ok::<_, ApiError>(facts)
+        }
+        .await;
+        let facts = match facts {
+            Ok(facts) => facts,
+            Err(e) => {
+                tracing::info!(%bucket, key = %meta.key, error = %e, "no image facts for an upload");
+                return None;
+            }
+        };
+        match serde_json::to_value(&facts) {
+            Ok(value) => {
+                if let Err(e) = self
+                    .storage
+                    .write_facts(bucket, &meta.key, &meta.etag, &value)
+                    .await
+                {
+                    tracing::warn!(%bucket, key = %meta.key, error = %e, "image facts could not be stored");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "image facts could not be serialised"),
+        }
+        Some(facts)
+    }
+
+    /// Removes the cached variants and facts of `key` after it was deleted (logged when that
+    /// fails: they are never served, their ETag being gone, and the sweep removes them).
+    pub(crate) async fn forget_variants(&self, bucket: &BucketName, key: &ObjectKey) {
+        if let Err(e) = self.storage.delete_variants(bucket, key).await {
+            tracing::warn!(%bucket, %key, error = %e, "the variants of a deleted object stay until the sweep");
+        }
+    }
+}
+
+impl Service {
+    /// Sweeps every bucket's variant cache every `sweep_interval_secs` (the first sweep one
+    /// interval after start, each a little early or late so that instances started together
+    /// spread out): variants older than `cache_ttl_days`, then the oldest beyond
+    /// `cache_max_bytes`, then facts of originals gone. Nothing when neither is set or the
+    /// interval is 0. Runs until the runtime stops.
+    pub fn spawn_variant_sweep(&self) {
+        let settings = &self.variants.settings;
+        let ttl = settings.cache_ttl();
+        let cap = settings.cache_max_bytes;
+        let interval = std::time::Duration::from_secs(settings.sweep_interval_secs);
+        if interval.is_zero() || (ttl.is_none() && cap.is_none()) {
+            return;
+        }
+        let service = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let jitter = rand::random_range(0.9..1.1);
+                tokio::time::sleep(interval.mul_f64(jitter)).await;
+                service.sweep_variants_once(ttl, cap).await;
+            }
+        });
+    }
+
+    /// One sweep of every bucket's variant cache (see [`Service::spawn_variant_sweep`]).
+    pub async fn sweep_variants_once(&self, ttl: Option<std::time::Duration>, cap: Option<u64>) {
+        let older_than = match ttl {
+            Some(ttl) => OffsetDateTime::now_utc() - ttl,
+            None => OffsetDateTime::UNIX_EPOCH,
+        };
+        for bucket in self.storage.buckets() {
+            match self
+                .storage
+                .sweep_variants(&bucket.name, older_than, cap)
+                .await
+            {
+                Ok(report) => tracing::info!(
+                    bucket = %bucket.name,
+                    deleted = report.variants_deleted,
+                    bytes_deleted = report.bytes_deleted,
+                    kept = report.variants_kept,
+                    bytes_kept = report.bytes_kept,
+                    facts_deleted = report.facts_deleted,
+                    "variant cache swept"
+                ),
+                Err(e) => {
+                    tracing::warn!(bucket = %bucket.name, error = %e, "the variant cache could not be swept")
+                }
+            }
+        }
+    }
+}
+
+/// The format to write and whether `Accept` chose it. `fmt` absent: the original's (GIF, which
+/// picgate does not write, as PNG); `auto`: AVIF or WebP as `Accept` allows (AVIF only in a
+/// build with the `avif` feature), else as absent; named: that one, when this build writes
+/// it (else 415 `unsupported_image`).
+fn output_format(
+    choice: FormatChoice,
+    source: imaging::Format,
+    accept: Option<&str>,
+) -> Result<(imaging::Format, bool), ApiError> {
+    use imaging::Format as F;
+    let same = if source.can_encode() { source } else { F::Png };
+    let named = match choice {
+        FormatChoice::Original => return Ok((same, false)),
+        FormatChoice::Auto => {
+            return Ok((negotiate(accept, same, F::Avif.can_encode()), true));
+        }
+        FormatChoice::Jpeg => F::Jpeg,
+        FormatChoice::Png => F::Png,
+        FormatChoice::Webp => F::Webp,
+        FormatChoice::Avif => F::Avif,
+    };
+    if !named.can_encode() {
+        return Err(ApiError::new(
+            Code::UnsupportedImage,
+            format!(
+                "fmt: this build does not write {} (it writes JPEG, PNG and WebP{})",
+                named.content_type(),
+                if F::Avif.can_encode() { ", AVIF" } else { "" }
+            ),
+        ));
+    }
+    Ok((named, false))
+}
+
+/// The variant's name in the cache: its box, fit, quality and format, e.g.
+/// `320x0-inside-q80.webp` (0: no bound on that side).
+fn cache_name(spec: &imaging::Spec) -> String {
+    let fit = match spec.fit {
+        imaging::Fit::Cover => "cover",
+        imaging::Fit::Contain => "contain",
+        imaging::Fit::Inside => "inside",
+    };
+    format!(
+        "{}x{}-{fit}-q{}.{}",
+        spec.width.unwrap_or(0),
+        spec.height.unwrap_or(0),
+        spec.quality,
+        spec.format.extension()
+    )
+}
+
+/// A strong ETag for the variant `name` of the version `etag` of an original: the first 128
+/// bits of SHA-256 over both, hex, quoted (RFC 9110 §8.8.3).
+fn variant_etag(etag: &str, name: &str) -> String {
+    let digest = Sha256::digest(format!("{etag}\n{name}").as_bytes());
+    format!("\"{}\"", hex::encode(&digest[..16]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variant_etag_changes_with_the_original_and_the_parameters() {
+        let a = variant_etag("\"1\"", "320x0-inside-q80.webp");
+        assert_eq!(a.len(), 34);
+        assert!(a.starts_with('"') && a.ends_with('"'));
+        assert_ne!(a, variant_etag("\"2\"", "320x0-inside-q80.webp"));
+        assert_ne!(a, variant_etag("\"1\"", "320x0-inside-q80.jpg"));
+    }
+
+    #[test]
+    fn no_format_keeps_the_original_and_gif_becomes_png() {
+        use imaging::Format as F;
+        let keep = |source| output_format(FormatChoice::Original, source, None).unwrap();
+        assert_eq!(keep(F::Jpeg), (F::Jpeg, false));
+        assert_eq!(keep(F::Gif), (F::Png, false));
+        let auto = output_format(FormatChoice::Auto, F::Jpeg, Some("image/webp,*/*")).unwrap();
+        assert_eq!(auto, (F::Webp, true));
+        let old = output_format(FormatChoice::Auto, F::Png, Some("*/*")).unwrap();
+        assert_eq!(old, (F::Png, true));
+    }
+
+    #[test]
+    fn cache_names_are_short_and_plain() {
+        let spec = imaging::Spec {
+            width: Some(320),
+            height: None,
+            fit: imaging::Fit::Inside,
+            format: imaging::Format::Webp,
+            quality: 80,
+        };
+        assert_eq!(cache_name(&spec), "320x0-inside-q80.webp");
+    }
+}
