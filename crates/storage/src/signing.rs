@@ -55,7 +55,8 @@ impl Signer {
         mac
     }
 
-    /// Signs a link valid for `expires_in_secs` from `now` (unix seconds).
+    /// Signs a link to the original valid for `expires_in_secs` from `now` (unix seconds).
+    #[cfg(test)]
     pub(crate) fn sign(
         &self,
         bucket: &str,
@@ -129,7 +130,9 @@ impl Signer {
         mac
     }
 
-    /// Checks the signature first (so a tampered expiry is `InvalidSignature`), then the expiry.
+    /// Checks the signature of a link to the original first (so a tampered expiry is
+    /// `InvalidSignature`), then the expiry.
+    #[cfg(test)]
     pub(crate) fn verify(
         &self,
         bucket: &str,
@@ -141,8 +144,8 @@ impl Signer {
         self.verify_with(bucket, key, "", expires, signature, now)
     }
 
-    /// As [`Signer::verify`], for a link to the variant `params` name (empty: the original):
-    /// a signature made for other parameters (or none) is `InvalidSignature`.
+    /// Checks the signature of a link to the variant `params` name (empty: the original) first
+    /// (so a tampered expiry or parameter is `InvalidSignature`), then the expiry.
     pub(crate) fn verify_with(
         &self,
         bucket: &str,

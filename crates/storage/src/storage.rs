@@ -215,11 +215,7 @@ impl Storage {
         key: &ObjectKey,
         expires_in: Duration,
     ) -> Result<SignedUrl, Error> {
-        self.bucket_entry(bucket)?;
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        self.inner
-            .signer
-            .sign(bucket.as_str(), key.as_str(), expires_in.as_secs(), now)
+        self.sign_variant(bucket, key, "", expires_in)
     }
 
     /// A time-limited read link for an existing `key` (`NotFound` otherwise): the backend's own
@@ -267,15 +263,12 @@ impl Storage {
         expires: i64,
         signature: &str,
     ) -> Result<(), Error> {
-        self.bucket_entry(bucket)?;
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        self.inner
-            .signer
-            .verify(bucket.as_str(), key.as_str(), expires, signature, now)
+        self.verify_variant(bucket, key, "", expires, signature)
     }
 
     /// A signed link's parameters for the variant of `key` that `params` name (the variant
-    /// query parameters in their signed form, e.g. `w=320&fmt=webp`), valid for `expires_in`
+    /// query parameters in their signed form, e.g. `w=320&fmt=webp`; empty: the original, as
+    /// [`Storage::sign`]), valid for `expires_in`
     /// (1 s ..= [`MAX_SIGN_SECS`]). Errors: `NoSuchBucket`, `InvalidExpiry`.
     ///
     /// [`MAX_SIGN_SECS`]: crate::MAX_SIGN_SECS

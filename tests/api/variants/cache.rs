@@ -10,7 +10,7 @@ use rstest::rstest;
 use super::{
     BLUE, RED, WHITE, assert_colour, get, key_hash, made_and_hits, png, quadrants, send, solid,
 };
-use crate::helpers::{Backend, spawn_app_on, spawn_twin};
+use crate::helpers::{Backend, Sessions, spawn_app_on, spawn_app_on_with, spawn_twin};
 
 /// The second request for a variant is the same bytes and ETag from the cache, with no second
 /// transform; a twin instance over the same storage makes none either. `If-None-Match` with
@@ -350,4 +350,49 @@ async fn keys_with_spaces_and_unicode_have_variants(
         .await
         .answer()
         .assert_error(404, "object_not_found");
+}
+
+/// Each instance sweeps the cache every `sweep_interval_secs`: with a cap of one byte, the
+/// variants just made are removed (their image facts, young, stay), and the next request makes
+/// the variant again.
+#[rstest]
+#[tokio::test]
+async fn the_sweep_keeps_the_cache_under_its_cap(
+    #[values(Backend::Fs, Backend::S3)] backend: Backend,
+) {
+    let app = spawn_app_on_with(
+        backend,
+        Sessions::Embedded,
+        "[variants]\nsweep_interval_secs = 1\ncache_max_bytes = 1\n",
+    )
+    .await;
+    let user = app.user().await;
+    app.upload(&user.access, "images", "s.png", png(&quadrants(400, 300)))
+        .await
+        .assert_ok(201);
+    let kh = key_hash("s.png");
+    let (made, _) = made_and_hits(&app).await;
+    get(&app, "/f/images/s.png?w=160", &[])
+        .await
+        .image_sized(ImageFormat::Png, 160, 120);
+    let variants = |files: &[String]| -> Vec<String> {
+        files
+            .iter()
+            .filter(|f| f.contains(&kh) && !f.ends_with("/facts.json"))
+            .cloned()
+            .collect()
+    };
+    let left = app
+        .cache_files_eventually(|files| variants(files).is_empty())
+        .await;
+    assert!(variants(&left).is_empty(), "swept: {left:?}");
+    assert!(
+        left.iter()
+            .any(|f| f.contains(&kh) && f.ends_with("/facts.json")),
+        "the image facts stay: {left:?}"
+    );
+    get(&app, "/f/images/s.png?w=160", &[])
+        .await
+        .image_sized(ImageFormat::Png, 160, 120);
+    assert_eq!(made_and_hits(&app).await.0, made + 2, "made again");
 }

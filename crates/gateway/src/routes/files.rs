@@ -86,6 +86,7 @@ pub async fn file(
         request: &request,
         signed_form: &signed,
         accept,
+        head: req.method() == actix_web::http::Method::HEAD,
     };
     let served = service
         .variant(grant, &bucket, &key, ask, |etag| {

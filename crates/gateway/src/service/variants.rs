@@ -98,6 +98,9 @@ pub struct VariantAsk<'a> {
     pub request: &'a VariantRequest,
     pub signed_form: &'a str,
     pub accept: Option<&'a str>,
+    /// A `HEAD`: an original served as it is comes without its bytes (a variant is made all
+    /// the same, to know its length).
+    pub head: bool,
 }
 
 /// How a variant is described in a response.
@@ -157,8 +160,10 @@ impl Service {
                 FormatChoice::Auto | FormatChoice::Original
             );
             if as_is && meta.content_type.starts_with("image/") {
-                let body = self.storage.read(bucket, key, None).await?;
-                let object = Found::Body(body);
+                let object = match ask.head {
+                    true => Found::Meta(meta),
+                    false => Found::Body(self.storage.read(bucket, key, None).await?),
+                };
                 return Ok(VariantServed::Original(Served { public, object }));
             }
             return Err(ApiError::new(
