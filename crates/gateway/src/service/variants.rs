@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use super::{Caller, Found, ReadGrant, Served, Service};
 use crate::error::{ApiError, Code};
 use crate::variants::{
-    Fit, Flights, FormatChoice, TransformError, Transforms, VariantRequest, VariantSettings,
+    Fit, Flights, FormatChoice, Slot, TransformError, Transforms, VariantRequest, VariantSettings,
     negotiate, signed_form,
 };
 
@@ -300,13 +300,10 @@ impl Service {
                 content_type: stored.content_type,
             });
         }
-        let original = self.original_bytes(bucket, key, &meta).await?;
+        let (slot, original, probe) = self.admit_original(bucket, key, &meta).await?;
         let limits = *self.variants.transforms.limits();
-        let probe = imaging::probe(&original, &limits).map_err(TransformError::from)?;
-        let cost = imaging::transform_cost(&probe, &spec);
-        let encoded = self
-            .variants
-            .transforms
+        let cost = imaging::transform_cost(&probe, &spec) + original.len() as u64;
+        let encoded = slot
             .run(cost, move || imaging::transform(&original, &spec, &limits))
             .await?;
         let content_type = encoded.format.content_type().to_owned();
@@ -324,14 +321,17 @@ impl Service {
         })
     }
 
-    /// The whole original, at most `max_input_bytes` of it (else `image_too_large`, before
-    /// anything is read).
-    async fn original_bytes(
+    /// A transform slot, then the whole original read in it and its header probed: so that at
+    /// most one original per slot is in memory, however many requests wait. Errors:
+    /// `image_too_large` for an original over `max_input_bytes` (before anything is read) or
+    /// over a limit its header shows; `transforms_busy`; `image_malformed`,
+    /// `unsupported_image`; storage errors.
+    async fn admit_original(
         &self,
         bucket: &BucketName,
         key: &ObjectKey,
         meta: &ObjectMeta,
-    ) -> Result<Bytes, ApiError> {
+    ) -> Result<(Slot<'_>, Bytes, imaging::Probe), ApiError> {
         let max = self.variants.settings.max_input_bytes;
         if meta.size > max {
             return Err(TransformError::TooLarge(format!(
@@ -340,6 +340,26 @@ impl Service {
             ))
             .into());
         }
+        let slot = self.variants.transforms.admit().await?;
+        let original = match self.original_bytes(bucket, key, meta).await {
+            Ok(bytes) => bytes,
+            Err(ApiError::Transform(e)) => return Err(slot.refuse(e).into()),
+            Err(e) => return Err(e),
+        };
+        match imaging::probe(&original, self.variants.transforms.limits()) {
+            Ok(probe) => Ok((slot, original, probe)),
+            Err(e) => Err(slot.refuse(e.into()).into()),
+        }
+    }
+
+    /// The whole original, at most `max_input_bytes` of it (else `image_too_large`).
+    async fn original_bytes(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        meta: &ObjectMeta,
+    ) -> Result<Bytes, ApiError> {
+        let max = self.variants.settings.max_input_bytes;
         let body = self.storage.read(bucket, key, None).await?;
         match body.payload {
             Payload::Whole(bytes) => Ok(bytes),
@@ -371,15 +391,11 @@ impl Service {
     ) -> Option<imaging::Facts> {
         imaging::Format::from_content_type(&meta.content_type).filter(|f| f.can_decode())?;
         let facts = async {
-            let original = self.original_bytes(bucket, &meta.key, meta).await?;
+            let (slot, original, probe) = self.admit_original(bucket, &meta.key, meta).await?;
             let limits = *self.variants.transforms.limits();
-            let probe = imaging::probe(&original, &limits).map_err(TransformError::from)?;
-            let facts = self
-                .variants
-                .transforms
-                .run(imaging::facts_cost(&probe), move || {
-                    imaging::facts(&original, &limits)
-                })
+            let cost = imaging::facts_cost(&probe) + original.len() as u64;
+            let facts = slot
+                .run(cost, move || imaging::facts(&original, &limits))
                 .await?;
             Ok::<_, ApiError>(facts)
         }

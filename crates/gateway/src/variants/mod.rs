@@ -14,4 +14,4 @@ pub use request::{
     BadParameter, Fit, FormatChoice, PARAMETERS, VariantRequest, negotiate, signed_form,
 };
 pub use settings::{AUTO_PRESET, Preset, VariantSettings};
-pub use transforms::{TransformError, Transforms};
+pub use transforms::{Slot, TransformError, Transforms};

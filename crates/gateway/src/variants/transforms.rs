@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use prometheus::{Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::settings::VariantSettings;
 
@@ -177,81 +177,111 @@ impl Transforms {
         self.lookups.with_label_values(&[result]).inc();
     }
 
-    /// Runs `work` on the blocking pool once a slot and `cost` bytes of the memory budget are
-    /// free (a `cost` above the whole budget takes all of it: the work then runs alone).
-    /// Errors: `Busy` when the queue is full or the wait for a slot outlasts the time limit;
-    /// `work`'s own
-    /// errors; `TimedOut` when it outlasts the time limit (it is abandoned, still holding its
-    /// slot and share until it ends); `Failed` if it panics.
-    pub async fn run<T, F>(&self, cost: u64, work: F) -> Result<T, TransformError>
-    where
-        T: Send + 'static,
-        F: FnOnce() -> Result<T, imaging::ImageError> + Send + 'static,
-    {
-        let result = self.admit_and_run(cost, work).await;
-        let outcome = match &result {
-            Ok(_) => "made",
-            Err(e) => e.outcome(),
+    /// A transform slot, once one is free: then the original may be read (so at most one
+    /// original per slot is in memory), and [`Slot::run`] runs the transform. Errors: `Busy`
+    /// when `max_queued` requests wait already, or the wait outlasts the time limit.
+    pub async fn admit(&self) -> Result<Slot<'_>, TransformError> {
+        let busy = || TransformError::Busy {
+            retry_after_secs: self.timeout.as_secs().clamp(1, 10),
         };
-        self.outcomes.with_label_values(&[outcome]).inc();
-        result
+        let permit = match Arc::clone(&self.slots).try_acquire_owned() {
+            Ok(permit) => Ok(permit),
+            Err(_) => match Waiting::enter(self) {
+                None => Err(busy()),
+                Some(_waiting) => {
+                    let slot = Arc::clone(&self.slots).acquire_owned();
+                    match tokio::time::timeout(self.timeout, slot).await {
+                        Ok(Ok(permit)) => Ok(permit),
+                        _ => Err(busy()),
+                    }
+                }
+            },
+        };
+        match permit {
+            Ok(permit) => Ok(Slot {
+                transforms: self,
+                permit,
+            }),
+            Err(e) => Err(self.counted(e)),
+        }
     }
 
-    async fn admit_and_run<T, F>(&self, cost: u64, work: F) -> Result<T, TransformError>
+    /// Counts a refusal by its outcome and hands it back.
+    fn counted(&self, e: TransformError) -> TransformError {
+        self.outcomes.with_label_values(&[e.outcome()]).inc();
+        e
+    }
+}
+
+/// A transform slot held (see [`Transforms::admit`]); dropping it frees the slot.
+pub struct Slot<'a> {
+    transforms: &'a Transforms,
+    permit: OwnedSemaphorePermit,
+}
+
+impl Slot<'_> {
+    /// Runs `work` on the blocking pool once `cost` bytes of the memory budget are free (a
+    /// `cost` above the whole budget takes all of it: the work then runs alone), holding the
+    /// slot until it ends. Errors: `Busy` when the wait for memory outlasts the time limit;
+    /// `work`'s own errors; `TimedOut` when it outlasts the time limit (it is abandoned, still
+    /// holding its slot and share until it ends); `Failed` if it panics. Every outcome is
+    /// counted.
+    pub async fn run<T, F>(self, cost: u64, work: F) -> Result<T, TransformError>
     where
         T: Send + 'static,
         F: FnOnce() -> Result<T, imaging::ImageError> + Send + 'static,
     {
+        let transforms = self.transforms;
+        let result = self.run_uncounted(cost, work).await;
+        match result {
+            Ok(value) => {
+                transforms.outcomes.with_label_values(&["made"]).inc();
+                Ok(value)
+            }
+            Err(e) => Err(transforms.counted(e)),
+        }
+    }
+
+    /// Gives the slot back after a failure before the transform (an original over a limit,
+    /// unreadable, not an image), counting it.
+    pub fn refuse(self, e: TransformError) -> TransformError {
+        self.transforms.counted(e)
+    }
+
+    async fn run_uncounted<T, F>(self, cost: u64, work: F) -> Result<T, TransformError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Result<T, imaging::ImageError> + Send + 'static,
+    {
+        let t = self.transforms;
         // An estimate above the whole budget (they err high: a very large image) takes all of
         // it: that transform runs alone rather than not at all.
         let share = u32::try_from(cost.div_ceil(KIB).max(1))
             .unwrap_or(u32::MAX)
-            .min(self.memory_kib);
-        let busy = || TransformError::Busy {
-            retry_after_secs: self.timeout.as_secs().clamp(1, 10),
+            .min(t.memory_kib);
+        let memory =
+            tokio::time::timeout(t.timeout, Arc::clone(&t.memory).acquire_many_owned(share)).await;
+        let Ok(Ok(memory)) = memory else {
+            return Err(TransformError::Busy {
+                retry_after_secs: t.timeout.as_secs().clamp(1, 10),
+            });
         };
-        let permits = match Arc::clone(&self.slots).try_acquire_owned() {
-            Ok(slot) => {
-                let memory = tokio::time::timeout(
-                    self.timeout,
-                    Arc::clone(&self.memory).acquire_many_owned(share),
-                )
-                .await;
-                match memory {
-                    Ok(Ok(memory)) => (slot, memory),
-                    _ => return Err(busy()),
-                }
-            }
-            Err(_) => {
-                let Some(_waiting) = Waiting::enter(self) else {
-                    return Err(busy());
-                };
-                let both = async {
-                    let slot = Arc::clone(&self.slots).acquire_owned().await?;
-                    let memory = Arc::clone(&self.memory).acquire_many_owned(share).await?;
-                    Ok::<_, tokio::sync::AcquireError>((slot, memory))
-                };
-                match tokio::time::timeout(self.timeout, both).await {
-                    Ok(Ok(permits)) => permits,
-                    _ => return Err(busy()),
-                }
-            }
-        };
-        let duration = self.duration.clone();
+        let held = (self.permit, memory);
+        let duration = t.duration.clone();
         let task = tokio::task::spawn_blocking(move || {
-            let _held = permits;
+            let _held = held;
             let started = Instant::now();
             let result = work();
             duration.observe(started.elapsed().as_secs_f64());
             result
         });
-        match tokio::time::timeout(self.timeout, task).await {
+        match tokio::time::timeout(t.timeout, task).await {
             Ok(Ok(result)) => result.map_err(TransformError::from),
             Ok(Err(join)) => {
                 tracing::error!(error = %join, "an image transform panicked");
                 Err(TransformError::Failed)
             }
-            Err(_) => Err(TransformError::TimedOut(self.timeout.as_secs())),
+            Err(_) => Err(TransformError::TimedOut(t.timeout.as_secs())),
         }
     }
 }
@@ -288,6 +318,15 @@ impl Drop for Waiting<'_> {
 mod tests {
     use super::*;
 
+    /// A slot, then `work` in it.
+    async fn run<T, F>(t: &Transforms, cost: u64, work: F) -> Result<T, TransformError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Result<T, imaging::ImageError> + Send + 'static,
+    {
+        t.admit().await?.run(cost, work).await
+    }
+
     fn transforms(concurrent: usize, queued: usize, budget: u64, timeout: u64) -> Transforms {
         let settings = VariantSettings {
             max_concurrent: concurrent,
@@ -306,7 +345,7 @@ mod tests {
         let running = {
             let t = Arc::clone(&t);
             tokio::spawn(async move {
-                t.run(1024, move || {
+                run(&t, 1024, move || {
                     let _ = hold.recv();
                     Ok(1)
                 })
@@ -318,12 +357,12 @@ mod tests {
         }
         let queued = {
             let t = Arc::clone(&t);
-            tokio::spawn(async move { t.run(1024, || Ok(2)).await })
+            tokio::spawn(async move { run(&t, 1024, || Ok(2)).await })
         };
         while t.waiting.load(Ordering::Acquire) == 0 {
             tokio::task::yield_now().await;
         }
-        let refused = t.run(1024, || Ok(3)).await;
+        let refused = run(&t, 1024, || Ok(3)).await;
         assert!(
             matches!(refused, Err(TransformError::Busy { .. })),
             "{refused:?}"
@@ -342,7 +381,7 @@ mod tests {
         let small = {
             let t = Arc::clone(&t);
             tokio::spawn(async move {
-                t.run(512 * 1024, move || {
+                run(&t, 512 * 1024, move || {
                     let _ = hold.recv();
                     Ok(1)
                 })
@@ -354,7 +393,7 @@ mod tests {
         }
         let big = {
             let t = Arc::clone(&t);
-            tokio::spawn(async move { t.run(8 * 1024 * 1024, || Ok(2)).await })
+            tokio::spawn(async move { run(&t, 8 * 1024 * 1024, || Ok(2)).await })
         };
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!big.is_finished(), "it waits for the whole budget");
@@ -368,25 +407,24 @@ mod tests {
     async fn a_transform_past_its_time_is_abandoned_and_keeps_its_slot_until_it_ends() {
         let t = transforms(1, 0, 64 * 1024 * 1024, 1);
         let (release, hold) = std::sync::mpsc::channel::<()>();
-        let got = t
-            .run(1024, move || {
-                let _ = hold.recv();
-                Ok(())
-            })
-            .await;
+        let got = run(&t, 1024, move || {
+            let _ = hold.recv();
+            Ok(())
+        })
+        .await;
         assert!(matches!(got, Err(TransformError::TimedOut(1))), "{got:?}");
         assert_eq!(
             t.slots.available_permits(),
             0,
             "the abandoned work still runs"
         );
-        let busy = t.run(1024, || Ok(())).await;
+        let busy = run(&t, 1024, || Ok(())).await;
         assert!(matches!(busy, Err(TransformError::Busy { .. })), "{busy:?}");
         release.send(()).unwrap();
         while t.slots.available_permits() == 0 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        assert!(t.run(1024, || Ok(())).await.is_ok());
+        assert!(run(&t, 1024, || Ok(())).await.is_ok());
         assert_eq!(t.outcomes.with_label_values(&["made"]).get(), 1);
         assert_eq!(t.outcomes.with_label_values(&["busy"]).get(), 1);
         assert_eq!(t.outcomes.with_label_values(&["timed_out"]).get(), 1);
