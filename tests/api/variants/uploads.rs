@@ -45,6 +45,20 @@ async fn an_upload_answer_describes_the_image(
         url,
         app.url(&format!("/f/images/{}", data["key"].as_str().unwrap()))
     );
+    // Kept with the object: its metadata says the same later.
+    let info = app
+        .get_auth(
+            &format!(
+                "/api/v1/buckets/images/info/{}",
+                data["key"].as_str().unwrap()
+            ),
+            &user.access,
+        )
+        .await;
+    info.assert_ok(200);
+    assert_eq!(info.data()["width"], 800);
+    assert_eq!(info.data()["height"], 600);
+    assert_eq!(info.data()["blurhash"], blurhash);
     let thumbnail = data["thumbnailUrl"].as_str().unwrap();
     assert_eq!(thumbnail, format!("{url}?v=thumb"));
     let thumb = get(&app, thumbnail, &[("accept", "*/*")])

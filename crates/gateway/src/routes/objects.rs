@@ -387,7 +387,7 @@ pub async fn delete_many(
 
 #[utoipa::path(get, path = "/api/v1/buckets/{bucket}/info/{key}", tag = "objects",
     params(("bucket" = String, Path), ("key" = String, Path)),
-    responses((status = 200, description = "the object's metadata and link", body = OkEnvelope<ObjectView>)))]
+    responses((status = 200, description = "the object's metadata and link; for an image, its size and blurhash as measured at upload", body = OkEnvelope<ObjectView>)))]
 pub async fn info(
     caller: Caller,
     ObjectPath { bucket, key }: ObjectPath,
@@ -395,10 +395,9 @@ pub async fn info(
     links: Links,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    let meta = service.stat(&caller, &bucket, &key).await?;
-    Ok(envelope::ok(
-        shape.one(&ObjectView::new(&bucket, &meta, &links))?,
-    ))
+    let (meta, facts) = service.describe(&caller, &bucket, &key).await?;
+    let view = ObjectView::new(&bucket, &meta, &links).facts(facts.as_ref());
+    Ok(envelope::ok(shape.one(&view)?))
 }
 
 #[derive(Deserialize, ToSchema)]

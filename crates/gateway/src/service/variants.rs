@@ -422,6 +422,29 @@ impl Service {
         Some(facts)
     }
 
+    /// An object's metadata and, for an image, the facts measured at its upload (`None` when
+    /// none are kept: not an image, stored by other tools, or swept as an orphan). Errors: as
+    /// [`Service::stat`].
+    pub async fn describe(
+        &self,
+        caller: &Caller,
+        bucket: &BucketName,
+        key: &ObjectKey,
+    ) -> Result<(ObjectMeta, Option<imaging::Facts>), ApiError> {
+        let meta = self.stat(caller, bucket, key).await?;
+        if imaging::Format::from_content_type(&meta.content_type).is_none() {
+            return Ok((meta, None));
+        }
+        let facts = match self.storage.read_facts(bucket, key, &meta.etag).await {
+            Ok(value) => value.and_then(|v| serde_json::from_value(v).ok()),
+            Err(e) => {
+                tracing::warn!(%bucket, %key, error = %e, "image facts could not be read");
+                None
+            }
+        };
+        Ok((meta, facts))
+    }
+
     /// Removes the cached variants and facts of `key` after it was deleted (logged when that
     /// fails: they are never served, their ETag being gone, and the sweep removes them).
     pub(crate) async fn forget_variants(&self, bucket: &BucketName, key: &ObjectKey) {

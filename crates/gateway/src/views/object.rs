@@ -20,6 +20,16 @@ pub struct ObjectView {
     /// The id of the user who wrote it; `null` when none is recorded (admins only may change it).
     pub owner: Option<String>,
     pub url: String,
+    /// Images picgate makes variants of: the width in pixels, as displayed (EXIF
+    /// orientation applied), measured at upload. Absent for other files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    /// As `width`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// A 4×3-component BlurHash of the image, a placeholder to paint while it loads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blurhash: Option<String>,
 }
 
 impl View for ObjectView {
@@ -34,6 +44,9 @@ impl View for ObjectView {
         "lastModified",
         "owner",
         "url",
+        "width",
+        "height",
+        "blurhash",
     ];
 }
 
@@ -49,7 +62,20 @@ impl ObjectView {
             last_modified: meta.last_modified,
             owner: meta.owner.clone(),
             url: links.file(bucket, &meta.key),
+            width: None,
+            height: None,
+            blurhash: None,
         }
+    }
+
+    /// Adds an image's size and blurhash (nothing for `None`).
+    pub fn facts(mut self, facts: Option<&imaging::Facts>) -> Self {
+        if let Some(facts) = facts {
+            self.width = Some(facts.width);
+            self.height = Some(facts.height);
+            self.blurhash = Some(facts.blurhash.clone());
+        }
+        self
     }
 }
 
@@ -117,16 +143,6 @@ pub struct UploadView {
     /// replaces, so the file went to `key` (`name-<6 hex>.ext`) instead. Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requested_key: Option<String>,
-    /// Images picgate makes variants of: the width in pixels, as displayed (EXIF
-    /// orientation applied). Absent for other files.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub width: Option<u32>,
-    /// As `width`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub height: Option<u32>,
-    /// A 4×3-component BlurHash of the image, a placeholder to paint while it loads.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub blurhash: Option<String>,
     /// A small variant of the image (`?v=thumb`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnail_url: Option<String>,
@@ -213,9 +229,6 @@ impl UploadView {
             html,
             bbcode,
             requested_key: None,
-            width: None,
-            height: None,
-            blurhash: None,
             thumbnail_url: None,
             srcset: None,
         }
@@ -233,9 +246,7 @@ impl UploadView {
         let Some(facts) = facts else {
             return self;
         };
-        self.width = Some(facts.width);
-        self.height = Some(facts.height);
-        self.blurhash = Some(facts.blurhash.clone());
+        self.object = self.object.facts(Some(facts));
         self.thumbnail_url = Some(link(&crate::variants::thumbnail_form(settings)));
         self.srcset = Some(crate::variants::srcset(facts.width, settings, link));
         self
