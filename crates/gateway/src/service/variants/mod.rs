@@ -2,22 +2,27 @@
 //! cache area of the bucket's storage (keyed by the original's ETag, so a replaced or deleted
 //! original never serves an old one), else made once — concurrent requests for it share one
 //! making ([`Flights`]), bounded by [`Transforms`] — and stored there for every instance.
-//! Also the image facts of an upload (size and blurhash), kept next to its variants.
+//! Making them is in `making.rs`; the facts of an uploaded image (size, blurhash) in
+//! `facts.rs`; the cache sweep in `sweep.rs`.
+
+mod facts;
+mod making;
+mod sweep;
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::{FutureExt, StreamExt};
+use futures::FutureExt;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
-use storage::{BucketName, ObjectKey, ObjectMeta, Payload, SignedLink};
+use storage::{BucketName, ObjectKey, ObjectMeta, SignedLink};
 use time::OffsetDateTime;
 
 use super::{Caller, Found, ReadGrant, Served, Service};
 use crate::error::{ApiError, Code};
 use crate::variants::{
-    Fit, Flights, FormatChoice, Slot, TransformError, Transforms, VariantRequest, VariantSettings,
+    Fit, Flights, FormatChoice, TransformError, Transforms, VariantRequest, VariantSettings,
     negotiate, signed_form,
 };
 
@@ -155,37 +160,10 @@ impl Service {
         let source =
             imaging::Format::from_content_type(&meta.content_type).filter(|f| f.can_decode());
         let Some(source) = source else {
-            let as_is = matches!(
-                ask.request.format,
-                FormatChoice::Auto | FormatChoice::Original
-            );
-            if as_is && meta.content_type.starts_with("image/") {
-                let object = match ask.head {
-                    true => Found::Meta(meta),
-                    false => Found::Body(self.storage.read(bucket, key, None).await?),
-                };
-                return Ok(VariantServed::Original(Served { public, object }));
-            }
-            return Err(ApiError::new(
-                Code::UnsupportedImage,
-                format!(
-                    "no variant can be made of {}: variants are made of JPEG, PNG, WebP and GIF images",
-                    meta.content_type
-                ),
-            ));
+            return self.as_it_is(bucket, key, meta, &ask, public).await;
         };
         let (format, by_accept) = output_format(ask.request.format, source, ask.accept)?;
-        let spec = imaging::Spec {
-            width: ask.request.width,
-            height: ask.request.height,
-            fit: match ask.request.fit {
-                Fit::Cover => imaging::Fit::Cover,
-                Fit::Contain => imaging::Fit::Contain,
-                Fit::Inside => imaging::Fit::Inside,
-            },
-            format,
-            quality: ask.request.quality,
-        };
+        let spec = spec_of(ask.request, format);
         let name = cache_name(&spec);
         let head = VariantHead {
             etag: variant_etag(&meta.etag, &name),
@@ -242,6 +220,36 @@ impl Service {
         })
     }
 
+    /// The original of a variant request as it is, when picgate cannot decode it (SVG, AVIF)
+    /// and no format was named (`fmt=auto` or none); else 415 `unsupported_image`.
+    async fn as_it_is(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        meta: ObjectMeta,
+        ask: &VariantAsk<'_>,
+        public: bool,
+    ) -> Result<VariantServed, ApiError> {
+        let as_is = matches!(
+            ask.request.format,
+            FormatChoice::Auto | FormatChoice::Original
+        );
+        if !as_is || !meta.content_type.starts_with("image/") {
+            return Err(ApiError::new(
+                Code::UnsupportedImage,
+                format!(
+                    "no variant can be made of {}: variants are made of JPEG, PNG, WebP and GIF images",
+                    meta.content_type
+                ),
+            ));
+        }
+        let object = match ask.head {
+            true => Found::Meta(meta),
+            false => Found::Body(self.storage.read(bucket, key, None).await?),
+        };
+        Ok(VariantServed::Original(Served { public, object }))
+    }
+
     /// A time-limited gateway link to the variant of `key` that `query` names (a file link's
     /// variant parameters, `w=320&fmt=webp`), and those parameters in their signed form (see
     /// [`signed_form`]), which the link must carry. Who may sign as [`Service::sign`].
@@ -275,235 +283,6 @@ impl Service {
             .storage
             .sign_variant(bucket, key, &variant, expires_in)?;
         Ok((SignedLink::Gateway(signed), variant))
-    }
-
-    /// Reads the original, makes the variant `spec` of it and stores it in the cache (a cache
-    /// that cannot be written is logged; the variant is still served) — unless the cache has
-    /// it by now.
-    async fn make_variant(
-        &self,
-        bucket: &BucketName,
-        key: &ObjectKey,
-        meta: ObjectMeta,
-        spec: imaging::Spec,
-        name: String,
-    ) -> Result<Made, ApiError> {
-        // A making that ended between this request's cache lookup and its joining the
-        // flights has stored the variant already.
-        if let Ok(Some(stored)) = self
-            .storage
-            .read_variant(bucket, key, &meta.etag, &name)
-            .await
-        {
-            return Ok(Made {
-                bytes: stored.bytes,
-                content_type: stored.content_type,
-            });
-        }
-        let (slot, original, probe) = self.admit_original(bucket, key, &meta).await?;
-        let limits = *self.variants.transforms.limits();
-        let cost = imaging::transform_cost(&probe, &spec) + original.len() as u64;
-        let encoded = slot
-            .run(cost, move || imaging::transform(&original, &spec, &limits))
-            .await?;
-        let content_type = encoded.format.content_type().to_owned();
-        let bytes = Bytes::from(encoded.bytes);
-        if let Err(e) = self
-            .storage
-            .write_variant(bucket, key, &meta.etag, &name, bytes.clone(), &content_type)
-            .await
-        {
-            tracing::warn!(%bucket, %key, error = %e, "a variant could not be cached");
-        }
-        Ok(Made {
-            bytes,
-            content_type,
-        })
-    }
-
-    /// A transform slot, then the whole original read in it and its header probed: so that at
-    /// most one original per slot is in memory, however many requests wait. Errors:
-    /// `image_too_large` for an original over `max_input_bytes` (before anything is read) or
-    /// over a limit its header shows; `transforms_busy`; `image_malformed`,
-    /// `unsupported_image`; storage errors.
-    async fn admit_original(
-        &self,
-        bucket: &BucketName,
-        key: &ObjectKey,
-        meta: &ObjectMeta,
-    ) -> Result<(Slot<'_>, Bytes, imaging::Probe), ApiError> {
-        let max = self.variants.settings.max_input_bytes;
-        if meta.size > max {
-            return Err(TransformError::TooLarge(format!(
-                "variants are made of images of at most {max} bytes, this one has {}",
-                meta.size
-            ))
-            .into());
-        }
-        let slot = self.variants.transforms.admit().await?;
-        let original = match self.original_bytes(bucket, key, meta).await {
-            Ok(bytes) => bytes,
-            Err(ApiError::Transform(e)) => return Err(slot.refuse(e).into()),
-            Err(e) => return Err(e),
-        };
-        match imaging::probe(&original, self.variants.transforms.limits()) {
-            Ok(probe) => Ok((slot, original, probe)),
-            Err(e) => Err(slot.refuse(e.into()).into()),
-        }
-    }
-
-    /// The whole original, at most `max_input_bytes` of it (else `image_too_large`).
-    async fn original_bytes(
-        &self,
-        bucket: &BucketName,
-        key: &ObjectKey,
-        meta: &ObjectMeta,
-    ) -> Result<Bytes, ApiError> {
-        let max = self.variants.settings.max_input_bytes;
-        let body = self.storage.read(bucket, key, None).await?;
-        match body.payload {
-            Payload::Whole(bytes) => Ok(bytes),
-            Payload::Stream(mut stream) => {
-                let mut buf = Vec::with_capacity(usize::try_from(meta.size).unwrap_or(0));
-                while let Some(chunk) = stream.next().await {
-                    let chunk = chunk.map_err(ApiError::internal)?;
-                    if (buf.len() + chunk.len()) as u64 > max {
-                        return Err(TransformError::TooLarge(format!(
-                            "variants are made of images of at most {max} bytes"
-                        ))
-                        .into());
-                    }
-                    buf.extend_from_slice(&chunk);
-                }
-                Ok(Bytes::from(buf))
-            }
-        }
-    }
-
-    /// The width, height and blurhash of the image just stored as `meta`, computed once and
-    /// kept next to its variants; `None` for what is not an image picgate decodes, or when
-    /// the image is over a limit or every transform slot is taken (logged: the upload
-    /// stands).
-    pub(crate) async fn image_facts(
-        &self,
-        bucket: &BucketName,
-        meta: &ObjectMeta,
-    ) -> Option<imaging::Facts> {
-        imaging::Format::from_content_type(&meta.content_type).filter(|f| f.can_decode())?;
-        let facts = async {
-            let (slot, original, probe) = self.admit_original(bucket, &meta.key, meta).await?;
-            let limits = *self.variants.transforms.limits();
-            let cost = imaging::facts_cost(&probe) + original.len() as u64;
-            let facts = slot
-                .run(cost, move || imaging::facts(&original, &limits))
-                .await?;
-            Ok::<_, ApiError>(facts)
-        }
-        .await;
-        let facts = match facts {
-            Ok(facts) => facts,
-            Err(e) => {
-                tracing::info!(%bucket, key = %meta.key, error = %e, "no image facts for an upload");
-                return None;
-            }
-        };
-        match serde_json::to_value(&facts) {
-            Ok(value) => {
-                if let Err(e) = self
-                    .storage
-                    .write_facts(bucket, &meta.key, &meta.etag, &value)
-                    .await
-                {
-                    tracing::warn!(%bucket, key = %meta.key, error = %e, "image facts could not be stored");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "image facts could not be serialised"),
-        }
-        Some(facts)
-    }
-
-    /// An object's metadata and, for an image, the facts measured at its upload (`None` when
-    /// none are kept: not an image, stored by other tools, or swept as an orphan). Errors: as
-    /// [`Service::stat`].
-    pub async fn describe(
-        &self,
-        caller: &Caller,
-        bucket: &BucketName,
-        key: &ObjectKey,
-    ) -> Result<(ObjectMeta, Option<imaging::Facts>), ApiError> {
-        let meta = self.stat(caller, bucket, key).await?;
-        if imaging::Format::from_content_type(&meta.content_type).is_none() {
-            return Ok((meta, None));
-        }
-        let facts = match self.storage.read_facts(bucket, key, &meta.etag).await {
-            Ok(value) => value.and_then(|v| serde_json::from_value(v).ok()),
-            Err(e) => {
-                tracing::warn!(%bucket, %key, error = %e, "image facts could not be read");
-                None
-            }
-        };
-        Ok((meta, facts))
-    }
-
-    /// Removes the cached variants and facts of `key` after it was deleted (logged when that
-    /// fails: they are never served, their ETag being gone, and the sweep removes them).
-    pub(crate) async fn forget_variants(&self, bucket: &BucketName, key: &ObjectKey) {
-        if let Err(e) = self.storage.delete_variants(bucket, key).await {
-            tracing::warn!(%bucket, %key, error = %e, "the variants of a deleted object stay until the sweep");
-        }
-    }
-}
-
-impl Service {
-    /// Sweeps every bucket's variant cache every `sweep_interval_secs` (the first sweep one
-    /// interval after start, each a little early or late so that instances started together
-    /// spread out): variants older than `cache_ttl_days`, then the oldest beyond
-    /// `cache_max_bytes`, then facts of originals gone. Nothing when neither is set or the
-    /// interval is 0. Runs until the runtime stops.
-    pub fn spawn_variant_sweep(&self) {
-        let settings = &self.variants.settings;
-        let ttl = settings.cache_ttl();
-        let cap = settings.cache_max_bytes;
-        let interval = std::time::Duration::from_secs(settings.sweep_interval_secs);
-        if interval.is_zero() || (ttl.is_none() && cap.is_none()) {
-            return;
-        }
-        let service = self.clone();
-        tokio::spawn(async move {
-            loop {
-                let jitter = rand::random_range(0.9..1.1);
-                tokio::time::sleep(interval.mul_f64(jitter)).await;
-                service.sweep_variants_once(ttl, cap).await;
-            }
-        });
-    }
-
-    /// One sweep of every bucket's variant cache (see [`Service::spawn_variant_sweep`]).
-    pub async fn sweep_variants_once(&self, ttl: Option<std::time::Duration>, cap: Option<u64>) {
-        let older_than = match ttl {
-            Some(ttl) => OffsetDateTime::now_utc() - ttl,
-            None => OffsetDateTime::UNIX_EPOCH,
-        };
-        for bucket in self.storage.buckets() {
-            match self
-                .storage
-                .sweep_variants(&bucket.name, older_than, cap)
-                .await
-            {
-                Ok(report) => tracing::info!(
-                    bucket = %bucket.name,
-                    deleted = report.variants_deleted,
-                    bytes_deleted = report.bytes_deleted,
-                    kept = report.variants_kept,
-                    bytes_kept = report.bytes_kept,
-                    facts_deleted = report.facts_deleted,
-                    "variant cache swept"
-                ),
-                Err(e) => {
-                    tracing::warn!(bucket = %bucket.name, error = %e, "the variant cache could not be swept")
-                }
-            }
-        }
     }
 }
 
@@ -539,6 +318,21 @@ fn output_format(
         ));
     }
     Ok((named, false))
+}
+
+/// What the imaging crate makes for `request` in `format`.
+fn spec_of(request: &VariantRequest, format: imaging::Format) -> imaging::Spec {
+    imaging::Spec {
+        width: request.width,
+        height: request.height,
+        fit: match request.fit {
+            Fit::Cover => imaging::Fit::Cover,
+            Fit::Contain => imaging::Fit::Contain,
+            Fit::Inside => imaging::Fit::Inside,
+        },
+        format,
+        quality: request.quality,
+    }
 }
 
 /// The variant's name in the cache: its box, fit, quality and format, e.g.
