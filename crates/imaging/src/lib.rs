@@ -28,7 +28,8 @@
 //! # Animations
 //!
 //! Animated GIF and animated WebP inputs produce a still image of their **first frame**
-//! (composited onto the logical screen / canvas).
+//! (composited onto the logical screen / canvas). [`is_animated`] tells them apart from their
+//! structure, so that a caller may keep such an original as it is instead.
 //!
 //! # Colour and metadata
 //!
@@ -47,6 +48,7 @@
 //! [`ImageError::TooLarge`]. [`transform_cost`] documents the memory model behind the
 //! estimates.
 
+mod animation;
 mod colour;
 mod cost;
 mod decode;
@@ -66,6 +68,7 @@ mod tests;
 #[cfg(test)]
 mod testutil;
 
+pub use animation::is_animated;
 pub use cost::{facts_cost, transform_cost};
 pub use error::ImageError;
 pub use facts::{Facts, facts};

@@ -409,3 +409,28 @@ async fn auto_negotiates_by_accept() {
         got.answer().assert_error(415, "unsupported_image");
     }
 }
+
+/// `v` holding a version or a date (`?v=2`, `?v=20231101`) is a page's cache buster: the
+/// original, as before variants; PNG is lossless, so `q` makes no second PNG variant.
+#[tokio::test]
+async fn a_version_in_v_is_the_original_and_png_ignores_q() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let original = png(&quadrants(400, 300));
+    app.put(&user.access, "images", "cb.png", original.clone())
+        .await
+        .assert_ok(201);
+    for path in ["/f/images/cb.png?v=2", "/f/images/cb.png?v=20231101"] {
+        let got = get(&app, path, &[]).await;
+        assert_eq!(got.status, 200, "{path}");
+        assert_eq!(got.bytes, original, "{path}: the original");
+    }
+    let with_width = get(&app, "/f/images/cb.png?v=2&w=160", &[])
+        .await
+        .image_sized(ImageFormat::Png, 160, 120);
+    assert_colour(&with_width, 5, 5, RED, 8);
+    let q50 = get(&app, "/f/images/cb.png?w=160&fmt=png&q=50", &[]).await;
+    let q90 = get(&app, "/f/images/cb.png?w=160&fmt=png&q=90", &[]).await;
+    assert_eq!(q50.header("etag"), q90.header("etag"));
+    assert_eq!(q50.bytes, q90.bytes);
+}

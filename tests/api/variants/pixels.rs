@@ -153,9 +153,11 @@ async fn variants_carry_no_metadata() {
     }
 }
 
-/// An animated GIF's variant is a still of its first frame, as a PNG (picgate writes no GIF).
+/// An animated GIF asked for without a format (`?w=`, `v=auto`, `fmt=auto`) is served as it
+/// is, animation kept (picgate writes no animations); with a format named, its variant is a
+/// still of the first frame. A still GIF's variant is a PNG.
 #[tokio::test]
-async fn a_gif_gives_its_first_frame_as_a_png() {
+async fn an_animation_stays_one_unless_a_format_is_named() {
     let app = spawn_app().await;
     let user = app.user().await;
     let mut gif = Vec::new();
@@ -178,11 +180,33 @@ async fn a_gif_gives_its_first_frame_as_a_png() {
     app.put(&user.access, "images", "anim.gif", gif.clone())
         .await
         .assert_ok(201);
-    let got = get(&app, "/f/images/anim.gif?w=160", &[]).await;
+    for path in [
+        "/f/images/anim.gif?w=160",
+        "/f/images/anim.gif?v=auto",
+        "/f/images/anim.gif?v=thumb",
+    ] {
+        for _ in 0..2 {
+            let got = get(&app, path, &[("accept", "image/webp,*/*")]).await;
+            assert_eq!(got.header("content-type"), "image/gif", "{path}");
+            assert_eq!(got.bytes, gif, "{path}: the animation itself");
+        }
+    }
+    let got = get(&app, "/f/images/anim.gif?w=160&fmt=png", &[]).await;
     let image = got.image_sized(ImageFormat::Png, 160, 120);
     for (x, y) in [(0, 0), (80, 60), (159, 119), (10, 110)] {
         assert_colour(&image, x, y, RED, 4);
     }
+    let mut still = Vec::new();
+    solid(200, 150, GREEN)
+        .write_to(&mut std::io::Cursor::new(&mut still), ImageFormat::Gif)
+        .unwrap();
+    app.put(&user.access, "images", "still.gif", still)
+        .await
+        .assert_ok(201);
+    let image = get(&app, "/f/images/still.gif?w=160", &[])
+        .await
+        .image_sized(ImageFormat::Png, 160, 120);
+    assert_colour(&image, 80, 60, GREEN, 4);
     // A format named: the same first frame.
     let webp = get(&app, "/f/images/anim.gif?w=160&fmt=webp", &[])
         .await

@@ -70,6 +70,13 @@ fn bad(param: &'static str, reason: impl Into<String>) -> BadParameter {
 /// The query parameters that ask for a variant.
 pub const PARAMETERS: [&str; 6] = ["w", "h", "fit", "fmt", "q", "v"];
 
+/// Whether a query parameter is a page's cache buster rather than a variant parameter: `v`
+/// with a version or a date (`?v=2`, `?v=20231101`, `?v=1.2.3`: digits and dots only), as
+/// pages have long appended to image links. Preset names have a letter, so none is one.
+pub fn is_cache_buster(name: &str, value: &str) -> bool {
+    name == "v" && !value.is_empty() && value.chars().all(|c| c.is_ascii_digit() || c == '.')
+}
+
 /// The variant parameters of `query` as a signed link's signature covers them: each of
 /// [`PARAMETERS`] present, as `name=value`, in that order, joined by `&`; empty for none.
 /// What is signed is what was asked (`v=thumb`, not the preset's sizes), so a link stays valid
@@ -80,7 +87,7 @@ pub fn signed_form(query: &[(String, String)]) -> String {
         .flat_map(|param| {
             query
                 .iter()
-                .filter(move |(name, _)| name == param)
+                .filter(move |(name, value)| name == param && !is_cache_buster(name, value))
                 .map(|(name, value)| format!("{name}={value}"))
         })
         .collect::<Vec<_>>()
@@ -89,7 +96,8 @@ pub fn signed_form(query: &[(String, String)]) -> String {
 
 impl VariantRequest {
     /// The variant `query` asks for: `None` when it names none of [`PARAMETERS`] (the
-    /// original). Other parameters (a signature, a cache buster) are not looked at. `v` stands
+    /// original). Other parameters (a signature, a cache buster, `v=2`: see
+    /// [`is_cache_buster`]) are not looked at. `v` stands
     /// alone: `v=auto` is `auto_width` (the client profile's) in the original format, any
     /// other `v` a preset. Errors: the first bad parameter, named — a repeated one, a width or
     /// height off the ladder, an unknown `fit`, `fmt` or preset, a quality off the list.
@@ -99,7 +107,7 @@ impl VariantRequest {
         auto_width: u32,
     ) -> Result<Option<Self>, BadParameter> {
         let mut given: BTreeMap<&'static str, &str> = BTreeMap::new();
-        for (name, value) in query {
+        for (name, value) in query.iter().filter(|(n, v)| !is_cache_buster(n, v)) {
             if let Some(param) = PARAMETERS.iter().find(|p| **p == name.as_str())
                 && given.insert(param, value.as_str()).is_some()
             {
@@ -265,6 +273,18 @@ mod tests {
     fn no_variant_parameter_is_the_original() {
         assert_eq!(parse(&[]), Ok(None));
         assert_eq!(parse(&[("t", "123"), ("signature", "x")]), Ok(None));
+    }
+
+    #[test]
+    fn a_version_in_v_is_a_cache_buster_not_a_preset() {
+        for busted in ["2", "20231101", "1.2.3"] {
+            assert_eq!(parse(&[("v", busted)]), Ok(None), "{busted}");
+            assert_eq!(signed_form(&query(&[("v", busted)])), "", "{busted}");
+        }
+        let thumb = parse(&[("v", "2"), ("w", "320")]).unwrap().unwrap();
+        assert_eq!(thumb.width, Some(320));
+        assert_eq!(parse(&[("v", "")]).unwrap_err().param, "v");
+        assert_eq!(parse(&[("v", "v2")]).unwrap_err().param, "v");
     }
 
     #[test]

@@ -171,8 +171,11 @@ impl VariantSettings {
                 return Err((key, "`auto` is reserved (the client's width)".into()));
             }
             let plain = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-            if name.is_empty() || !name.chars().all(plain) {
-                return Err((key, "a preset name is letters, digits, `-` and `_`".into()));
+            if !name.chars().all(plain) || !name.chars().any(|c| c.is_ascii_alphabetic()) {
+                return Err((
+                    key,
+                    "a preset name is letters, digits, `-` and `_`, with a letter (`?v=2` is a page's cache buster)".into(),
+                ));
             }
             let sizes = [("w", preset.w), ("h", preset.h)];
             if let Some((param, _)) = sizes.iter().find(|(_, s)| s.is_some_and(|s| s == 0)) {

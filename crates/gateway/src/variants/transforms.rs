@@ -206,8 +206,19 @@ impl Transforms {
         }
     }
 
-    /// Counts a refusal by its outcome and hands it back.
-    fn counted(&self, e: TransformError) -> TransformError {
+    /// A transform slot if one is free now, without joining the queue: for work that may be
+    /// skipped when the instance is busy (an upload's image facts). `None` is not counted.
+    pub fn try_admit(&self) -> Option<Slot<'_>> {
+        let permit = Arc::clone(&self.slots).try_acquire_owned().ok()?;
+        Some(Slot {
+            transforms: self,
+            permit,
+        })
+    }
+
+    /// Counts a refusal by its outcome (also one decided before any slot: an original over a
+    /// limit, not an image) and hands it back.
+    pub fn counted(&self, e: TransformError) -> TransformError {
         self.outcomes.with_label_values(&[e.outcome()]).inc();
         e
     }

@@ -3,14 +3,15 @@
 
 use storage::{BucketName, ObjectKey, ObjectMeta};
 
+use super::making::Queue;
 use crate::error::ApiError;
 use crate::service::{Caller, Service};
 
 impl Service {
     /// The width, height and blurhash of the image just stored as `meta`, computed once and
     /// kept next to its variants; `None` for what is not an image picgate decodes, or when
-    /// the image is over a limit or every transform slot is taken (logged: the upload
-    /// stands).
+    /// the image is over a limit or no transform slot is free at once (an upload never waits
+    /// behind variant requests; logged: the upload stands).
     pub(crate) async fn image_facts(
         &self,
         bucket: &BucketName,
@@ -18,7 +19,9 @@ impl Service {
     ) -> Option<imaging::Facts> {
         imaging::Format::from_content_type(&meta.content_type).filter(|f| f.can_decode())?;
         let facts = async {
-            let (slot, original, probe) = self.admit_original(bucket, &meta.key, meta).await?;
+            let (slot, original, probe) = self
+                .admit_original(bucket, &meta.key, meta, Queue::Skip)
+                .await?;
             let limits = *self.variants.transforms.limits();
             let cost = imaging::facts_cost(&probe) + original.len() as u64;
             let facts = slot

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::FutureExt;
 use sha2::{Digest, Sha256};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use storage::{BucketName, ObjectKey, ObjectMeta, SignedLink};
 use time::OffsetDateTime;
@@ -74,7 +74,17 @@ pub struct Variants {
     settings: VariantSettings,
     transforms: Transforms,
     flights: Flights<Outcome>,
+    /// Variants refused lately for what the image is (over a limit, too slow, corrupt), by
+    /// flight key, with when: asked again within [`REFUSAL_TTL`], the answer is the same,
+    /// without reading or decoding the original again.
+    refusals: quick_cache::sync::Cache<String, (TransformError, Instant)>,
 }
+
+/// How long a refusal is remembered. A replaced original has another ETag, so another key.
+const REFUSAL_TTL: Duration = Duration::from_secs(600);
+
+/// How many refusals are remembered at most (the oldest go first).
+const REFUSALS_KEPT: usize = 10_000;
 
 impl Variants {
     pub fn new(settings: VariantSettings) -> Result<Self, prometheus::Error> {
@@ -83,7 +93,30 @@ impl Variants {
             settings,
             transforms,
             flights: Flights::default(),
+            refusals: quick_cache::sync::Cache::new(REFUSALS_KEPT),
         })
+    }
+
+    /// A refusal of the variant `flight` remembered within [`REFUSAL_TTL`].
+    fn refused(&self, flight: &str) -> Option<TransformError> {
+        let (refusal, at) = self.refusals.get(flight)?;
+        (at.elapsed() < REFUSAL_TTL).then_some(refusal)
+    }
+
+    /// Remembers a refusal that the same original would get again: over a limit, too slow,
+    /// corrupt, not decodable. Not `busy` (a matter of the moment) nor `failed`.
+    fn remember(&self, flight: String, outcome: &Outcome) {
+        if let Err(Shared::Transform(e)) = outcome
+            && matches!(
+                e,
+                TransformError::TooLarge(_)
+                    | TransformError::TimedOut(_)
+                    | TransformError::Malformed(_)
+                    | TransformError::Unsupported(_)
+            )
+        {
+            self.refusals.insert(flight, (e.clone(), Instant::now()));
+        }
     }
 
     /// `[variants]`, for parsing requests and building links.
@@ -164,7 +197,12 @@ impl Service {
         };
         let (format, by_accept) = output_format(ask.request.format, source, ask.accept)?;
         let spec = spec_of(ask.request, format);
-        let name = cache_name(&spec);
+        let keep_animation = matches!(source, imaging::Format::Gif | imaging::Format::Webp)
+            && matches!(
+                ask.request.format,
+                FormatChoice::Auto | FormatChoice::Original
+            );
+        let name = cache_name(&spec, keep_animation);
         let head = VariantHead {
             etag: variant_etag(&meta.etag, &name),
             last_modified: meta.last_modified,
@@ -186,22 +224,28 @@ impl Service {
         self.variants.transforms.looked_up(cached.is_some());
         if let Some(hit) = cached {
             return Ok(VariantServed::Made {
-                head,
+                head: VariantHead {
+                    content_type: hit.content_type,
+                    ..head
+                },
                 bytes: hit.bytes,
             });
         }
         let flight = format!("{bucket}\n{key}\n{}\n{name}", meta.etag);
+        if let Some(refusal) = self.variants.refused(&flight) {
+            return Err(self.variants.transforms.counted(refusal).into());
+        }
         let service = self.clone();
         let (bucket, key) = (bucket.clone(), key.clone());
         let made = self
             .variants
             .flights
             .join(
-                flight,
+                flight.clone(),
                 move || {
                     async move {
                         service
-                            .make_variant(&bucket, &key, meta, spec, name)
+                            .make_variant(&bucket, &key, meta, spec, name, keep_animation)
                             .await
                             .map(Arc::new)
                             .map_err(Shared::from)
@@ -210,7 +254,9 @@ impl Service {
                 },
                 Err(Shared::Transform(TransformError::Failed)),
             )
-            .await?;
+            .await;
+        self.variants.remember(flight, &made);
+        let made = made?;
         Ok(VariantServed::Made {
             head: VariantHead {
                 content_type: made.content_type.clone(),
@@ -235,13 +281,11 @@ impl Service {
             FormatChoice::Auto | FormatChoice::Original
         );
         if !as_is || !meta.content_type.starts_with("image/") {
-            return Err(ApiError::new(
-                Code::UnsupportedImage,
-                format!(
-                    "no variant can be made of {}: variants are made of JPEG, PNG, WebP and GIF images",
-                    meta.content_type
-                ),
+            let refused = TransformError::Unsupported(format!(
+                "no variant can be made of {}: variants are made of JPEG, PNG, WebP and GIF images",
+                meta.content_type
             ));
+            return Err(self.variants.transforms.counted(refused).into());
         }
         let object = match ask.head {
             true => Found::Meta(meta),
@@ -331,20 +375,27 @@ fn spec_of(request: &VariantRequest, format: imaging::Format) -> imaging::Spec {
             Fit::Inside => imaging::Fit::Inside,
         },
         format,
-        quality: request.quality,
+        // PNG is lossless: one variant whatever `q` says.
+        quality: match format {
+            imaging::Format::Png => 100,
+            _ => request.quality,
+        },
     }
 }
 
 /// The variant's name in the cache: its box, fit, quality and format, e.g.
-/// `320x0-inside-q80.webp` (0: no bound on that side).
-fn cache_name(spec: &imaging::Spec) -> String {
+/// `320x0-inside-q80.webp` (0: no bound on that side); `-anim` before the extension when an
+/// animated original would be kept as it is.
+fn cache_name(spec: &imaging::Spec, keep_animation: bool) -> String {
     let fit = match spec.fit {
         imaging::Fit::Cover => "cover",
         imaging::Fit::Contain => "contain",
         imaging::Fit::Inside => "inside",
     };
+    // An animation kept as it is is another entry than the still a named format makes.
+    let kept = if keep_animation { "-anim" } else { "" };
     format!(
-        "{}x{}-{fit}-q{}.{}",
+        "{}x{}-{fit}-q{}{kept}.{}",
         spec.width.unwrap_or(0),
         spec.height.unwrap_or(0),
         spec.quality,
@@ -393,6 +444,7 @@ mod tests {
             format: imaging::Format::Webp,
             quality: 80,
         };
-        assert_eq!(cache_name(&spec), "320x0-inside-q80.webp");
+        assert_eq!(cache_name(&spec, false), "320x0-inside-q80.webp");
+        assert_eq!(cache_name(&spec, true), "320x0-inside-q80-anim.webp");
     }
 }
