@@ -191,12 +191,8 @@ fn attachment(name: &str) -> String {
 /// Whether the client's copy is current: `If-None-Match` (weak comparison), else
 /// `If-Modified-Since` (RFC 9110 §13.1.2, §13.1.3).
 fn is_fresh(req: &HttpRequest, meta: &ObjectMeta) -> bool {
-    let Some(etag) = parse_etag(&meta.etag) else {
-        return false;
-    };
-    match req.get_header::<IfNoneMatch>() {
-        Some(IfNoneMatch::Any) => true,
-        Some(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&etag)),
+    match none_match(req, &meta.etag) {
+        Some(fresh) => fresh,
         None => match req.get_header::<IfModifiedSince>() {
             Some(IfModifiedSince(since)) => {
                 let modified = SystemTime::from(meta.last_modified);
@@ -209,6 +205,19 @@ fn is_fresh(req: &HttpRequest, meta: &ObjectMeta) -> bool {
             None => false,
         },
     }
+}
+
+/// What `If-None-Match` says of the representation tagged `etag` (weak comparison, RFC 9110
+/// §13.1.2): `Some(true)` when the client's copy is it, `None` without the header.
+pub fn none_match(req: &HttpRequest, etag: &str) -> Option<bool> {
+    let header = req.get_header::<IfNoneMatch>()?;
+    let Some(etag) = parse_etag(etag) else {
+        return Some(false);
+    };
+    Some(match header {
+        IfNoneMatch::Any => true,
+        IfNoneMatch::Items(tags) => tags.iter().any(|t| t.weak_eq(&etag)),
+    })
 }
 
 fn not_modified(req: &HttpRequest, meta: &ObjectMeta, caching: Caching) -> Option<HttpResponse> {

@@ -4,8 +4,8 @@
 use std::time::SystemTime;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, ContentEncoding, HttpDate, IfNoneMatch};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder};
+use actix_web::http::header::{self, ContentEncoding, HttpDate};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 
 use super::serve::{self, Caching};
 use crate::client_kind::PROFILE_VARY;
@@ -15,14 +15,7 @@ use crate::service::{VariantHead, VariantServed};
 /// RFC 9110 §13.1.2). `If-Modified-Since` is not used: a variant's bytes can change (a new
 /// encoder) while the original's date stays.
 pub fn client_has(req: &HttpRequest, etag: &str) -> bool {
-    let Ok(tag) = etag.parse::<header::EntityTag>() else {
-        return false;
-    };
-    match req.get_header::<IfNoneMatch>() {
-        Some(IfNoneMatch::Any) => true,
-        Some(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&tag)),
-        None => false,
-    }
+    serve::none_match(req, etag).unwrap_or(false)
 }
 
 /// 200 with the variant (a HEAD announces its length only), 304 when the client's copy is

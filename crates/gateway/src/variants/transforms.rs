@@ -181,18 +181,15 @@ impl Transforms {
     /// original per slot is in memory), and [`Slot::run`] runs the transform. Errors: `Busy`
     /// when `max_queued` requests wait already, or the wait outlasts the time limit.
     pub async fn admit(&self) -> Result<Slot<'_>, TransformError> {
-        let busy = || TransformError::Busy {
-            retry_after_secs: self.timeout.as_secs().clamp(1, 10),
-        };
         let permit = match Arc::clone(&self.slots).try_acquire_owned() {
             Ok(permit) => Ok(permit),
             Err(_) => match Waiting::enter(self) {
-                None => Err(busy()),
+                None => Err(self.busy()),
                 Some(_waiting) => {
                     let slot = Arc::clone(&self.slots).acquire_owned();
                     match tokio::time::timeout(self.timeout, slot).await {
                         Ok(Ok(permit)) => Ok(permit),
-                        _ => Err(busy()),
+                        _ => Err(self.busy()),
                     }
                 }
             },
@@ -214,6 +211,13 @@ impl Transforms {
             transforms: self,
             permit,
         })
+    }
+
+    /// A refusal for want of a slot or of memory, retried after the time limit (1 to 10 s).
+    pub fn busy(&self) -> TransformError {
+        TransformError::Busy {
+            retry_after_secs: self.timeout.as_secs().clamp(1, 10),
+        }
     }
 
     /// Counts a refusal by its outcome (also one decided before any slot: an original over a
@@ -273,9 +277,7 @@ impl Slot<'_> {
         let memory =
             tokio::time::timeout(t.timeout, Arc::clone(&t.memory).acquire_many_owned(share)).await;
         let Ok(Ok(memory)) = memory else {
-            return Err(TransformError::Busy {
-                retry_after_secs: t.timeout.as_secs().clamp(1, 10),
-            });
+            return Err(t.busy());
         };
         let held = (self.permit, memory);
         let duration = t.duration.clone();

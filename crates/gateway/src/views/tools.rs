@@ -5,7 +5,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
-use storage::{BucketName, ObjectKey, split_extension};
+use storage::{BucketName, ObjectKey, SignedLink, split_extension};
 
 use time::OffsetDateTime;
 
@@ -101,14 +101,17 @@ impl ToolImage {
         let key = lsky_key(&upload.bucket, &meta.key);
         let name = meta.key.file_name().to_owned();
         let url = view.object.url.clone();
-        let plain = links.file(&upload.bucket, &meta.key);
         let thumbnail_url = match &upload.thumbnail {
             None => url.clone(),
-            Some((form, None)) => crate::variants::with_form(&plain, form),
-            Some((form, Some(signed))) => format!(
-                "{plain}?{form}&expires={}&signature={}",
-                signed.expires, signed.signature
-            ),
+            Some((form, None)) => {
+                crate::variants::with_form(&links.file(&upload.bucket, &meta.key), form)
+            }
+            Some((form, Some(signed))) => {
+                let link = SignedLink::Gateway(signed.clone());
+                SignedLinkView::new(links, &upload.bucket, &meta.key, &link)?
+                    .for_variant(Some(form))
+                    .url
+            }
         };
         Ok(Self {
             hash: key.clone(),

@@ -95,9 +95,7 @@ impl Service {
         }
         let slot = match queue {
             Queue::Wait => transforms.admit().await?,
-            Queue::Skip => transforms.try_admit().ok_or(TransformError::Busy {
-                retry_after_secs: 1,
-            })?,
+            Queue::Skip => transforms.try_admit().ok_or_else(|| transforms.busy())?,
         };
         let original = match self.original_bytes(bucket, key, meta).await {
             Ok(bytes) => bytes,
