@@ -36,6 +36,8 @@ enum Op {
     Delete,
     DeleteMany,
     SetPolicy,
+    Notifications,
+    DeadLetters,
     AdminUsers,
     RebuildUsage,
     Me,
@@ -47,6 +49,7 @@ enum Op {
     SeedPut,
     SeedRemove,
     SeedSetPolicy,
+    SeedGetNotification,
     SeedListBuckets,
 }
 
@@ -92,6 +95,14 @@ const TABLE: &[(Op, [&str; 8])] = &[
         [MISSING, ADMIN, ADMIN, OK, ADMIN, ADMIN, ADMIN, SCOPE],
     ),
     (
+        Op::Notifications,
+        [MISSING, ADMIN, ADMIN, OK, ADMIN, ADMIN, ADMIN, SCOPE],
+    ),
+    (
+        Op::DeadLetters,
+        [MISSING, ADMIN, ADMIN, OK, ADMIN, ADMIN, ADMIN, SCOPE],
+    ),
+    (
         Op::AdminUsers,
         [MISSING, ADMIN, ADMIN, OK, ADMIN, ADMIN, ADMIN, SCOPE],
     ),
@@ -122,6 +133,10 @@ const TABLE: &[(Op, [&str; 8])] = &[
     ),
     (
         Op::SeedSetPolicy,
+        [MISSING, ADMIN, ADMIN, OK, ADMIN, ADMIN, ADMIN, SCOPE],
+    ),
+    (
+        Op::SeedGetNotification,
         [MISSING, ADMIN, ADMIN, OK, ADMIN, ADMIN, ADMIN, SCOPE],
     ),
 ];
@@ -256,6 +271,15 @@ async fn run(app: &TestApp, op: Op, token: Option<&str>, key: &str) -> String {
             let (s, b) = send(c.put(url).json(&json!({"policy": "private"})), token, false).await;
             native(s, &b)
         }
+        Op::Notifications => {
+            let url = app.url("/api/v1/buckets/files/notifications");
+            let (s, b) = send(c.get(url), token, false).await;
+            native(s, &b)
+        }
+        Op::DeadLetters => {
+            let (s, b) = send(c.get(app.url("/api/v1/notify/dead")), token, false).await;
+            native(s, &b)
+        }
         Op::AdminUsers => {
             let (s, b) = send(c.get(app.url("/api/v1/admin/users")), token, false).await;
             native(s, &b)
@@ -314,6 +338,11 @@ async fn run(app: &TestApp, op: Op, token: Option<&str>, key: &str) -> String {
         Op::SeedSetPolicy => {
             let url = app.url("/imagepic/policy/setBucketPolicy");
             let body = json!({"bucketName": "files", "policy": "private"});
+            seed(&send(c.post(url).json(&body), token, true).await.1)
+        }
+        Op::SeedGetNotification => {
+            let url = app.url("/imagepic/notification/getBucketNotification");
+            let body = json!({"bucketName": "files"});
             seed(&send(c.post(url).json(&body), token, true).await.1)
         }
     }

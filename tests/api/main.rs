@@ -17,6 +17,7 @@ mod health;
 mod helpers;
 mod json_etags;
 mod listing;
+mod notify;
 mod objects;
 mod openapi;
 mod ops_metrics;

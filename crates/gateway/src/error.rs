@@ -44,6 +44,7 @@ error_codes! {
     InvalidCursor => (BAD_REQUEST, "invalid_cursor", "the paging cursor was not issued by this server"),
     InvalidExpiry => (BAD_REQUEST, "invalid_expiry", "the requested link lifetime is out of range"),
     InvalidPolicy => (BAD_REQUEST, "invalid_policy", "a policy is `private` or `public-read`"),
+    InvalidNotification => (BAD_REQUEST, "invalid_notification", "a bucket notification configuration names an unknown event, target or filter; the message says which rule"),
     InvalidMultipart => (BAD_REQUEST, "invalid_multipart", "the multipart body is malformed or has no `file` field"),
     CorsRejected => (BAD_REQUEST, "cors_rejected", "the page's origin, method or headers may not call this route (server.cors)"),
     UploadInterrupted => (BAD_REQUEST, "upload_interrupted", "the upload body ended or failed midway; nothing was stored"),
@@ -71,6 +72,7 @@ error_codes! {
     UserNotFound => (NOT_FOUND, "user_not_found", "no user has this id"),
     SessionNotFound => (NOT_FOUND, "session_not_found", "the caller has no session with this id"),
     TokenNotFound => (NOT_FOUND, "token_not_found", "the caller has no API token with this id"),
+    TargetNotFound => (NOT_FOUND, "target_not_found", "no notification target has this id (GET /api/v1/notify/targets lists them)"),
     InvitationNotFound => (NOT_FOUND, "invitation_not_found", "no open invitation has this code"),
     MethodNotAllowed => (METHOD_NOT_ALLOWED, "method_not_allowed", "the route does not take this method"),
     RequestTimeout => (REQUEST_TIMEOUT, "request_timeout", "the request body did not arrive in time, or stopped arriving"),
@@ -87,10 +89,10 @@ error_codes! {
     ImageMalformed => (UNPROCESSABLE_ENTITY, "image_malformed", "the image's data is corrupt or truncated, so no variant can be made of it"),
     TooManyAttempts => (TOO_MANY_REQUESTS, "too_many_attempts", "too many attempts; `Retry-After` says when to retry"),
     InternalError => (INTERNAL_SERVER_ERROR, "internal_error", "an unexpected failure; the log has the cause"),
-    NotImplemented => (NOT_IMPLEMENTED, "not_implemented", "picgate does not offer this"),
     UpstreamTimeout => (GATEWAY_TIMEOUT, "upstream_timeout", "a backend did not answer in time (an overview section in data.errors)"),
     StorageUnavailable => (SERVICE_UNAVAILABLE, "storage_unavailable", "the storage backend cannot be reached"),
     TransformsBusy => (SERVICE_UNAVAILABLE, "transforms_busy", "too many variants are being made right now; `Retry-After` says when to retry"),
+    EventQueueUnavailable => (SERVICE_UNAVAILABLE, "event_queue_unavailable", "the notification queue (Redis) cannot be reached"),
     SessionStoreUnavailable => (SERVICE_UNAVAILABLE, "session_store_unavailable", "the session store cannot be reached"),
 }
 
@@ -110,6 +112,9 @@ pub enum ApiError {
         failing: Vec<String>,
         checks: serde_json::Map<String, serde_json::Value>,
     },
+    /// A bucket notification operation failed.
+    #[error(transparent)]
+    Notify(#[from] notify::Error),
     /// A variant could not be made.
     #[error(transparent)]
     Transform(#[from] crate::variants::TransformError),
@@ -157,6 +162,7 @@ impl ApiError {
             Self::MissingScope(_) => Code::InsufficientScope,
             Self::NotReady { code, .. } => *code,
             Self::Transform(e) => transform_code(e),
+            Self::Notify(e) => notify_code(e),
             Self::Internal(_) => Code::InternalError,
         }
     }
@@ -235,6 +241,18 @@ fn auth_code(e: &auth::Error) -> Code {
         E::UserNotFound => Code::UserNotFound,
         E::Unavailable(_) => Code::SessionStoreUnavailable,
         E::AccountsUnavailable(_) => Code::StorageUnavailable,
+        E::Internal(_) => Code::InternalError,
+    }
+}
+
+fn notify_code(e: &notify::Error) -> Code {
+    use notify::Error as E;
+    match e {
+        E::Rules(_) => Code::InvalidNotification,
+        E::UnknownTarget(_) => Code::TargetNotFound,
+        E::InvalidCursor => Code::InvalidCursor,
+        E::QueueUnavailable(_) => Code::EventQueueUnavailable,
+        E::StorageUnavailable(_) => Code::StorageUnavailable,
         E::Internal(_) => Code::InternalError,
     }
 }

@@ -23,6 +23,8 @@ const SECRET_KEYS: &[&str] = &[
     "access_key_id",
     "secret_access_key",
     "token",
+    "secret",
+    "auth_token",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -50,6 +52,8 @@ pub struct Settings {
     pub log: crate::telemetry::LogSettings,
     #[serde(default)]
     pub variants: crate::variants::VariantSettings,
+    #[serde(default)]
+    pub notify: notify::Settings,
 }
 
 /// `[metrics]`: where `/metrics` is served and to whom (decided in `service/access.rs`).
@@ -326,6 +330,9 @@ impl Settings {
             ));
         }
         self.metrics.validate(&self.server)?;
+        self.notify
+            .validate(self.redis.url.is_some())
+            .map_err(|e| SettingsError::key(format!("notify.{}", e.key), e.reason))?;
         self.variants
             .validate()
             .map_err(|(key, msg)| SettingsError::key(format!("variants.{key}"), msg))?;

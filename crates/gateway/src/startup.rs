@@ -22,10 +22,13 @@ use crate::routes;
 use crate::routes::compat::CompatTokenTtl;
 use crate::service::list_cache::ListCache;
 use crate::service::usage::Usage;
-use crate::service::{Service, Tools, Variants};
+use crate::service::{Parts, Service, Tools, Variants};
 use crate::settings::Settings;
 use crate::views::PublicUrl;
 use crate::{client_kind, json_etag, request_id, unread_body};
+
+/// Longest the notifier may take to stop and release its queue leases at shutdown.
+const NOTIFY_SHUTDOWN: Duration = Duration::from_secs(5);
 
 /// A bound, running server: the main listener and, with `metrics.listen`, the metrics one.
 pub struct Application {
@@ -35,6 +38,8 @@ pub struct Application {
     /// Cancelled when the grace period ends (see `body_pace.rs`).
     deadline: CancellationToken,
     grace: Duration,
+    /// Stopped once the servers are: its queue leases go to the other instances at once.
+    notifier: notify::Notifier,
 }
 
 /// Builds the services every handler calls from the settings: storage (checking bucket
@@ -85,9 +90,32 @@ pub async fn build_service(settings: &Settings) -> anyhow::Result<Service> {
     for collector in variants.collectors() {
         metrics.register(collector).context("variant metrics")?;
     }
-    Ok(Service::new(
-        storage, auth, metrics, listings, usage, tools, variants,
-    ))
+    let redis = settings.redis.url.as_ref().map(|url| notify::RedisPlace {
+        url: url.expose_secret().to_owned(),
+        key_prefix: settings.redis.key_prefix.clone(),
+    });
+    let notifier = notify::Notifier::new(
+        settings.notify.clone(),
+        storage.system_operator(),
+        redis,
+        settings.buckets.keys().cloned().collect(),
+    )
+    .context("notifications")?;
+    for collector in notifier.collectors() {
+        metrics
+            .register(collector)
+            .context("notification metrics")?;
+    }
+    Ok(Service::new(Parts {
+        storage,
+        auth,
+        metrics,
+        listings,
+        usage,
+        tools,
+        variants,
+        notify: notifier,
+    }))
 }
 
 /// The key that signs gateway file links: derived from the JWT secret so that every instance
@@ -124,6 +152,10 @@ impl Application {
         // Before serving, so that no write races the first count.
         service.build_usage_if_missing().await;
         service.spawn_variant_sweep();
+        // The rules apply from the first request on.
+        service.notifier().refresh_rules().await;
+        service.notifier().start();
+        let notifier = service.notifier().clone();
         let deadline = CancellationToken::new();
         let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
         let metrics_server = metrics_listener
@@ -137,6 +169,7 @@ impl Application {
             servers,
             deadline,
             grace,
+            notifier,
         })
     }
 
@@ -189,13 +222,17 @@ impl Application {
             }
         });
         let servers = futures::future::join_all(self.servers);
-        tokio::select! {
+        let notifier = self.notifier;
+        let ended = tokio::select! {
             results = servers => {
                 stopper.abort();
                 results.into_iter().collect()
             }
             Ok(()) = forced_rx => Ok(()),
-        }
+        };
+        // Releases this instance's queue leases, so another takes the queues over at once.
+        notifier.shutdown(NOTIFY_SHUTDOWN).await;
+        ended
     }
 }
 

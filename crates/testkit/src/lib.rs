@@ -6,6 +6,7 @@ mod counting_proxy;
 mod process;
 mod redis;
 mod s3;
+mod webhook;
 
 use std::fmt;
 
@@ -13,6 +14,7 @@ pub use counting_proxy::CountingProxy;
 pub use process::free_port;
 pub use redis::RedisServer;
 pub use s3::S3Server;
+pub use webhook::{Mode as WebhookMode, ReceivedRequest, WebhookReceiver};
 
 /// Where a suite keeps objects: the local disk, or a real S3 server on loopback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -30,6 +30,7 @@ pub mod compat;
 mod docs;
 mod files;
 mod health;
+mod notify;
 mod objects;
 mod overview;
 mod parse;
@@ -71,6 +72,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings, with_metrics
                 .configure(tokens::configure)
                 .configure(admin::configure)
                 .configure(buckets::configure)
+                .configure(notify::configure)
                 .configure(objects::configure)
                 .configure(overview::configure),
         )

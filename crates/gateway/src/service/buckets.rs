@@ -3,7 +3,7 @@
 use storage::{BucketInfo, BucketName, Policy};
 
 use super::{Caller, Need, Service};
-use crate::error::{ApiError, Code};
+use crate::error::ApiError;
 
 impl Service {
     /// Every bucket with its policy and limits, sorted by name: open to anyone, as the seed's
@@ -15,21 +15,6 @@ impl Service {
     /// A bucket as configured: open to anyone. Errors: `bucket_not_found`.
     pub fn bucket(&self, bucket: &BucketName) -> Result<BucketInfo, ApiError> {
         Ok(self.storage.bucket(bucket)?)
-    }
-
-    /// Bucket notifications are not offered: an administrator asking to set them is told so
-    /// (`not_implemented`) rather than accepted and silently ignored.
-    pub async fn set_notification(
-        &self,
-        caller: &Caller,
-        bucket: &BucketName,
-    ) -> Result<(), ApiError> {
-        self.require(caller, Need::Admin).await?;
-        self.storage.bucket(bucket)?;
-        Err(ApiError::new(
-            Code::NotImplemented,
-            "picgate does not send bucket notifications",
-        ))
     }
 
     /// A bucket's current policy: open to anyone. Errors: `bucket_not_found`.

@@ -26,6 +26,28 @@ pub struct Caller {
     /// Whether a granted use has been counted: one per request, however often access is
     /// checked on the way (`picgate_auth_token_uses_total`).
     use_counted: std::sync::atomic::AtomicBool,
+    /// The request's client profile and id, for the events it causes.
+    origin: Origin,
+}
+
+/// Where a request came from beyond its device: its client profile (`pc`, `h5`) and its
+/// request id, as the middlewares decided them. Empty outside a request (tests, CLI).
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub client: Option<crate::client_kind::ClientKind>,
+    pub request_id: Option<String>,
+}
+
+impl Origin {
+    fn of(req: &HttpRequest) -> Self {
+        let extensions = req.extensions();
+        Self {
+            client: extensions.get::<crate::client_kind::ClientKind>().copied(),
+            request_id: extensions
+                .get::<crate::request_id::RequestId>()
+                .map(|id| id.0.clone()),
+        }
+    }
 }
 
 /// The id of the user a request turned out to act for, once its credential was checked (in
@@ -63,7 +85,13 @@ impl Caller {
             principal: OnceCell::new(),
             seen: SeenUser::default(),
             use_counted: Default::default(),
+            origin: Origin::default(),
         }
+    }
+
+    /// The request's client profile and id.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
     }
 
     /// Where the caller calls from: client IP (behind trusted proxies, the forwarded one) and
@@ -88,6 +116,11 @@ impl Caller {
         !self
             .use_counted
             .swap(true, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The principal, if [`Caller::principal`] has already resolved it (no I/O).
+    pub fn known_principal(&self) -> Option<&Principal> {
+        self.principal.get()
     }
 
     /// Whether the request carried a credential at all.
@@ -126,6 +159,7 @@ impl FromRequest for Caller {
             device: device(req),
             principal: OnceCell::new(),
             use_counted: Default::default(),
+            origin: Origin::of(req),
         }))
     }
 }
@@ -156,6 +190,7 @@ impl Caller {
             device: device(req),
             principal: OnceCell::new(),
             use_counted: Default::default(),
+            origin: Origin::of(req),
         }
     }
 }

@@ -11,6 +11,7 @@ mod buckets;
 mod caller;
 mod health;
 pub mod list_cache;
+mod notify;
 mod objects;
 mod overview;
 mod tokens;
@@ -31,7 +32,8 @@ use crate::metrics::Metrics;
 
 pub use access::Need;
 pub use admin::UserUpdate;
-pub use caller::{Caller, SeenUser, credential};
+pub use caller::{Caller, Origin, SeenUser, credential};
+pub use notify::MAX_DEAD_PAGE;
 pub use objects::{Found, MAX_BATCH_KEYS, ReadGrant, Served};
 pub use overview::{BucketOverview, Overview, Section, TokenSummary};
 pub use tools::{ToolConfig, ToolForm, ToolPart, ToolUpload, Tools};
@@ -48,28 +50,34 @@ pub struct Service {
     usage: Arc<Usage>,
     tools: Arc<Tools>,
     variants: Arc<Variants>,
+    notify: ::notify::Notifier,
     /// The readiness checks running now (see `health.rs`).
     checks: Arc<health::CheckFlight>,
 }
 
+/// What a [`Service`] is built of (see `startup.rs`).
+pub struct Parts {
+    pub storage: Storage,
+    pub auth: Auth,
+    pub metrics: Metrics,
+    pub listings: ListCache,
+    pub usage: Usage,
+    pub tools: Tools,
+    pub variants: Variants,
+    pub notify: ::notify::Notifier,
+}
+
 impl Service {
-    pub fn new(
-        storage: Storage,
-        auth: Auth,
-        metrics: Metrics,
-        listings: ListCache,
-        usage: Usage,
-        tools: Tools,
-        variants: Variants,
-    ) -> Self {
+    pub fn new(parts: Parts) -> Self {
         Self {
-            storage,
-            auth,
-            metrics,
-            listings: Arc::new(listings),
-            usage: Arc::new(usage),
-            tools: Arc::new(tools),
-            variants: Arc::new(variants),
+            storage: parts.storage,
+            auth: parts.auth,
+            metrics: parts.metrics,
+            listings: Arc::new(parts.listings),
+            usage: Arc::new(parts.usage),
+            tools: Arc::new(parts.tools),
+            variants: Arc::new(parts.variants),
+            notify: parts.notify,
             checks: Arc::default(),
         }
     }
@@ -82,6 +90,11 @@ impl Service {
     /// For readiness checks and the CLI's `user create`.
     pub fn auth(&self) -> &Auth {
         &self.auth
+    }
+
+    /// Bucket notifications, for start-up and shutdown.
+    pub fn notifier(&self) -> &::notify::Notifier {
+        &self.notify
     }
 
     /// The metrics registry, for `/metrics` and the request middleware.

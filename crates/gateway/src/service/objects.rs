@@ -12,6 +12,7 @@ use storage::{
 
 use super::access::may_change;
 use super::list_cache::{Key, Listing};
+use super::notify::Actor;
 use super::{Caller, Need, Service};
 use crate::error::{ApiError, Code};
 
@@ -136,7 +137,13 @@ impl Service {
         let object = if head {
             Found::Meta(self.storage.head(bucket, key).await?)
         } else {
-            Found::Body(self.storage.read(bucket, key, range).await?)
+            let body = self.storage.read(bucket, key, range).await?;
+            let actor = match grant {
+                ReadGrant::Caller(caller) => Actor::Request(caller, caller.known_principal()),
+                ReadGrant::Signature { .. } => Actor::Nobody,
+            };
+            self.report_read(actor, bucket, &body.meta).await;
+            Found::Body(body)
         };
         Ok(Served { public, object })
     }
@@ -197,9 +204,12 @@ impl Service {
                 may_change(principal, write, now.owner.as_deref())
             })
             .await?;
+        let owner = was.owner.clone();
         self.usage.removed(bucket, key, was).await;
         self.listings.bump(bucket).await;
         self.forget_variants(bucket, key).await;
+        self.report_removed(Actor::Request(caller, Some(principal)), bucket, key, owner)
+            .await;
         tracing::info!(user_id = %principal.user_id, %bucket, %key, "object deleted");
         Ok(())
     }
@@ -231,8 +241,11 @@ impl Service {
                             may_change(principal, write, now.owner.as_deref())
                         })
                         .await?;
+                    let owner = was.owner.clone();
                     self.usage.removed(bucket, &key, was).await;
                     self.forget_variants(bucket, &key).await;
+                    let actor = Actor::Request(caller, Some(principal));
+                    self.report_removed(actor, bucket, &key, owner).await;
                     Ok(())
                 }
                 .await;

@@ -350,9 +350,12 @@ impl Service {
                 ticket_allows(&etag, now, &bucket, &key)
             })
             .await?;
+        let owner = was.owner.clone();
         self.usage.removed(&bucket, &key, was).await;
         self.listings.bump(&bucket).await;
         self.forget_variants(&bucket, &key).await;
+        self.report_removed(super::notify::Actor::Nobody, &bucket, &key, owner)
+            .await;
         tracing::info!(%bucket, %key, "object deleted by its deletion link");
         Ok((bucket, key))
     }

@@ -6,6 +6,7 @@ use futures::{Stream, StreamExt};
 use storage::{BucketName, Current, ObjectKey, ObjectMeta, PlannedKey, Precondition};
 
 use super::access::write_precondition;
+use super::notify::Actor;
 use super::{Caller, Need, Service};
 use crate::error::{ApiError, Code};
 
@@ -54,6 +55,18 @@ pub enum Naming {
     /// Replace, when the caller may (see [`write_precondition`]). The seed's `putObject`, as
     /// the seed did.
     Replace,
+}
+
+impl Naming {
+    /// The event a stored file reports: a distinct-key upload is a form upload
+    /// (`s3:ObjectCreated:Post`); a replacing one is the seed's `putObject`, which MinIO
+    /// reports as `s3:ObjectCreated:Put`.
+    fn event(self) -> notify::EventName {
+        match self {
+            Naming::Distinct => notify::EventName::ObjectCreatedPost,
+            Naming::Replace => notify::EventName::ObjectCreatedPut,
+        }
+    }
 }
 
 /// How many distinct keys are tried for one file before it fails with `object_exists`.
@@ -134,7 +147,7 @@ impl Service {
                             (Ok(precondition), Some(staged)) => {
                                 let body = staged.body().await?;
                                 self.store_one(
-                                    principal,
+                                    (caller, principal, naming.event()),
                                     bucket,
                                     &target,
                                     current,
@@ -145,7 +158,7 @@ impl Service {
                             }
                             (Ok(precondition), None) => {
                                 self.store_one(
-                                    principal,
+                                    (caller, principal, naming.event()),
                                     bucket,
                                     &target,
                                     current,
@@ -189,7 +202,8 @@ impl Service {
         .await;
         if result.is_err() {
             for (key, etag) in &created {
-                self.undo_create(bucket, key, etag).await;
+                self.undo_create(Actor::Request(caller, Some(principal)), bucket, key, etag)
+                    .await;
             }
         }
         // After any undo: the next listing on every instance shows what is left.
@@ -241,7 +255,7 @@ impl Service {
     /// `precondition`; answers its metadata and whether it created the key.
     async fn store_one<B, E>(
         &self,
-        principal: &auth::Principal,
+        (caller, principal, event): (&Caller, &auth::Principal, notify::EventName),
         bucket: &BucketName,
         key: &ObjectKey,
         current: Option<Current>,
@@ -262,12 +276,25 @@ impl Service {
         self.usage
             .stored(bucket, key, &owner, meta.size, current)
             .await;
+        self.report_stored(
+            Actor::Request(caller, Some(principal)),
+            bucket,
+            &meta,
+            event,
+        )
+        .await;
         Ok((meta, created_new))
     }
 
     /// Removes an object this request created, if it is still the version written (`etag`):
     /// what someone stored under the key since is never touched.
-    async fn undo_create(&self, bucket: &BucketName, key: &ObjectKey, etag: &str) {
+    async fn undo_create(
+        &self,
+        actor: Actor<'_>,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        etag: &str,
+    ) {
         let unchanged = |now: &Current| match now.etag == etag {
             true => Ok(()),
             false => Err(storage::Error::Changed {
@@ -277,8 +304,10 @@ impl Service {
         };
         match self.storage.delete_checked(bucket, key, unchanged).await {
             Ok(was) => {
+                let owner = was.owner.clone();
                 self.usage.removed(bucket, key, was).await;
                 self.forget_variants(bucket, key).await;
+                self.report_removed(actor, bucket, key, owner).await;
             }
             Err(storage::Error::NotFound { .. } | storage::Error::Changed { .. }) => {}
             Err(e) => tracing::warn!(%key, error = %e, "could not remove a partial batch upload"),
@@ -316,6 +345,14 @@ impl Service {
             .await;
         self.listings.bump(bucket).await;
         self.metrics.record_upload(bucket.as_ref(), meta.size);
+        let event = notify::EventName::ObjectCreatedPut;
+        self.report_stored(
+            Actor::Request(caller, Some(principal)),
+            bucket,
+            &meta,
+            event,
+        )
+        .await;
         tracing::info!(user_id = %principal.user_id, %bucket, %key, "uploaded");
         let facts = self.image_facts(bucket, &meta).await;
         Ok((meta, facts))

@@ -6,6 +6,7 @@ mod bucket;
 pub mod compat;
 mod link;
 mod links;
+mod notify;
 pub mod object;
 mod outcome;
 mod overview;
@@ -22,6 +23,7 @@ pub use answers::{
 pub use bucket::BucketView;
 pub use link::SignedLinkView;
 pub use links::{Links, PublicUrl, file_path};
+pub use notify::{DeadLetterView, DeadPageView, ReplayedView, RuleView, RulesView, TargetView};
 pub use object::{ListView, ListedObjectView, ObjectView, UploadItemView, UploadView};
 pub use outcome::{DeletionView, PolicyView};
 pub use overview::{
@@ -56,6 +58,10 @@ pub fn fields_of(resource: &str) -> Option<&'static [&'static str]> {
         OverviewView::RESOURCE => Some(OverviewView::FIELDS),
         OverviewBucketView::RESOURCE => Some(OverviewBucketView::FIELDS),
         RecentUploadView::RESOURCE => Some(RecentUploadView::FIELDS),
+        TargetView::RESOURCE => Some(TargetView::FIELDS),
+        RulesView::RESOURCE => Some(RulesView::FIELDS),
+        DeadLetterView::RESOURCE => Some(DeadLetterView::FIELDS),
+        ReplayedView::RESOURCE => Some(ReplayedView::FIELDS),
         compat::MinioObject::RESOURCE => Some(compat::MinioObject::FIELDS),
         compat::MinioBucket::RESOURCE => Some(compat::MinioBucket::FIELDS),
         _ => None,

@@ -141,16 +141,36 @@ pub struct SeedListView {
     lists: Vec<crate::views::compat::MinioItem>,
 }
 
-/// `data` of `getBucketNotification`: MinIO's empty configuration.
+/// `data` of `getBucketNotification`: the configuration as the `minio` npm client's
+/// `getBucketNotification` resolves it. picgate's targets are queues, so the other two lists
+/// are always empty.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code, non_snake_case)]
 pub struct SeedNotificationView {
-    #[schema(value_type = Vec<Object>, max_items = 0)]
-    QueueConfiguration: Vec<()>,
+    QueueConfiguration: Vec<SeedQueueConfig>,
     #[schema(value_type = Vec<Object>, max_items = 0)]
     TopicConfiguration: Vec<()>,
     #[schema(value_type = Vec<Object>, max_items = 0)]
     CloudFunctionConfiguration: Vec<()>,
+}
+
+/// One rule: events of `Event` on keys matching `Filter` go to the target `Queue`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, non_snake_case)]
+pub struct SeedQueueConfig {
+    Id: String,
+    /// `arn:minio:sqs::<target id>:<type>`.
+    Queue: String,
+    Event: Vec<String>,
+    Filter: Vec<SeedFilterRule>,
+}
+
+/// `{"Name": "prefix" | "suffix", "Value"}`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, non_snake_case)]
+pub struct SeedFilterRule {
+    Name: String,
+    Value: String,
 }
 
 #[derive(Serialize)]

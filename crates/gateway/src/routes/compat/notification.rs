@@ -1,12 +1,15 @@
 //! `/imagepic/notification/{getBucketNotification,setBucketNotification}`, named after the MinIO
-//! calls the seed wrapped. picgate sends no bucket notifications: the configuration reads back
-//! empty (MinIO's shape), and setting one is refused with `not_implemented` rather than
-//! accepted and silently ignored.
+//! calls the seed wrapped. The configuration goes in and out in the shape the `minio` npm
+//! client uses: `setBucketNotification` takes `{bucketName, config}` with `config` a
+//! JSON-serialised `NotificationConfig` (`QueueConfiguration` entries with `Queue`, `Event`,
+//! `Filter.S3Key.FilterRule`), `getBucketNotification` answers what the client's
+//! `getBucketNotification` resolves to. The same rules as
+//! `/api/v1/buckets/{bucket}/notifications`; administrators only.
 
 use actix_web::web;
 use serde::Deserialize;
 
-use super::{Seed, SeedAnswer, SeedFailure, SeedJson, SeedNotificationView, SeedResult};
+use super::{Seed, SeedAnswer, SeedJson, SeedNotificationView, SeedResult};
 use crate::routes::bucket_name;
 use crate::service::{Caller, Service};
 
@@ -22,31 +25,46 @@ pub struct BucketForm {
     bucket_name: String,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigForm {
+    #[serde(default)]
+    bucket_name: String,
+    /// A `minio` npm `NotificationConfig`, as `JSON.stringify` wrote it; absent: none.
+    #[serde(default)]
+    config: serde_json::Value,
+}
+
 #[utoipa::path(post, path = "/imagepic/notification/getBucketNotification", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName}"),
     operation_id = "imagepic_get_bucket_notification",
-    responses((status = 200, description = "code \"0\" with data: MinIO's empty notification configuration", body = SeedAnswer<SeedNotificationView>)))]
+    responses((status = 200, description = "code \"0\" with data: the configuration as the minio client's getBucketNotification gives it; an administrator's token", body = SeedAnswer<SeedNotificationView>)))]
 pub async fn get_notification(
+    caller: Caller,
     SeedJson(form): SeedJson<BucketForm>,
     service: web::Data<Service>,
 ) -> SeedResult<serde_json::Value> {
     let bucket = bucket_name(form.bucket_name)?;
-    service.bucket(&bucket)?;
-    Ok(Seed(serde_json::json!({
-        "QueueConfiguration": [],
-        "TopicConfiguration": [],
-        "CloudFunctionConfiguration": [],
-    })))
+    let rules = service.bucket_notifications(&caller, &bucket).await?;
+    Ok(Seed(rules.to_minio()))
 }
 
-#[utoipa::path(post, path = "/imagepic/notification/setBucketNotification", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, ...}"),
+#[utoipa::path(post, path = "/imagepic/notification/setBucketNotification", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName, config}: config a minio NotificationConfig (QueueConfiguration entries)"),
     operation_id = "imagepic_set_bucket_notification",
-    responses((status = 200, description = "always code \"-1\": errCode not_implemented, or why the request was refused before that", body = SeedFailure)))]
+    responses((status = 200, description = "code \"0\" with data: the configuration as stored, in getBucketNotification's shape; code \"-1\" (errCode invalid_notification …) when refused", body = SeedAnswer<SeedNotificationView>)))]
 pub async fn set_notification(
     caller: Caller,
-    SeedJson(form): SeedJson<BucketForm>,
+    SeedJson(form): SeedJson<ConfigForm>,
     service: web::Data<Service>,
-) -> SeedResult<()> {
+) -> SeedResult<serde_json::Value> {
     let bucket = bucket_name(form.bucket_name)?;
-    service.set_notification(&caller, &bucket).await?;
-    Ok(Seed(()))
+    let config = match form.config {
+        serde_json::Value::Null => serde_json::json!({}),
+        config => config,
+    };
+    let rules = notify::BucketRules::from_minio(&config)
+        .map_err(|e| crate::error::ApiError::from(notify::Error::from(e)))?;
+    let stored = service
+        .set_bucket_notifications(&caller, &bucket, rules)
+        .await?;
+    Ok(Seed(stored.to_minio()))
 }

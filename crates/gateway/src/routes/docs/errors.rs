@@ -230,6 +230,35 @@ fn errors_of(method: &str, path: &str) -> Option<Vec<&'static [Code]>> {
                 TransformsBusy,
             ],
         ],
+        ("get", "/api/v1/notify/targets") => vec![SIGNED_IN, ADMIN, FIELDS],
+        ("get", "/api/v1/buckets/{bucket}/notifications") => {
+            vec![BUCKET, SIGNED_IN, ADMIN, STORAGE, FIELDS]
+        }
+        ("put", "/api/v1/buckets/{bucket}/notifications") => vec![
+            JSON,
+            BUCKET,
+            SIGNED_IN,
+            ADMIN,
+            STORAGE,
+            FIELDS,
+            &[InvalidNotification],
+        ],
+        ("get", "/api/v1/notify/dead") => vec![
+            QUERY,
+            SIGNED_IN,
+            ADMIN,
+            STORAGE,
+            FIELDS,
+            &[InvalidCursor, TargetNotFound, EventQueueUnavailable],
+        ],
+        ("post", "/api/v1/notify/dead/replay") => vec![
+            JSON,
+            SIGNED_IN,
+            ADMIN,
+            STORAGE,
+            FIELDS,
+            &[TargetNotFound, EventQueueUnavailable],
+        ],
         ("get", "/readyz") => vec![&[StorageUnavailable, SessionStoreUnavailable]],
         _ => vec![],
     };

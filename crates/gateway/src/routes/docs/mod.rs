@@ -29,6 +29,8 @@ use schemas::{ClientProfile, KeyRules, ShapedFields};
         super::objects::get_object, super::objects::delete_object, super::objects::delete_many,
         super::objects::info, super::objects::sign,
         super::overview::overview,
+        super::notify::list_targets, super::notify::get_rules, super::notify::set_rules,
+        super::notify::list_dead, super::notify::replay,
         super::files::file,
         super::health::healthz, super::health::readyz, super::health::metrics,
         super::compat::auth::register, super::compat::auth::login, super::compat::auth::change,
@@ -41,7 +43,7 @@ use schemas::{ClientProfile, KeyRules, ShapedFields};
     ),
     components(schemas(ErrorEnvelope, super::objects::Delimiter)),
     modifiers(&ErrorResponses, &ShapedFields, &KeyRules, &ClientProfile),
-    tags((name = "auth"), (name = "admin"), (name = "buckets"), (name = "objects"), (name = "overview"), (name = "files"), (name = "ops"),
+    tags((name = "auth"), (name = "admin"), (name = "buckets"), (name = "objects"), (name = "overview"), (name = "notifications"), (name = "files"), (name = "ops"),
          (name = "imagepic (seed-compatible)", description = "the Node service's API, kept working"))
 )]
 pub struct ApiDoc;
