@@ -6,7 +6,7 @@ use rstest::rstest;
 
 use crate::helpers::{Backend, PNG, TestApp, spawn_app_on};
 
-async fn seed_post(app: &TestApp, path: &str, body: Value, token: Option<&str>) -> Value {
+pub async fn seed_post(app: &TestApp, path: &str, body: Value, token: Option<&str>) -> Value {
     let mut req = app.client.post(app.url(path)).json(&body);
     if let Some(token) = token {
         req = req.header("authorization", token);
@@ -21,13 +21,13 @@ async fn seed_post(app: &TestApp, path: &str, body: Value, token: Option<&str>) 
 }
 
 #[track_caller]
-fn assert_seed_ok(body: &Value) {
+pub fn assert_seed_ok(body: &Value) {
     assert_eq!(body["code"], "0", "{body}");
     assert_eq!(body["success"], true, "{body}");
 }
 
 #[track_caller]
-fn assert_seed_failure(body: &Value, code: &str) {
+pub fn assert_seed_failure(body: &Value, code: &str) {
     assert_eq!(body["code"], "-1", "{body}");
     assert_eq!(body["success"], false, "{body}");
     assert!(

@@ -7,38 +7,8 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 use super::{ARN, Hooked, hooked, wait_drained, wait_events};
+pub use crate::compat::{assert_seed_failure, assert_seed_ok, seed_post};
 use crate::helpers::{Backend, PNG, Sessions, TestApp};
-
-pub async fn seed_post(app: &TestApp, path: &str, body: Value, token: Option<&str>) -> Value {
-    let mut req = app.client.post(app.url(path)).json(&body);
-    if let Some(token) = token {
-        req = req.header("authorization", token);
-    }
-    let res = req.send().await.unwrap();
-    assert_eq!(
-        res.status(),
-        200,
-        "the seed API answers 200 even on failure"
-    );
-    res.json().await.unwrap()
-}
-
-#[track_caller]
-pub fn assert_seed_ok(body: &Value) {
-    assert_eq!(body["code"], "0", "{body}");
-    assert_eq!(body["success"], true, "{body}");
-}
-
-#[track_caller]
-pub fn assert_seed_failure(body: &Value, code: &str) {
-    assert_eq!(body["code"], "-1", "{body}");
-    assert_eq!(body["success"], false, "{body}");
-    assert!(
-        body["data"]["err"].as_str().is_some_and(|e| !e.is_empty()),
-        "{body}"
-    );
-    assert_eq!(body["data"]["errCode"], code, "{body}");
-}
 
 pub async fn set_notification(app: &TestApp, token: &str, bucket: &str, config: Value) -> Value {
     seed_post(

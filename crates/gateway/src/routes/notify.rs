@@ -78,13 +78,7 @@ pub async fn set_rules(
             .into_inner()
             .rules
             .into_iter()
-            .map(|r| notify::Rule {
-                id: r.id,
-                events: r.events,
-                prefix: r.prefix,
-                suffix: r.suffix,
-                target: r.target,
-            })
+            .map(Into::into)
             .collect(),
     };
     let stored = service

@@ -102,6 +102,18 @@ impl From<notify::BucketRules> for RulesView {
     }
 }
 
+impl From<RuleView> for notify::Rule {
+    fn from(r: RuleView) -> Self {
+        Self {
+            id: r.id,
+            events: r.events,
+            prefix: r.prefix,
+            suffix: r.suffix,
+            target: r.target,
+        }
+    }
+}
+
 /// An event that was not delivered (`GET /api/v1/notify/dead`).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
