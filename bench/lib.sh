@@ -8,13 +8,14 @@ bench_bin() {
   echo "$bin"
 }
 
-# bench_gateway CONFIG_FILE: starts the gateway (sets $gw_pid, $gw_port, $token).
+# bench_gateway CONFIG_FILE: starts the gateway (sets $gw_pid, $gw_port, $token); with
+# BENCH_ADMIN=1 the user (and so $token) is an administrator.
 bench_gateway() {
   local config=$1 bin
   bin=$(bench_bin)
   gw_port=$(bench_port)
   export PICGATE__SERVER__PORT=$gw_port PICGATE__AUTH__JWT_SECRET=bench-secret-bench-secret-bench-secret RUST_LOG=warn
-  "$bin" --config "$config" user create --phone 13700000000 --email bench@example.com --password 'bench password 1' >/dev/null
+  "$bin" --config "$config" user create --phone 13700000000 --email bench@example.com --password 'bench password 1' ${BENCH_ADMIN:+--admin} >/dev/null
   "$bin" --config "$config" serve & gw_pid=$!
   for _ in $(seq 200); do curl -sf "http://127.0.0.1:$gw_port/healthz" >/dev/null && break; sleep 0.05; done
   token=$(curl -sf "http://127.0.0.1:$gw_port/api/v1/auth/login" -H 'content-type: application/json' \

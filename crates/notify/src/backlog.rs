@@ -30,6 +30,11 @@ impl Backlog {
         self.lock().is_empty()
     }
 
+    /// How many entries of `target` wait here.
+    pub(crate) fn count(&self, target: &str) -> usize {
+        self.lock().iter().filter(|e| e.target == target).count()
+    }
+
     /// Appends `entries` while there is room; answers those that did not fit.
     pub(crate) fn push(&self, entries: Vec<QueueEntry>) -> Vec<QueueEntry> {
         let mut queue = self.lock();

@@ -230,14 +230,16 @@ impl Inner {
             .extend(tasks);
     }
 
-    /// Sets the queue depth gauges.
+    /// Sets the queue depth gauges: the durable queue (shared by every instance on Redis) and
+    /// this instance's in-memory backlog.
     async fn count_depth(&self) {
         for id in self.targets.keys() {
             if let Ok(depth) = self.queue.depth(id).await {
+                let waiting = depth.saturating_add(self.backlog.count(id) as u64);
                 self.metrics
                     .queue_depth
                     .with_label_values(&[id.as_str()])
-                    .set(i64::try_from(depth).unwrap_or(i64::MAX));
+                    .set(i64::try_from(waiting).unwrap_or(i64::MAX));
             }
         }
     }

@@ -21,9 +21,8 @@
 //! - [`Notifier::stop`] only signals; [`Notifier::shutdown`] also waits until the leases are
 //!   released, so that another instance takes the queues over at once (otherwise after they
 //!   lapse, `lease_secs`).
-//! - Changing `shards` while Redis queues hold entries strands the entries of the shards
-//!   beyond the new number until it is raised again (the journal delivers them in shard
-//!   `shard % shards`).
+//! - Every target has [`shard::SHARDS`] queues, a fixed number, so that every instance puts
+//!   one key's events in the same queue whatever its version or configuration.
 
 pub mod backoff;
 pub mod event;
@@ -178,7 +177,7 @@ impl Notifier {
         redis: Option<RedisPlace>,
         buckets: Vec<String>,
     ) -> Result<Self, Error> {
-        let shards = settings.shards.max(1);
+        let shards = shard::SHARDS;
         let conn = match &redis {
             Some(place) => Some(Arc::new(
                 auth::LazyConnection::new(&place.url)

@@ -33,10 +33,6 @@ pub struct Settings {
     /// Longest one webhook request may take, connection included.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
-    /// Queues per target. Events of one object key always share a queue, so they arrive in
-    /// order; queues are delivered side by side.
-    #[serde(default = "default_shards")]
-    pub shards: u16,
     /// How often a queue is looked at for events another instance added (this instance's own
     /// events are delivered at once).
     #[serde(default = "default_poll_interval_ms")]
@@ -68,7 +64,6 @@ impl Default for Settings {
             backoff_initial_ms: default_backoff_initial_ms(),
             backoff_max_secs: default_backoff_max_secs(),
             timeout_secs: default_timeout_secs(),
-            shards: default_shards(),
             poll_interval_ms: default_poll_interval_ms(),
             lease_secs: default_lease_secs(),
             access_events: false,
@@ -173,6 +168,10 @@ impl Settings {
                     if target.stream.is_some() {
                         return Err(invalid(key("stream"), "is for redis targets"));
                     }
+                    if let Some(secret) = &target.secret {
+                        crate::signature::SigningKey::from_secret(secret.expose_secret())
+                            .map_err(|reason| invalid(key("secret"), reason))?;
+                    }
                     for (field, value) in [
                         ("secret", &target.secret),
                         ("auth_token", &target.auth_token),
@@ -216,7 +215,6 @@ impl Settings {
             ("backoff_initial_ms", self.backoff_initial_ms),
             ("backoff_max_secs", self.backoff_max_secs),
             ("timeout_secs", self.timeout_secs),
-            ("shards", u64::from(self.shards)),
             ("poll_interval_ms", self.poll_interval_ms),
             ("lease_secs", self.lease_secs),
             ("rules_refresh_secs", self.rules_refresh_secs),
@@ -225,9 +223,6 @@ impl Settings {
             if value == 0 {
                 return Err(invalid(name, "must be at least 1"));
             }
-        }
-        if self.shards > 256 {
-            return Err(invalid("shards", "at most 256"));
         }
         if self.lease_secs < 3 {
             return Err(invalid(
@@ -286,10 +281,6 @@ fn default_timeout_secs() -> u64 {
     10
 }
 
-fn default_shards() -> u16 {
-    8
-}
-
 fn default_poll_interval_ms() -> u64 {
     250
 }
@@ -308,4 +299,70 @@ fn default_rules_refresh_secs() -> u64 {
 
 fn default_stream_maxlen() -> u64 {
     100_000
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn webhook(secret: Option<&str>) -> TargetSettings {
+        TargetSettings {
+            kind: TargetKind::Webhook,
+            endpoint: Some("https://hooks.example.com/x".into()),
+            auth_token: None,
+            secret: secret.map(|s| SecretString::from(s.to_owned())),
+            stream: None,
+            maxlen: default_stream_maxlen(),
+        }
+    }
+
+    fn with(id: &str, target: TargetSettings) -> Settings {
+        Settings {
+            targets: BTreeMap::from([(id.to_owned(), target)]),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn a_signing_secret_that_is_no_key_is_a_setting_error_naming_it() {
+        for bad in ["whsec_!!!notbase64", "whsec_", "   "] {
+            let err = with("cdn", webhook(Some(bad))).validate(false).unwrap_err();
+            assert_eq!(err.key, "targets.cdn.secret", "{bad}: {err}");
+        }
+        for good in [
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "plain text secret",
+        ] {
+            with("cdn", webhook(Some(good))).validate(false).unwrap();
+        }
+        with("cdn", webhook(None)).validate(false).unwrap();
+    }
+
+    #[test]
+    fn targets_are_checked_for_their_type() {
+        let mut no_endpoint = webhook(None);
+        no_endpoint.endpoint = None;
+        let err = with("a", no_endpoint).validate(false).unwrap_err();
+        assert_eq!(err.key, "targets.a.endpoint");
+        let mut ftp = webhook(None);
+        ftp.endpoint = Some("ftp://example.com/".into());
+        assert_eq!(
+            with("a", ftp).validate(false).unwrap_err().key,
+            "targets.a.endpoint"
+        );
+        let stream = TargetSettings {
+            kind: TargetKind::Redis,
+            endpoint: None,
+            auth_token: None,
+            secret: None,
+            stream: Some("events".into()),
+            maxlen: 10,
+        };
+        let err = with("feed", stream.clone()).validate(false).unwrap_err();
+        assert!(err.reason.contains("redis.url"), "{err}");
+        with("feed", stream).validate(true).unwrap();
+        let err = with("Bad Id", webhook(None)).validate(false).unwrap_err();
+        assert_eq!(err.key, "targets.Bad Id");
+    }
 }

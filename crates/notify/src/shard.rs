@@ -1,6 +1,11 @@
-//! Which queue of a target an object's events go to: FNV-1a 64 of `<bucket>/<key>` modulo the
-//! number of shards. The hash is fixed by the contract (stable across instances and versions),
-//! so every instance puts the events of one key in the same queue, in order.
+//! Which queue of a target an object's events go to: FNV-1a 64 of `<bucket>/<key>` modulo
+//! [`SHARDS`]. Both are fixed (the same on every instance, before and after every restart or
+//! upgrade), so the events of one key always share one queue and arrive in order: a number
+//! that could differ between instances, or change while queues hold events, would put a key's
+//! newer events in another queue than its older ones.
+
+/// Queues per target: delivered side by side, each in order.
+pub(crate) const SHARDS: u16 = 8;
 
 const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
 const PRIME: u64 = 0x0000_0100_0000_01b3;

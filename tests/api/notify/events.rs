@@ -313,6 +313,8 @@ async fn tool_uploads_and_deletes_send_events_too() {
     let res = reqwest::Client::new()
         .post(&deletion)
         .header("origin", origin)
+        .header("user-agent", "deleting browser")
+        .header("x-request-id", "deletion-by-link-1")
         .send()
         .await
         .unwrap();
@@ -320,10 +322,25 @@ async fn tool_uploads_and_deletes_send_events_too() {
     let events = wait_events(&h.receiver, 4).await;
     assert_eq!(events[3].name, DELETE, "{:#?}", events[3]);
     assert_eq!(events[3].key, events[2].key);
+    let record = &events[3].record;
+    assert_eq!(record["picgate"]["owner"], uid, "{record}");
+    // The link is the permission, so no user is named; the request still is.
+    assert_eq!(record["userIdentity"]["principalId"], "", "{record}");
     assert_eq!(
-        events[3].record["picgate"]["owner"], uid,
-        "{}",
-        events[3].record
+        record["requestParameters"]["sourceIPAddress"], "127.0.0.1",
+        "{record}"
+    );
+    assert_eq!(
+        record["source"]["userAgent"], "deleting browser",
+        "{record}"
+    );
+    assert_eq!(
+        record["picgate"]["requestId"], "deletion-by-link-1",
+        "{record}"
+    );
+    assert_eq!(
+        record["responseElements"]["x-amz-request-id"], "deletion-by-link-1",
+        "{record}"
     );
 }
 
@@ -581,4 +598,52 @@ async fn an_upload_that_breaks_off_reports_what_it_undid() {
         let last = events.iter().rev().find(|e| e.key == key).unwrap();
         assert_eq!(last.name, DELETE, "{key} is gone: {events:#?}");
     }
+}
+
+/// With access events on, a HEAD is `s3:ObjectAccessed:Head` and a GET of the bytes
+/// `s3:ObjectAccessed:Get`; a conditional GET answered 304 sends nothing, one answered 200 a
+/// single `Get` (the validator check before its body is no HEAD).
+#[tokio::test]
+async fn heads_and_conditional_gets_are_heard_as_what_they_are() {
+    let h = hooked(Backend::Fs, Sessions::Embedded, "access_events = true").await;
+    let rule = json!({"events": ["s3:ObjectAccessed:*"], "target": ARN});
+    set_rules(&h.app, &h.admin.access, "images", json!([rule])).await;
+    let user = h.app.user().await;
+    let uploaded = h
+        .app
+        .put(&user.access, "images", "read/me.png", PNG.to_vec())
+        .await;
+    uploaded.assert_ok(201);
+    let etag = uploaded.data()["etag"].as_str().unwrap().to_owned();
+    let url = h.app.url("/f/images/read/me.png");
+
+    let head = h.app.client.head(&url).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    let events = wait_events(&h.receiver, 1).await;
+    assert_eq!(events[0].name, "s3:ObjectAccessed:Head", "{:#?}", events[0]);
+    assert_eq!(events[0].key, "images/read/me.png");
+
+    let fresh = h
+        .app
+        .client
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await;
+    assert_eq!(fresh.unwrap().status(), 304);
+    let stale = h
+        .app
+        .client
+        .get(&url)
+        .header("if-none-match", "\"other\"")
+        .send()
+        .await;
+    let stale = stale.unwrap();
+    assert_eq!(stale.status(), 200);
+    assert_eq!(stale.bytes().await.unwrap(), PNG);
+    let events = wait_events(&h.receiver, 2).await;
+    assert_eq!(events[1].name, "s3:ObjectAccessed:Get", "{:#?}", events[1]);
+    assert_eq!(events[1].record["s3"]["object"]["size"], PNG.len());
+    assert_nothing_more(&h).await;
+    assert_eq!(super::delivered(&h.receiver.requests()).len(), 2);
 }

@@ -164,7 +164,26 @@ async fn the_seed_sets_and_reads_notifications_in_minio_shape() {
         "the ETag putObject answered"
     );
 
-    // An empty configuration turns them off.
+    // A request without a configuration (or with it misspelt) is a mistake, refused with
+    // the rules kept; an empty configuration turns them off.
+    let before = get_notification(&app, admin, "images").await;
+    assert!(
+        !before["data"]["QueueConfiguration"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    for body in [
+        json!({"bucketName": "images"}),
+        json!({"bucketName": "images", "config": null}),
+        json!({"bucketName": "images", "Config": {}}),
+    ] {
+        let path = "/imagepic/notification/setBucketNotification";
+        let refused = seed_post(&app, path, body.clone(), Some(admin)).await;
+        assert_seed_failure(&refused, "invalid_notification");
+        let kept = get_notification(&app, admin, "images").await;
+        assert_eq!(kept["data"], before["data"], "after {body}");
+    }
     let cleared = set_notification(&app, admin, "images", json!({})).await;
     assert_seed_ok(&cleared);
     assert_eq!(

@@ -11,7 +11,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use storage::{BucketName, ByteRange, ObjectKey, ObjectMeta, Payload};
 
 use crate::error::ApiError;
-use crate::service::{Found, ReadGrant, Served, Service};
+use crate::service::{Fetch, Found, ReadGrant, Served, Service};
 
 /// How long caches may keep what they got.
 #[derive(Debug, Clone, Copy)]
@@ -40,11 +40,14 @@ pub async fn read(
     ]
     .iter()
     .any(|h| req.headers().contains_key(h));
-    if head || !conditional {
-        let range = if head { None } else { requested_range(req) };
-        return service.read(grant, bucket, key, range, head).await;
+    if head {
+        return service.read(grant, bucket, key, Fetch::Head).await;
     }
-    let stat = service.read(grant, bucket, key, None, true).await?;
+    if !conditional {
+        let range = requested_range(req);
+        return service.read(grant, bucket, key, Fetch::Body(range)).await;
+    }
+    let stat = service.read(grant, bucket, key, Fetch::Validators).await?;
     let Found::Meta(meta) = &stat.object else {
         return Ok(stat);
     };
@@ -52,12 +55,12 @@ pub async fn read(
         return Ok(stat);
     }
     let range = requested_range(req).filter(|_| if_range_holds(req, meta));
-    let served = service.read(grant, bucket, key, range, false).await?;
+    let served = service.read(grant, bucket, key, Fetch::Body(range)).await?;
     // Replaced between the stat and the read: the range no longer belongs to what If-Range
     // named, so the whole current body goes out instead.
     match &served.object {
         Found::Body(body) if body.range.is_some() && body.meta.etag != meta.etag => {
-            service.read(grant, bucket, key, None, false).await
+            service.read(grant, bucket, key, Fetch::Body(None)).await
         }
         _ => Ok(served),
     }

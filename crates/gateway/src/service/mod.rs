@@ -34,7 +34,7 @@ pub use access::Need;
 pub use admin::UserUpdate;
 pub use caller::{Caller, Origin, SeenUser, credential};
 pub use notify::MAX_DEAD_PAGE;
-pub use objects::{Found, MAX_BATCH_KEYS, ReadGrant, Served};
+pub use objects::{Fetch, Found, MAX_BATCH_KEYS, ReadGrant, Served};
 pub use overview::{BucketOverview, Overview, Section, TokenSummary};
 pub use tools::{ToolConfig, ToolForm, ToolPart, ToolUpload, Tools};
 pub use uploads::{FileOutcome, Incoming, IncomingFiles, Naming};

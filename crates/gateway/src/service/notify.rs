@@ -22,9 +22,10 @@ pub(crate) enum Actor<'a> {
 }
 
 impl Service {
-    /// Reports that `meta` was stored in `bucket` (`name`: `Put` or `Post`). Never fails and
-    /// never waits for delivery.
-    pub(crate) async fn report_stored(
+    /// Reports `name` on the object `meta` of `bucket`: stored (`s3:ObjectCreated:Put` or
+    /// `…:Post`) or read (`s3:ObjectAccessed:Get` or `…:Head`, which rules may name only
+    /// with `notify.access_events`). Never fails and never waits for delivery.
+    pub(crate) async fn report(
         &self,
         actor: Actor<'_>,
         bucket: &BucketName,
@@ -55,18 +56,6 @@ impl Service {
         }
         let event = event_of(actor, name, bucket, key, owner);
         self.notify.publish(event).await;
-    }
-
-    /// Reports that the bytes of `meta` were read (only with `notify.access_events` and a rule
-    /// asking for `s3:ObjectAccessed:Get`).
-    pub(crate) async fn report_read(
-        &self,
-        actor: Actor<'_>,
-        bucket: &BucketName,
-        meta: &ObjectMeta,
-    ) {
-        self.report_stored(actor, bucket, meta, EventName::ObjectAccessedGet)
-            .await;
     }
 
     /// The configured notification targets with their ARNs and queue depths. Needs

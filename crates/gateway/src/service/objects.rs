@@ -15,6 +15,7 @@ use super::list_cache::{Key, Listing};
 use super::notify::Actor;
 use super::{Caller, Need, Service};
 use crate::error::{ApiError, Code};
+use notify::EventName;
 
 /// Most keys one batch delete takes.
 pub const MAX_BATCH_KEYS: usize = 1000;
@@ -27,6 +28,18 @@ pub enum ReadGrant<'a> {
     /// A signed link's `expires` (unix seconds) and `signature`; for a private bucket it
     /// replaces the credential.
     Signature { expires: i64, signature: &'a str },
+}
+
+/// What a read fetches.
+#[derive(Debug, Clone, Copy)]
+pub enum Fetch {
+    /// The bytes (`range` of them, else all): an `s3:ObjectAccessed:Get` event.
+    Body(Option<ByteRange>),
+    /// The metadata, for a HEAD request: an `s3:ObjectAccessed:Head` event.
+    Head,
+    /// The metadata a conditional GET is checked against before its body is read: no event
+    /// (the body read that may follow reports the access).
+    Validators,
 }
 
 /// What a read found: only the metadata (HEAD) or the bytes, and whether the bucket is public
@@ -121,29 +134,35 @@ impl Service {
         Ok(self.storage.stat(bucket, key).await?)
     }
 
-    /// An object's bytes (`range` of them) or, for a HEAD (`head`), its metadata. A private
-    /// bucket needs a credential with `read` or a valid signature. Errors: as
-    /// [`Service::require_read`], `invalid_signature`, `signature_expired`,
-    /// `object_not_found`, `range_not_satisfiable`.
+    /// An object's bytes or its metadata, as `fetch` says. A private bucket needs a
+    /// credential with `read` or a valid signature. Errors: as [`Service::require_read`],
+    /// `invalid_signature`, `signature_expired`, `object_not_found`, `range_not_satisfiable`.
     pub async fn read(
         &self,
         grant: ReadGrant<'_>,
         bucket: &BucketName,
         key: &ObjectKey,
-        range: Option<ByteRange>,
-        head: bool,
+        fetch: Fetch,
     ) -> Result<Served, ApiError> {
         let public = self.may_read_file(grant, bucket, key, None).await?;
-        let object = if head {
-            Found::Meta(self.storage.head(bucket, key).await?)
-        } else {
-            let body = self.storage.read(bucket, key, range).await?;
-            let actor = match grant {
-                ReadGrant::Caller(caller) => Actor::Request(caller, caller.known_principal()),
-                ReadGrant::Signature { .. } => Actor::Nobody,
-            };
-            self.report_read(actor, bucket, &body.meta).await;
-            Found::Body(body)
+        let actor = match grant {
+            ReadGrant::Caller(caller) => Actor::Request(caller, caller.known_principal()),
+            ReadGrant::Signature { .. } => Actor::Nobody,
+        };
+        let object = match fetch {
+            Fetch::Body(range) => {
+                let body = self.storage.read(bucket, key, range).await?;
+                let event = EventName::ObjectAccessedGet;
+                self.report(actor, bucket, &body.meta, event).await;
+                Found::Body(body)
+            }
+            Fetch::Head => {
+                let meta = self.storage.head(bucket, key).await?;
+                let event = EventName::ObjectAccessedHead;
+                self.report(actor, bucket, &meta, event).await;
+                Found::Meta(meta)
+            }
+            Fetch::Validators => Found::Meta(self.storage.head(bucket, key).await?),
         };
         Ok(Served { public, object })
     }

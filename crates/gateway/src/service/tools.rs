@@ -341,6 +341,7 @@ impl Service {
     /// gone), `object_changed` (replaced since: the new version stays), storage errors.
     pub async fn delete_by_ticket(
         &self,
+        caller: &Caller,
         ticket: &str,
     ) -> Result<(BucketName, ObjectKey), ApiError> {
         let (bucket, key, etag) = self.storage.open_deletion_ticket(ticket)?;
@@ -354,8 +355,9 @@ impl Service {
         self.usage.removed(&bucket, &key, was).await;
         self.listings.bump(&bucket).await;
         self.forget_variants(&bucket, &key).await;
-        self.report_removed(super::notify::Actor::Nobody, &bucket, &key, owner)
-            .await;
+        // The ticket, not a user, is the permission: the event names no user.
+        let actor = super::notify::Actor::Request(caller, None);
+        self.report_removed(actor, &bucket, &key, owner).await;
         tracing::info!(%bucket, %key, "object deleted by its deletion link");
         Ok((bucket, key))
     }

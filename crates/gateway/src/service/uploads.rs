@@ -276,7 +276,7 @@ impl Service {
         self.usage
             .stored(bucket, key, &owner, meta.size, current)
             .await;
-        self.report_stored(
+        self.report(
             Actor::Request(caller, Some(principal)),
             bucket,
             &meta,
@@ -346,7 +346,7 @@ impl Service {
         self.listings.bump(bucket).await;
         self.metrics.record_upload(bucket.as_ref(), meta.size);
         let event = notify::EventName::ObjectCreatedPut;
-        self.report_stored(
+        self.report(
             Actor::Request(caller, Some(principal)),
             bucket,
             &meta,

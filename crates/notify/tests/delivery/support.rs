@@ -34,7 +34,6 @@ pub fn settings(endpoint: &str) -> Settings {
         backoff_initial_ms: 10,
         backoff_max_secs: 1,
         timeout_secs: 2,
-        shards: 4,
         poll_interval_ms: 50,
         lease_secs: 3,
         rules_refresh_secs: 1,

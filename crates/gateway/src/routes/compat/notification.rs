@@ -10,6 +10,7 @@ use actix_web::web;
 use serde::Deserialize;
 
 use super::{Seed, SeedAnswer, SeedJson, SeedNotificationView, SeedResult};
+use crate::error::{ApiError, Code};
 use crate::routes::bucket_name;
 use crate::service::{Caller, Service};
 
@@ -30,9 +31,9 @@ pub struct BucketForm {
 pub struct ConfigForm {
     #[serde(default)]
     bucket_name: String,
-    /// A `minio` npm `NotificationConfig`, as `JSON.stringify` wrote it; absent: none.
+    /// A `minio` npm `NotificationConfig`, as `JSON.stringify` wrote it (`{}`: no rules).
     #[serde(default)]
-    config: serde_json::Value,
+    config: Option<serde_json::Value>,
 }
 
 #[utoipa::path(post, path = "/imagepic/notification/getBucketNotification", tag = "imagepic (seed-compatible)", request_body(content_type = "application/json", description = "{bucketName}"),
@@ -57,12 +58,13 @@ pub async fn set_notification(
     service: web::Data<Service>,
 ) -> SeedResult<serde_json::Value> {
     let bucket = bucket_name(form.bucket_name)?;
-    let config = match form.config {
-        serde_json::Value::Null => serde_json::json!({}),
-        config => config,
+    // A missing (or misspelt) `config` is a mistake, not a request to remove every rule.
+    let Some(config) = form.config.filter(|c| !c.is_null()) else {
+        let missing = "config is missing: send a NotificationConfig ({} removes every rule)";
+        return Err(ApiError::new(Code::InvalidNotification, missing).into());
     };
     let rules = notify::BucketRules::from_minio(&config)
-        .map_err(|e| crate::error::ApiError::from(notify::Error::from(e)))?;
+        .map_err(|e| ApiError::from(notify::Error::from(e)))?;
     let stored = service
         .set_bucket_notifications(&caller, &bucket, rules)
         .await?;

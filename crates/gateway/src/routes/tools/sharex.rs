@@ -144,8 +144,12 @@ pub async fn confirm_deletion(
 /// The confirmation's button: deletes the version of the object the ticket was made for.
 /// 404 when it is gone, 409 when it was replaced since (the new version stays), 403 for a
 /// ticket this deployment did not sign.
-pub async fn delete(ticket: web::Path<String>, service: web::Data<Service>) -> HttpResponse {
-    match service.delete_by_ticket(&ticket).await {
+pub async fn delete(
+    caller: Caller,
+    ticket: web::Path<String>,
+    service: web::Data<Service>,
+) -> HttpResponse {
+    match service.delete_by_ticket(&caller, &ticket).await {
         Ok((bucket, key)) => page(
             StatusCode::OK,
             "Deleted · 已删除",
