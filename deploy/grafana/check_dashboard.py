@@ -30,6 +30,12 @@ COUNTERS_AND_GAUGES = {
     "picgate_image_transforms_total",
     "picgate_image_transforms_queued",
     "picgate_variant_cache_lookups_total",
+    "picgate_notify_events_produced_total",
+    "picgate_notify_events_delivered_total",
+    "picgate_notify_delivery_retries_total",
+    "picgate_notify_events_dead_lettered_total",
+    "picgate_notify_events_dropped_total",
+    "picgate_notify_queue_depth",
     "picgate_build_info",
     "up",
 }
@@ -39,6 +45,7 @@ HISTOGRAMS = {
     "picgate_http_response_body_size_bytes",
     "picgate_storage_operation_duration_seconds",
     "picgate_image_transform_duration_seconds",
+    "picgate_notify_delivery_latency_seconds",
 }
 HISTOGRAM_SERIES = {f"{h}_{suffix}" for h in HISTOGRAMS for suffix in ("bucket", "sum", "count")}
 KNOWN = COUNTERS_AND_GAUGES | HISTOGRAM_SERIES

@@ -241,6 +241,7 @@ impl Notifier {
             _ => Queue::Journal(Journal::new(system.clone(), shards)),
         };
         let metrics = Metrics::new().map_err(|e| Error::Internal(e.into()))?;
+        targets.keys().for_each(|id| metrics.expose(id));
         let rules = RulesStore::new(system, &settings, buckets);
         let backlog = Backlog::new(settings.backlog_max);
         let cancel = CancellationToken::new();

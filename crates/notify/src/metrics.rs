@@ -71,6 +71,23 @@ impl Metrics {
         })
     }
 
+    /// Creates every series of `target` at zero, so that `rate()` and `increase()` count a
+    /// target's first events too (a series that appears at 1 has no increase in Prometheus).
+    pub(crate) fn expose(&self, target: &str) {
+        let label = [target];
+        for counter in [
+            &self.produced,
+            &self.delivered,
+            &self.retries,
+            &self.dead_lettered,
+            &self.dropped,
+        ] {
+            counter.with_label_values(&label);
+        }
+        self.queue_depth.with_label_values(&label);
+        self.latency.with_label_values(&label);
+    }
+
     /// Boxed clones of every metric (they share their values with these).
     pub(crate) fn collectors(&self) -> Vec<Box<dyn Collector>> {
         vec![
