@@ -30,6 +30,11 @@ impl Backlog {
         self.lock().is_empty()
     }
 
+    /// Takes every entry out.
+    pub(crate) fn take(&self) -> Vec<QueueEntry> {
+        self.lock().drain(..).collect()
+    }
+
     /// How many entries of `target` wait here.
     pub(crate) fn count(&self, target: &str) -> usize {
         self.lock().iter().filter(|e| e.target == target).count()

@@ -51,6 +51,9 @@ pub(crate) struct Inner {
     pub started: AtomicBool,
     /// Whether appending failed and has not succeeded since (for logging once per outage).
     pub degraded: AtomicBool,
+    /// The durable queue's depth per target as last read (kept while the queue cannot be
+    /// read, when the backlog is what grows).
+    pub durable_depth: std::sync::Mutex<BTreeMap<String, u64>>,
 }
 
 impl Inner {
@@ -230,18 +233,45 @@ impl Inner {
             .extend(tasks);
     }
 
-    /// Sets the queue depth gauges: the durable queue (shared by every instance on Redis) and
-    /// this instance's in-memory backlog.
+    /// Sets the queue depth gauges: the durable queue (shared by every instance on Redis; its
+    /// last reading while it cannot be read) and this instance's in-memory backlog.
     async fn count_depth(&self) {
         for id in self.targets.keys() {
-            if let Ok(depth) = self.queue.depth(id).await {
-                let waiting = depth.saturating_add(self.backlog.count(id) as u64);
-                self.metrics
-                    .queue_depth
-                    .with_label_values(&[id.as_str()])
-                    .set(i64::try_from(waiting).unwrap_or(i64::MAX));
-            }
+            let read = self.queue.depth(id).await.ok();
+            let durable = {
+                let mut last = self
+                    .durable_depth
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Some(depth) = read {
+                    last.insert(id.clone(), depth);
+                }
+                last.get(id).copied().unwrap_or(0)
+            };
+            let waiting = durable.saturating_add(self.backlog.count(id) as u64);
+            self.metrics
+                .queue_depth
+                .with_label_values(&[id.as_str()])
+                .set(i64::try_from(waiting).unwrap_or(i64::MAX));
         }
+    }
+
+    /// Drops what the backlog still holds (at shutdown), logging and counting it.
+    pub(crate) fn drop_backlog(&self) {
+        let lost = self.backlog.take();
+        if lost.is_empty() {
+            return;
+        }
+        for entry in &lost {
+            self.metrics
+                .dropped
+                .with_label_values(&[entry.target.as_str()])
+                .inc();
+        }
+        tracing::error!(
+            events = lost.len(),
+            "notify: stopping with events the queue could not take; they are lost"
+        );
     }
 
     /// Takes and renews the leases every third of the lease; releases them when stopped.

@@ -259,6 +259,7 @@ impl Notifier {
                 tasks: std::sync::Mutex::new(Vec::new()),
                 started: AtomicBool::new(false),
                 degraded: AtomicBool::new(false),
+                durable_depth: std::sync::Mutex::new(BTreeMap::new()),
             }),
         })
     }
@@ -307,6 +308,10 @@ impl Notifier {
         if tokio::time::timeout(timeout, all).await.is_err() {
             tracing::warn!("notify: background work did not end in time");
         }
+        // Messages still held in memory (the queue could not be written) get one last try;
+        // what is left dies with the process: logged and counted as dropped.
+        let _ = tokio::time::timeout(timeout, self.inner.flush_backlog()).await;
+        self.inner.drop_backlog();
     }
 
     /// Whether any target is configured.

@@ -32,7 +32,7 @@ impl SigningKey {
         let key = match secret.strip_prefix(SECRET_PREFIX) {
             Some(encoded) => {
                 let key = STANDARD.decode(encoded.trim()).map_err(|e| {
-                    format!("a signing secret starting with '{SECRET_PREFIX}' must go on in base64 ({e})")
+                    format!("a signing secret starting with '{SECRET_PREFIX}' must be followed by base64 ({e})")
                 })?;
                 if key.is_empty() {
                     return Err(format!(

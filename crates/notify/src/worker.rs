@@ -124,7 +124,11 @@ async fn step(inner: &Inner, target: &Target, shard: u16, slot: Slot, head: &mut
         return bury(inner, target, shard, &pos, &entry, head.failures, &error).await;
     }
     if too_old() {
-        return bury(inner, target, shard, &pos, &entry, head.failures, "too old").await;
+        let error = match head.last_error.as_str() {
+            "" => "too old".to_owned(),
+            last => format!("too old; last attempt: {last}"),
+        };
+        return bury(inner, target, shard, &pos, &entry, head.failures, &error).await;
     }
     if !inner.queue.may_deliver(&target.id, shard) {
         return Step::Again;

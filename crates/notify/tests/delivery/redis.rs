@@ -119,6 +119,43 @@ async fn redis_outage_holds_events_in_the_backlog() {
     notifier.shutdown(Duration::from_secs(5)).await;
 }
 
+/// While Redis is down, the queue depth counts the events held in memory; stopping then loses
+/// them, and says so: logged and counted as dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_events_show_in_the_depth_and_a_stop_counts_them_lost() {
+    let (mut server, dir) = (RedisServer::start(), TempDir::new().unwrap());
+    let receiver = Receiver::start().await;
+    let notifier = notifier(
+        settings(&receiver.url()),
+        fs(dir.path()),
+        redis(&server.url()),
+    )
+    .await;
+    server.stop();
+    for n in 0..5u64 {
+        notifier.publish(event(&format!("held-{n}.png"), n)).await;
+    }
+    assert!(
+        wait_until(Duration::from_secs(5), || counter(
+            &notifier,
+            "picgate_notify_queue_depth"
+        ) == 5.0)
+        .await,
+        "depth {}",
+        counter(&notifier, "picgate_notify_queue_depth")
+    );
+    assert_eq!(
+        counter(&notifier, "picgate_notify_events_dropped_total"),
+        0.0
+    );
+    notifier.shutdown(Duration::from_secs(1)).await;
+    assert_eq!(
+        counter(&notifier, "picgate_notify_events_dropped_total"),
+        5.0
+    );
+    assert!(receiver.delivered().is_empty());
+}
+
 /// A `redis` target: one stream entry per event.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_target_appends_to_its_stream() {
