@@ -82,6 +82,20 @@ pub enum EventPattern {
 }
 
 impl EventPattern {
+    /// Every name [`EventPattern::parse`] takes.
+    pub const NAMES: [&str; 10] = [
+        "s3:ObjectCreated:*",
+        "s3:ObjectCreated:Put",
+        "s3:ObjectCreated:Post",
+        "s3:ObjectCreated:Copy",
+        "s3:ObjectCreated:CompleteMultipartUpload",
+        "s3:ObjectRemoved:*",
+        "s3:ObjectRemoved:Delete",
+        "s3:ObjectAccessed:*",
+        "s3:ObjectAccessed:Get",
+        "s3:ObjectAccessed:Head",
+    ];
+
     /// Parses `s3:ObjectCreated:*`, `s3:ObjectCreated:Put` …; `None` for anything else.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
@@ -279,19 +293,6 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    const PATTERNS: [&str; 10] = [
-        "s3:ObjectCreated:*",
-        "s3:ObjectCreated:Put",
-        "s3:ObjectCreated:Post",
-        "s3:ObjectCreated:Copy",
-        "s3:ObjectCreated:CompleteMultipartUpload",
-        "s3:ObjectRemoved:*",
-        "s3:ObjectRemoved:Delete",
-        "s3:ObjectAccessed:*",
-        "s3:ObjectAccessed:Get",
-        "s3:ObjectAccessed:Head",
-    ];
-
     fn created() -> Event {
         Event {
             name: EventName::ObjectCreatedPut,
@@ -357,7 +358,7 @@ mod tests {
 
     #[test]
     fn patterns_parse_and_round_trip() {
-        for text in PATTERNS {
+        for text in EventPattern::NAMES {
             let pattern = EventPattern::parse(text).unwrap();
             assert_eq!(pattern.as_str(), text);
         }
@@ -431,7 +432,7 @@ mod tests {
 
     #[test]
     fn pattern_is_access() {
-        for text in PATTERNS {
+        for text in EventPattern::NAMES {
             let pattern = EventPattern::parse(text).unwrap();
             assert_eq!(
                 pattern.is_access(),

@@ -17,7 +17,7 @@ pub const MAX_DEAD_PAGE: usize = 500;
 pub(crate) enum Actor<'a> {
     /// A request, and the user it acted for once known.
     Request(&'a Caller, Option<&'a auth::Principal>),
-    /// No request user (a deletion link).
+    /// No caller at hand (a read through a signed link).
     Nobody,
 }
 

@@ -164,7 +164,7 @@ impl BucketRules {
                 let Some(pattern) = EventPattern::parse(event) else {
                     return Err(invalid(format!(
                         "{at}: unknown event '{event}' (known: {})",
-                        KNOWN_EVENTS.join(", ")
+                        EventPattern::NAMES.join(", ")
                     )));
                 };
                 if pattern.is_access() && !access_events {
@@ -273,20 +273,6 @@ const MAX_FILTER_BYTES: usize = 1024;
 
 /// Longest rule id, in characters.
 const MAX_ID_CHARS: usize = 64;
-
-/// What `Event` entries may name, for error messages.
-const KNOWN_EVENTS: [&str; 10] = [
-    "s3:ObjectCreated:*",
-    "s3:ObjectCreated:Put",
-    "s3:ObjectCreated:Post",
-    "s3:ObjectCreated:Copy",
-    "s3:ObjectCreated:CompleteMultipartUpload",
-    "s3:ObjectRemoved:*",
-    "s3:ObjectRemoved:Delete",
-    "s3:ObjectAccessed:*",
-    "s3:ObjectAccessed:Get",
-    "s3:ObjectAccessed:Head",
-];
 
 fn invalid(message: String) -> RulesError {
     RulesError::Invalid(message)
