@@ -10,6 +10,7 @@ mod compat;
 mod conditional;
 mod config;
 mod connections;
+mod console;
 mod cors;
 mod errors;
 mod files;

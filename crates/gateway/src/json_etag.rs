@@ -96,7 +96,7 @@ fn is_json(content_type: Option<&HeaderValue>) -> bool {
 }
 
 /// Whether an `If-None-Match` value (`*` or a list of tags, weak or strong) names `etag`.
-fn names(if_none_match: &str, etag: &str) -> bool {
+pub(crate) fn names(if_none_match: &str, etag: &str) -> bool {
     if_none_match
         .split(',')
         .map(str::trim)

@@ -5,6 +5,7 @@ pub mod body;
 pub mod body_pace;
 pub mod cli;
 pub mod client_kind;
+pub mod console;
 pub mod cors;
 pub mod envelope;
 pub mod error;

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::body::BodyConfig;
 use crate::body_pace::BodyPace;
+use crate::console::ConsolePolicy;
 use crate::metrics::{self, Metrics};
 use crate::proxies::TrustedProxies;
 use crate::routes;
@@ -149,6 +150,8 @@ impl Application {
             .as_ref()
             .map(|l| l.local_addr().map(|a| a.port()))
             .transpose()?;
+        // The console's catalogue (asset version, rendered page) is made once, before serving.
+        crate::console::catalogue();
         // Before serving, so that no write races the first count.
         service.build_usage_if_missing().await;
         service.spawn_variant_sweep();
@@ -304,6 +307,7 @@ fn run(
     let service = web::Data::new(service);
     let profiles = web::Data::new(settings.profiles.clone());
     let public_url = web::Data::new(PublicUrl(settings.server.public_url.clone()));
+    let console = web::Data::new(ConsolePolicy::new(settings.server.public_url.as_deref()));
     let compat_ttl = web::Data::new(CompatTokenTtl(Duration::from_secs(
         settings.auth.compat_token_ttl_secs,
     )));
@@ -335,6 +339,7 @@ fn run(
             .app_data(metrics.clone())
             .app_data(profiles.clone())
             .app_data(public_url.clone())
+            .app_data(console.clone())
             .app_data(compat_ttl.clone())
             .app_data(body.clone())
             .app_data(pace.clone())

@@ -27,6 +27,7 @@ mod admin;
 mod auth;
 mod buckets;
 pub mod compat;
+mod console;
 mod docs;
 mod files;
 mod health;
@@ -55,7 +56,7 @@ pub use tools::DELETION_PATH;
 
 /// Every route (`/metrics` only `with_metrics`: unless `metrics.listen` serves it); the API
 /// scopes answer browsers on other origins as `cors` says, file links any origin (see
-/// `cors.rs`).
+/// `cors.rs`); the web console at `/` and `/console/…`.
 pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings, with_metrics: bool) {
     cfg.configure(|cfg| health::configure(cfg, with_metrics))
         .configure(docs::configure)
@@ -76,6 +77,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings, with_metrics
                 .configure(objects::configure)
                 .configure(overview::configure),
         )
+        .configure(console::configure)
         .default_service(web::to(route_not_found));
 }
 

@@ -1,0 +1,243 @@
+// The logged-in shell: top bar (bucket, folder, language, user, logout), the upload and browse
+// panels, the detail panel, and the hash routes that tie them together.
+
+import { api, clientKind, logout, ApiError } from './api.js';
+import { h, setText, setPlainText, icon, assetUrl } from './dom.js';
+import { errorKey } from './i18n.js';
+import { getSession, setSession } from './session.js';
+import { createUploader, joinFolder } from './upload.js';
+import { createBrowser } from './browse.js';
+import { createDetail } from './detail.js';
+import { langSwitch } from './widgets.js';
+import { parseHash, browseHref, navigate, onRoute } from './router.js';
+
+const BUCKET_KEY = 'picgate.bucket';
+
+/**
+ * Build the shell. Call `start()` once it is in the document.
+ * @returns {{element: HTMLElement, start: () => Promise<void>, destroy: () => void}}
+ */
+export function createShell() {
+  /** @type {Map<string, {name: string, policy?: string, maxObjectBytes?: number}>} */
+  const buckets = new Map();
+  let user = getSession()?.user || {};
+
+  const bucketSelect = /** @type {HTMLSelectElement} */ (
+    h('select', { id: 'bucket-select', class: 'input', testid: 'bucket-select', disabled: true }, h('option', { value: '', t: 'shell.loadingBuckets' }))
+  );
+  const folderInput = /** @type {HTMLInputElement} */ (
+    h('input', {
+      id: 'folder-input',
+      class: 'input',
+      testid: 'folder-input',
+      autocomplete: 'off',
+      autocapitalize: 'none',
+      spellcheck: 'false',
+      'aria-describedby': 'folder-hint',
+      ta: { placeholder: 'shell.folderPlaceholder' },
+    })
+  );
+  const bucketError = h('p', { class: 'form-error', role: 'alert', hidden: true, testid: 'bucket-error' });
+  const userName = h('span', { class: 'user-name', testid: 'user-name' });
+  const logoutBtn = h('button', { type: 'button', class: 'btn', testid: 'logout', t: 'shell.logout' });
+
+  const isPrivate = (bucket) => buckets.get(bucket)?.policy === 'private';
+
+  const uploader = createUploader({
+    getTarget: () => {
+      const bucket = bucketSelect.value;
+      if (!bucket) return null;
+      return { bucket, folder: joinFolder(folderInput.value), info: buckets.get(bucket) };
+    },
+    onUploaded: (bucket, obj) => browser.addObject(bucket, obj),
+  });
+
+  const browser = createBrowser({
+    isPrivate,
+    onActivity: () => {
+      if (Date.now() - lastCheck > 1000) checkSession();
+    },
+    onOpen: (item, opener, bucket) => detail.open(bucket, item, opener),
+  });
+
+  const main = h('main', { id: 'main', class: 'workspace', tabindex: '-1' }, uploader.element, browser.element);
+  const skip = h('a', { href: '#main', class: 'skip-link', t: 'app.skip' });
+  skip.addEventListener('click', (e) => {
+    e.preventDefault(); // the hash is the router's
+    main.focus();
+  });
+
+  const header = h(
+    'header',
+    { class: 'topbar' },
+    h('h1', { class: 'brand' }, h('img', { src: assetUrl('icons/logo.svg'), alt: '', width: 28, height: 28 }), h('span', { class: 'brand-name', t: 'app.brand' })),
+    h(
+      'div',
+      { class: 'target' },
+      h('div', { class: 'field' }, h('label', { for: 'bucket-select', t: 'shell.bucket' }), bucketSelect),
+      h(
+        'div',
+        { class: 'field field-grow' },
+        h('label', { for: 'folder-input', t: 'shell.folder' }),
+        folderInput,
+        h('p', { id: 'folder-hint', class: 'hint', t: 'shell.folderHint' }),
+      ),
+    ),
+    h('div', { class: 'account' }, langSwitch(), h('span', { class: 'user' }, icon('user'), userName), logoutBtn),
+  );
+
+  const detail = createDetail({
+    getUser: () => user,
+    isPrivate,
+    onDeleted: (bucket, key) => {
+      if (browser.where().bucket === bucket) browser.removeKeys([key]);
+    },
+    onInfo: (item) => browser.updateItem(item),
+    onClose: () => browser.setOpen(''),
+    setModal: (modal) => {
+      // On a phone the panel covers the screen: keep keyboard and screen reader inside it.
+      const cover = modal && clientKind() === 'h5';
+      main.inert = cover;
+      header.inert = cover;
+    },
+  });
+
+  const element = h(
+    'div',
+    { class: 'shell', testid: 'app-shell', 'data-client': clientKind() },
+    skip,
+    header,
+    bucketError,
+    main,
+    detail.element,
+  );
+
+  function showUser() {
+    setPlainText(userName, user.name || user.email || user.phone || '');
+    userName.title = user.email || '';
+  }
+  showUser();
+
+  logoutBtn.addEventListener('click', async () => {
+    logoutBtn.disabled = true;
+    await logout(); // the session listener swaps in the login screen
+  });
+
+  // The profile follows the width: data-client for the tests and the CSS, X-Client per request.
+  const onResize = () => {
+    const kind = clientKind();
+    if (element.dataset.client !== kind) element.dataset.client = kind;
+  };
+  window.addEventListener('resize', onResize);
+
+  bucketSelect.addEventListener('change', () => navigate(browseHref(bucketSelect.value, '')));
+  folderInput.addEventListener('change', () => {
+    const folder = joinFolder(folderInput.value);
+    navigate(browseHref(bucketSelect.value, folder ? `${folder}/` : ''));
+  });
+
+  function defaultBucket() {
+    let stored = null;
+    try {
+      stored = localStorage.getItem(BUCKET_KEY);
+    } catch {
+      // none
+    }
+    if (stored && buckets.has(stored)) return stored;
+    if (buckets.has('images')) return 'images';
+    return buckets.keys().next().value || '';
+  }
+
+  function applyRoute(route) {
+    if (!buckets.size) return;
+    if (route.name !== 'browse' || !buckets.has(route.bucket)) {
+      const b = defaultBucket();
+      if (b) navigate(browseHref(b, ''), { replace: true });
+      return;
+    }
+    const { bucket, prefix } = route;
+    bucketSelect.value = bucket;
+    const folder = prefix.replace(/\/$/, '');
+    if (joinFolder(folderInput.value) !== folder) folderInput.value = folder;
+    try {
+      localStorage.setItem(BUCKET_KEY, bucket);
+    } catch {
+      // not remembered
+    }
+    const open = detail.current();
+    if (open && (open.bucket !== bucket || !open.key.startsWith(prefix) || open.key.slice(prefix.length).includes('/'))) detail.close();
+    browser.show(bucket, prefix);
+  }
+  const offRoute = onRoute(applyRoute);
+
+  async function loadBuckets() {
+    bucketError.hidden = true;
+    try {
+      const data = await api('/buckets', { query: { pageSize: 100 } });
+      buckets.clear();
+      for (const b of data.items || []) buckets.set(b.name, b);
+      bucketSelect.replaceChildren(
+        ...[...buckets.values()].map((b) =>
+          h('option', {
+            value: b.name,
+            t: b.policy ? 'shell.bucketOption' : 'shell.bucketOptionPlain',
+            tp: { name: b.name, policy: { key: b.policy === 'private' ? 'policy.private' : 'policy.public' } },
+          }),
+        ),
+      );
+      bucketSelect.disabled = buckets.size === 0;
+      if (!buckets.size) {
+        bucketSelect.append(h('option', { value: '', t: 'shell.noBuckets' }));
+      }
+    } catch (e) {
+      if (!getSession()) return; // logged out meanwhile
+      const ek = errorKey(e instanceof ApiError ? e : { code: 'unknown' });
+      setText(bucketError, ek.key, ek.params);
+      bucketError.hidden = false;
+    }
+  }
+
+  // Whether the session still stands (another tab may have revoked it): checked at start, when
+  // the tab comes back into view, and every minute while it is visible. A refused session
+  // clears itself in api.js, which brings the login screen.
+  let lastCheck = 0;
+  async function checkSession() {
+    lastCheck = Date.now();
+    try {
+      const me = await api('/me');
+      user = { ...user, ...me };
+      const s = getSession();
+      if (s) setSession({ ...s, user: { ...s.user, ...me } });
+      showUser();
+    } catch {
+      // offline or server trouble: keep going
+    }
+  }
+  const onVisible = () => {
+    if (document.visibilityState === 'visible' && Date.now() - lastCheck > 15000) checkSession();
+  };
+  document.addEventListener('visibilitychange', onVisible);
+  window.addEventListener('focus', onVisible);
+  const timer = setInterval(() => {
+    if (document.visibilityState === 'visible') checkSession();
+  }, 60000);
+
+  return {
+    element,
+    async start() {
+      checkSession();
+      await loadBuckets();
+      applyRoute(parseHash());
+    },
+    destroy() {
+      offRoute();
+      clearInterval(timer);
+      window.removeEventListener('resize', onResize);
+      document.removeEventListener('visibilitychange', onVisible);
+      window.removeEventListener('focus', onVisible);
+      uploader.destroy();
+      browser.destroy();
+      detail.destroy();
+    },
+  };
+}
