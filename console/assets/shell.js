@@ -8,6 +8,7 @@ import { getSession, setSession } from './session.js';
 import { createUploader, joinFolder } from './upload.js';
 import { createBrowser } from './browse.js';
 import { createDetail } from './detail.js';
+import { createAccount } from './account.js';
 import { langSwitch } from './widgets.js';
 import { parseHash, browseHref, navigate, onRoute } from './router.js';
 
@@ -61,28 +62,37 @@ export function createShell() {
   });
 
   const main = h('main', { id: 'main', class: 'workspace', tabindex: '-1' }, uploader.element, browser.element);
+  /** @type {{element: HTMLElement, destroy: () => void}|null} */
+  let account = null;
+
+  const navFiles = h('a', { href: '#/', class: 'nav-link', testid: 'nav-files', t: 'nav.files' });
+  const navAccount = h('a', { href: '#/account', class: 'nav-link', testid: 'nav-account', t: 'nav.account' });
+  const nav = h('nav', { class: 'nav', ta: { 'aria-label': 'nav.label' } }, navFiles, navAccount);
   const skip = h('a', { href: '#main', class: 'skip-link', t: 'app.skip' });
   skip.addEventListener('click', (e) => {
     e.preventDefault(); // the hash is the router's
     main.focus();
   });
 
+  const target = h(
+    'div',
+    { class: 'target' },
+    h('div', { class: 'field' }, h('label', { for: 'bucket-select', t: 'shell.bucket' }), bucketSelect),
+    h(
+      'div',
+      { class: 'field field-grow' },
+      h('label', { for: 'folder-input', t: 'shell.folder' }),
+      folderInput,
+      h('p', { id: 'folder-hint', class: 'hint', t: 'shell.folderHint' }),
+    ),
+  );
+
   const header = h(
     'header',
     { class: 'topbar' },
     h('h1', { class: 'brand' }, h('img', { src: assetUrl('icons/logo.svg'), alt: '', width: 28, height: 28 }), h('span', { class: 'brand-name', t: 'app.brand' })),
-    h(
-      'div',
-      { class: 'target' },
-      h('div', { class: 'field' }, h('label', { for: 'bucket-select', t: 'shell.bucket' }), bucketSelect),
-      h(
-        'div',
-        { class: 'field field-grow' },
-        h('label', { for: 'folder-input', t: 'shell.folder' }),
-        folderInput,
-        h('p', { id: 'folder-hint', class: 'hint', t: 'shell.folderHint' }),
-      ),
-    ),
+    nav,
+    target,
     h('div', { class: 'account' }, langSwitch(), h('span', { class: 'user' }, icon('user'), userName), logoutBtn),
   );
 
@@ -148,7 +158,34 @@ export function createShell() {
     return buckets.keys().next().value || '';
   }
 
+  /** Show the account screen (true) or the files (false). */
+  function showAccount(on) {
+    element.dataset.screen = on ? 'account' : 'files';
+    if (on) navAccount.setAttribute('aria-current', 'page');
+    else navAccount.removeAttribute('aria-current');
+    if (!on) navFiles.setAttribute('aria-current', 'page');
+    else navFiles.removeAttribute('aria-current');
+    uploader.element.hidden = on;
+    browser.element.hidden = on;
+    target.hidden = on;
+    main.classList.toggle('workspace-account', on);
+    if (on && !account) {
+      if (detail.current()) detail.close();
+      account = createAccount({ getUser: () => user });
+      main.append(account.element);
+    } else if (!on && account) {
+      account.destroy();
+      account.element.remove();
+      account = null;
+    }
+  }
+
   function applyRoute(route) {
+    if (route.name === 'account') {
+      showAccount(true);
+      return;
+    }
+    showAccount(false);
     if (!buckets.size) return;
     if (route.name !== 'browse' || !buckets.has(route.bucket)) {
       const b = defaultBucket();
@@ -156,6 +193,7 @@ export function createShell() {
       return;
     }
     const { bucket, prefix } = route;
+    navFiles.href = browseHref(bucket, prefix);
     bucketSelect.value = bucket;
     const folder = prefix.replace(/\/$/, '');
     if (joinFolder(folderInput.value) !== folder) folderInput.value = folder;
@@ -237,6 +275,7 @@ export function createShell() {
       window.removeEventListener('focus', onVisible);
       uploader.destroy();
       browser.destroy();
+      if (account) account.destroy();
       detail.destroy();
     },
   };

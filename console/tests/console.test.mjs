@@ -1,6 +1,6 @@
-// Browser tests of picgate's web console (issue 13, "How it is shown"), against a real picgate
+// Browser tests of picgate's web console, against a real picgate
 // started by run.sh. Headless Chromium from Debian, driven by playwright-core; the DOM is reached
-// only through the data-testid contract (console-contract: login-form, app-shell, drop-zone, …).
+// only through data-testid attributes (login-form, app-shell, drop-zone, …), which the console keeps stable for them.
 //
 //   bash console/tests/run.sh            (from the repository root; starts picgate, runs this)
 //
@@ -10,13 +10,18 @@
 // target/console-first-load.json, the axe-core findings to target/console-axe.json.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import {
   cfg, origin, LAUNCH, DESKTOP, PHONE, png, noisePng, api, payload, apiLogin, putObject,
-  objectInfo, watch, assertClean, axeCheck, screenshotPath, until, repoRoot,
+  objectInfo, watch, assertClean, axeCheck, screenshotPath, until, repoRoot, keyPath,
 } from './lib.mjs';
+
+const execFileP = promisify(execFile);
 
 const BUCKET = 'images';
 const MANY = 60; // more than one page: pc's default page is 50, h5's 20
@@ -184,7 +189,7 @@ async function axe(page, screen) {
 async function openFolder(page, prefix) {
   const list = tid(page, 'object-list');
   await list.waitFor({ state: 'visible' }).catch(() => {
-    throw new Error('object-list is not visible after login (the contract names no navigation test id to reach it)');
+    throw new Error('object-list is not visible after login (no navigation test id reaches it)');
   });
   const bucket = tid(page, 'bucket-select');
   if (await bucket.count()) await bucket.selectOption(BUCKET);
@@ -764,7 +769,205 @@ ui('revoke a session: the other tab is sent back to the login form', async () =>
   await b.context.close();
 });
 
-test('create an API token in the console and use it with curl', { todo: 'the DOM contract has no test ids for the API token screen yet' }, () => {});
+/** The access token the page keeps in localStorage (picgate.session). */
+const sessionTokenOf = async (page) => (await page.evaluate(() => localStorage.getItem('picgate.session')))
+  ?.match(/eyJ[\w-]+\.[\w-]+\.[\w-]+/)?.[0];
+
+async function openAccount(page, { touch = false } = {}) {
+  if (touch) await tid(page, 'nav-account').tap();
+  else await tid(page, 'nav-account').click();
+  await until(async () => (await page.evaluate(() => location.hash)) === '#/account', 'nav-account did not lead to #/account', 5000);
+  await tid(page, 'session-list').waitFor({ state: 'visible' });
+  await page.locator('[data-testid="session-item"][data-current="true"]').first().waitFor({ state: 'visible' });
+  await tid(page, 'token-form').waitFor({ state: 'visible' });
+  await tid(page, 'password-form').waitFor({ state: 'visible' });
+}
+
+/** PUT an object with curl and a bearer token; returns the HTTP status. */
+async function curlPut(token, key, bytes) {
+  const dir = mkdtempSync(join(tmpdir(), 'picgate-curl-'));
+  const file = join(dir, 'body.png');
+  writeFileSync(file, bytes);
+  try {
+    const { stdout } = await execFileP('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'PUT',
+      '-H', `Authorization: Bearer ${token}`, '-H', 'Content-Type: image/png', '--data-binary', `@${file}`,
+      `${cfg.base}/api/v1/buckets/${BUCKET}/objects/${keyPath(key)}`]);
+    return Number(stdout.trim());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+ui('create an API token in the console and use it with curl', async () => {
+  const { page, w } = await open('api token');
+  await login(page);
+  await openAccount(page);
+  await shot(page, 'account');
+  await axe(page, 'account');
+
+  // The administrator may grant `admin`; the form offers the four scopes and four lifetimes.
+  for (const s of ['read', 'upload', 'delete', 'admin']) assert.equal(await tid(page, `token-scope-${s}`).count(), 1, `token-scope-${s} missing`);
+  assert.deepEqual(await tid(page, 'token-expiry').evaluate((s) => [...s.options].map((o) => o.value)),
+    ['', '2592000', '7776000', '31536000'], 'token-expiry options');
+  const name = `curl ${Date.now()}`;
+  await tid(page, 'token-name').fill(name);
+  await tid(page, 'token-scope-read').setChecked(false);
+  await tid(page, 'token-scope-upload').setChecked(true);
+  await tid(page, 'token-scope-delete').setChecked(false);
+  await tid(page, 'token-scope-admin').setChecked(false);
+  await tid(page, 'token-expiry').selectOption('2592000');
+  const created = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/tokens') && r.request().method() === 'POST');
+  await tid(page, 'token-create').click();
+  const res = await created;
+  assert.equal(res.status(), 201, 'POST /auth/tokens');
+  const sent = JSON.parse(res.request().postData() ?? '{}');
+  assert.deepEqual(sent.scopes, ['upload'], 'scopes sent');
+  assert.equal(sent.expiresIn, 2592000, 'expiresIn sent');
+
+  const secret = (await tid(page, 'token-secret').innerText()).trim();
+  assert.match(secret, /^pgt_[0-9a-f]{32}_\S+$/, `token-secret shows no API token: ${secret}`);
+  assert.equal(await copyVia(page, tid(page, 'token-copy')), secret, 'token-copy copied something else');
+
+  // The ready settings name the token and this server, each copyable.
+  const settings = tid(page, 'token-settings');
+  await settings.waitFor({ state: 'visible' });
+  for (const tool of ['piclist', 'picgo', 'sharex', 'typora']) {
+    const text = await tid(settings, `settings-${tool}`).innerText();
+    assert.ok(text.includes(secret), `${tool} settings lack the token`);
+    assert.ok(text.includes(new URL(cfg.base).host), `${tool} settings lack the server`);
+  }
+  assert.match(await tid(settings, 'settings-piclist').innerText(), /Bearer pgt_/, 'PicList token without Bearer');
+  const typora = await copyVia(page, tid(settings, 'settings-copy-typora'));
+  assert.ok(typora.includes('picgate upload') && typora.includes(`PICGATE_TOKEN=${secret}`), `Typora command: ${typora}`);
+  // The .sxcu is fetched with the token in a header (not in the URL) and handed over as a download.
+  const [download] = await Promise.all([page.waitForEvent('download'), tid(settings, 'settings-sharex-download').click()]);
+  assert.equal(download.suggestedFilename(), 'picgate.sxcu');
+  const sxcu = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.ok(JSON.stringify(sxcu).includes(secret), 'the .sxcu does not carry the token');
+  assert.ok(!w.apiRequests.some((r) => r.path.includes('token=')), 'a token went into a URL');
+  await settleImages(page);
+  await axe(page, 'account token');
+
+  // The list shows it; curl uploads with it.
+  const item = page.locator(`[data-testid="token-list"] [data-testid="token-item"][data-name="${css(name)}"]`);
+  await item.waitFor({ state: 'visible' });
+  assert.equal(await curlPut(secret, `token/curl-${Date.now()}.png`, png(W, H, 300)), 201, 'curl PUT with the new token');
+
+  // Revoked in the console, refused at once.
+  await tid(item, 'token-revoke').click();
+  await tid(page, 'confirm-dialog').waitFor({ state: 'visible' });
+  await tid(page, 'confirm-yes').click();
+  await item.waitFor({ state: 'detached' });
+  assert.equal(await curlPut(secret, `token/curl-after-${Date.now()}.png`, png(W, H, 301)), 401, 'curl PUT after revoking');
+  const left = payload(await api('GET', '/auth/tokens', { token: await sessionTokenOf(page) }));
+  assert.ok(!(left.items ?? []).some((t) => t.name === name), 'the revoked token is still listed by the API');
+  assertClean(w);
+});
+
+ui('revoke the other session from the account screen: that tab is sent back to login', async () => {
+  const a = await open('account A');
+  const b = await open('account B');
+  await login(a.page);
+  await login(b.page);
+  const tb = await sessionTokenOf(b.page);
+  assert.ok(tb, 'no access token in tab B');
+  const bList = payload(await api('GET', '/auth/sessions', { token: tb }));
+  const bId = (bList.items ?? []).find((s) => s.current)?.id;
+  assert.ok(bId, 'GET /auth/sessions marks no session current');
+
+  await openAccount(a.page);
+  const current = a.page.locator('[data-testid="session-item"][data-current="true"]');
+  assert.equal(await current.count(), 1, 'not exactly one session marked current');
+  assert.equal(await tid(current, 'session-revoke').count(), 0, 'the current session offers a revoke button');
+  const other = a.page.locator(`[data-testid="session-item"][data-id="${css(bId)}"]`);
+  await other.waitFor({ state: 'visible' });
+  assert.equal(await other.getAttribute('data-current'), 'false');
+  assert.match(await other.innerText(), /HeadlessChrome|Chrome|Mozilla/, 'the session shows no device');
+  await tid(other, 'session-revoke').click();
+  await tid(a.page, 'confirm-yes').click();
+  await other.waitFor({ state: 'detached' });
+  assert.equal((await api('GET', '/me', { token: tb })).status, 401, 'the revoked session still works');
+
+  // Tab B's next action lands it on the login form.
+  await tid(b.page, 'bucket-select').selectOption('files');
+  await tid(b.page, 'login-form').waitFor({ state: 'visible', timeout: 10_000 })
+    .catch(() => { throw new Error('tab B, whose session was revoked, did not return to the login form'); });
+  // Tab A is still in, and a reload keeps the account screen.
+  await a.page.reload();
+  await tid(a.page, 'session-list').waitFor({ state: 'visible' });
+  assertClean(a.w);
+  assertClean(b.w);
+});
+
+ui('change the password on the account screen: errors by code, then the other sessions end', async () => {
+  const n = String(Date.now()).slice(-8);
+  const email = `pw-${n}@example.com`;
+  const oldPw = `old passphrase ${n}`;
+  const newPw = `new passphrase ${n}`;
+  const reg = await api('POST', '/auth/register', { json: { phone: `139${n}`, email, password: oldPw, name: `pw${n}` } });
+  assert.equal(reg.status, 201, `register: ${reg.status} ${reg.text}`);
+  const other = await api('POST', '/auth/login', { json: { login: email, password: oldPw } });
+  const otherToken = payload(other).accessToken;
+
+  const { page, w } = await open('password');
+  await gotoLogin(page);
+  await tid(page, 'login-id').fill(email);
+  await tid(page, 'login-password').fill(oldPw);
+  await tid(page, 'login-submit').click();
+  await tid(page, 'app-shell').waitFor({ state: 'visible' });
+  await openAccount(page);
+  assert.equal(await tid(page, 'token-scope-admin').count(), 0, 'a user who is no administrator is offered the admin scope');
+
+  const result = tid(page, 'password-result');
+  // Wrong current password.
+  await tid(page, 'password-old').fill('not the password');
+  await tid(page, 'password-new').fill(newPw);
+  await tid(page, 'password-submit').click();
+  await until(async () => (await result.getAttribute('data-state')) === 'error', 'no error for a wrong current password', 5000);
+  assert.match(await result.innerText(), /current password/i);
+  // Too short: validation_failed, with the field's reason.
+  await tid(page, 'password-old').fill(oldPw);
+  await tid(page, 'password-new').fill('short');
+  await tid(page, 'password-submit').click();
+  await result.locator('li[data-field="newPassword"]').waitFor({ state: 'visible', timeout: 5000 })
+    .catch(() => { throw new Error('validation_failed shows no reason for newPassword'); });
+  assert.match(await result.innerText(), /New password: must be at least 8 bytes/);
+  // Right.
+  await tid(page, 'password-new').fill(newPw);
+  await tid(page, 'password-submit').click();
+  await until(async () => (await result.getAttribute('data-state')) === 'done', 'password-result did not report success', 5000);
+  assert.ok((await result.innerText()).trim(), 'password-result is empty');
+
+  assert.equal((await api('GET', '/me', { token: otherToken })).status, 401, 'the other session survived the change');
+  assert.equal((await api('POST', '/auth/login', { json: { login: email, password: oldPw } })).status, 401, 'the old password still works');
+  assert.equal((await api('POST', '/auth/login', { json: { login: email, password: newPw } })).status, 200, 'the new password does not work');
+  // This tab stays signed in.
+  await page.reload();
+  await tid(page, 'session-list').waitFor({ state: 'visible' });
+  assert.equal(await tid(page, 'login-form').count(), 0);
+  assertClean(w);
+});
+
+ui('account screen on the phone (390×844): h5, one column, no sideways scroll', async () => {
+  const { page, w } = await open('account phone', PHONE);
+  await gotoLogin(page);
+  await submitLogin(page, cfg.password, { touch: true });
+  await tid(page, 'app-shell').waitFor({ state: 'visible' });
+  await openAccount(page, { touch: true });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the account screen scrolls sideways by ${overflow} px at 390 px wide`);
+  const box = await tid(page, 'token-create').boundingBox();
+  assert.ok(box && box.height >= 44, 'token-create is under 44 px high on the phone');
+  await shot(page, 'account');
+  await axe(page, 'account');
+  // In Chinese, nothing English is left on the account screen.
+  await tid(page, 'lang-switch').selectOption('zh-CN');
+  await until(async () => (await page.getAttribute('html', 'lang')) === 'zh-CN', '<html lang> did not become zh-CN', 5000);
+  assert.ok(hasCJK(await tid(page, 'token-create').innerText()), 'token-create is not in Chinese');
+  assert.deepEqual(englishLeftovers(await uiStrings(page)), [], 'English left on the zh-CN account screen');
+  assert.deepEqual(w.apiRequests.filter((r) => r.xClient !== 'h5'), [], 'API requests on the phone without X-Client: h5');
+  assertClean(w);
+});
 
 ui('phone (390×844, touch): h5 layout, every API request names h5, upload and browse work', async () => {
   const { context, page, w } = await open('phone', PHONE);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The web console's browser tests (issue 13): starts a real picgate (the debug binary, built when
+# The web console's browser tests: starts a real picgate (the debug binary, built when
 # missing or stale) on a free port with a temporary data directory and an administrator, then
 # drives the console at / with headless Chromium from Debian (/usr/bin/chromium, never a
 # downloaded browser) through console/tests/console.test.mjs.
@@ -28,10 +28,13 @@ command -v node >/dev/null || fail "node is missing: apt-get install -y nodejs n
 [ -d console/tests/node_modules/playwright-core ] && [ -d console/tests/node_modules/axe-core ] \
   || fail "console/tests/node_modules is missing: (cd console/tests && npm ci)"
 
-# The binary: cargo rebuilds only what changed (the console's files are embedded at compile time).
+# The binary: the one the README's test command builds (`cargo test --workspace` unifies the
+# workspace's features, so a plain `cargo build -p picgate` would build the gateway a second
+# time); cargo rebuilds only what changed (the console's files are embedded at compile time).
 if [ -z "${PICGATE_BIN:-}" ]; then
-  echo "console tests: cargo build -p picgate"
-  cargo build -q -p picgate || fail "cargo build -p picgate failed"
+  echo "console tests: cargo test --workspace --no-run"
+  cargo test -q --workspace --no-run 2>/dev/null \
+    || fail "cargo test --workspace --no-run failed (run it to see why)"
   PICGATE_BIN=$ROOT/target/debug/picgate
 fi
 [ -x "$PICGATE_BIN" ] || fail "no picgate binary at $PICGATE_BIN"
