@@ -37,7 +37,13 @@ pub fn assert_seed_failure(body: &Value, code: &str) {
     assert_eq!(body["data"]["errCode"], code, "{body}");
 }
 
-async fn put_object(app: &TestApp, token: &str, bucket: &str, folder: &str, name: &str) -> Value {
+pub async fn put_object(
+    app: &TestApp,
+    token: &str,
+    bucket: &str,
+    folder: &str,
+    name: &str,
+) -> Value {
     let form = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(PNG.to_vec()).file_name(name.to_owned()),

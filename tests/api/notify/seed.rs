@@ -3,12 +3,12 @@
 //! (HTTP 200, `code` "0" / "-1" with `errCode`), and the seed's own uploads and removals
 //! sending events.
 
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 use super::{ARN, Hooked, hooked, wait_drained, wait_events};
+use crate::compat::put_object;
 pub use crate::compat::{assert_seed_failure, assert_seed_ok, seed_post};
-use crate::helpers::{Backend, PNG, Sessions, TestApp};
+use crate::helpers::{Backend, Sessions, TestApp};
 
 pub async fn set_notification(app: &TestApp, token: &str, bucket: &str, config: Value) -> Value {
     seed_post(
@@ -28,22 +28,6 @@ pub async fn get_notification(app: &TestApp, token: &str, bucket: &str) -> Value
         Some(token),
     )
     .await
-}
-
-async fn seed_put_object(app: &TestApp, token: &str, folder: &str, name: &str) -> Value {
-    let form = Form::new().part("file", Part::bytes(PNG.to_vec()).file_name(name.to_owned()));
-    app.client
-        .post(app.url("/imagepic/object/putObject"))
-        .header("authorization", token)
-        .header("bucket", "images")
-        .header("folder", folder)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -133,9 +117,9 @@ async fn the_seed_sets_and_reads_notifications_in_minio_shape() {
 
     // The seed's own upload (a Put, as MinIO's putObject is) and removal send events; outside
     // the prefix nothing.
-    let put = seed_put_object(&app, &user.access, "seed", "logo.png").await;
+    let put = put_object(&app, &user.access, "images", "seed", "logo.png").await;
     assert_seed_ok(&put);
-    let other = seed_put_object(&app, &user.access, "other", "logo.png").await;
+    let other = put_object(&app, &user.access, "images", "other", "logo.png").await;
     assert_seed_ok(&other);
     let removed = seed_post(
         &app,
