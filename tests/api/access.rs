@@ -43,6 +43,7 @@ enum Op {
     Me,
     ListTokens,
     Overview,
+    OverviewOwners,
     SeedList,
     SeedStat,
     SeedPresign,
@@ -59,6 +60,8 @@ const SCOPE: &str = "insufficient_scope";
 const ADMIN: &str = "admin_required";
 const OWNER: &str = "not_owner";
 const SESSION: &str = "session_required";
+/// Answered, without the part asked about (the overview's `owners`).
+const HIDDEN: &str = "not_shown";
 
 /// The README's table, one row per operation; columns as [`ACTORS`].
 const TABLE: &[(Op, [&str; 8])] = &[
@@ -118,6 +121,12 @@ const TABLE: &[(Op, [&str; 8])] = &[
     (
         Op::Overview,
         [MISSING, OK, OK, OK, SESSION, SESSION, SESSION, SESSION],
+    ),
+    (
+        Op::OverviewOwners,
+        [
+            MISSING, HIDDEN, HIDDEN, OK, SESSION, SESSION, SESSION, SESSION,
+        ],
     ),
     (Op::SeedListBuckets, [OK, OK, OK, OK, OK, OK, OK, OK]),
     (Op::SeedList, [MISSING, OK, OK, OK, OK, SCOPE, SCOPE, SCOPE]),
@@ -296,6 +305,13 @@ async fn run(app: &TestApp, op: Op, token: Option<&str>, key: &str) -> String {
         Op::Overview => {
             let (s, b) = send(c.get(app.url("/api/v1/overview")), token, false).await;
             native(s, &b)
+        }
+        Op::OverviewOwners => {
+            let (s, b) = send(c.get(app.url("/api/v1/overview")), token, false).await;
+            match native(s, &b) {
+                ok if ok == OK && b["data"].get("owners").is_none() => HIDDEN.into(),
+                outcome => outcome,
+            }
         }
         Op::ListTokens => {
             let (s, b) = send(c.get(app.url("/api/v1/auth/tokens")), token, false).await;

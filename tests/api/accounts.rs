@@ -6,6 +6,77 @@ use serde_json::json;
 use crate::access::token;
 use crate::helpers::{PASSWORD, PNG, Sessions, rand_digits, spawn_app, spawn_app_with, spawn_twin};
 
+/// A sign-in page asks who may sign up before it offers a form; anyone may ask.
+#[tokio::test]
+async fn the_registration_mode_is_public() {
+    for (mode, layer) in [
+        ("open", ""),
+        ("invite", "[auth]\nregistration = \"invite\"\n"),
+        ("closed", "[auth]\nregistration = \"closed\"\n"),
+    ] {
+        let app = spawn_app_with(Sessions::Embedded, layer).await;
+        let answer = app.get("/api/v1/auth/registration").await;
+        answer.assert_ok(200);
+        assert_eq!(answer.data(), &json!({"mode": mode}), "{layer}");
+        // What it says is what sign-up does.
+        let n = rand_digits();
+        let signed_up = app
+            .register(&format!("135{n}"), &format!("m{n}@example.com"), PASSWORD)
+            .await;
+        match mode {
+            "open" => signed_up.assert_ok(201),
+            "invite" => signed_up.assert_error(403, "invitation_required"),
+            _ => signed_up.assert_error(403, "registration_closed"),
+        }
+    }
+}
+
+/// The administrators' user list keeps role and state on a phone, whose own pages get a slim
+/// user.
+#[tokio::test]
+async fn the_admin_user_list_is_whole_on_a_phone() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let user = app.user().await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/admin/users"))
+        .bearer_auth(&admin.access)
+        .header("x-client", "h5")
+        .send()
+        .await
+        .unwrap();
+    let listed = crate::helpers::Answer::from(res).await;
+    listed.assert_ok(200);
+    let row = listed.data()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == user.email.as_str())
+        .cloned()
+        .expect("the user is listed with their email");
+    assert_eq!(row["role"], "user");
+    assert_eq!(row["disabled"], false);
+    assert!(
+        row["phone"]
+            .as_str()
+            .is_some_and(|p| p.ends_with(user.phone.as_str())),
+        "{row}"
+    );
+    // The user's own /me on a phone stays slim.
+    let res = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&user.access)
+        .header("x-client", "h5")
+        .send()
+        .await
+        .unwrap();
+    let me = crate::helpers::Answer::from(res).await;
+    let keys: Vec<&String> = me.data().as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["id", "name"]);
+}
+
 #[tokio::test]
 async fn invite_mode_takes_a_single_use_code_from_an_admin() {
     let app = spawn_app_with(Sessions::Redis, "[auth]\nregistration = \"invite\"\n").await;

@@ -261,6 +261,94 @@ async fn a_failing_section_is_named_while_the_others_are_served() {
     assert_eq!(back.data()["complete"], true, "{}", back.body);
 }
 
+/// Administrators see what every owner has stored, per bucket, biggest first, on a desk and on
+/// a phone; nobody else sees `owners` at all. Deleting a user leaves their objects counted
+/// under their id, with no name.
+#[rstest]
+#[tokio::test]
+async fn administrators_see_the_figures_of_every_owner(
+    #[values(Sessions::Redis, Sessions::Embedded)] sessions: Sessions,
+) {
+    let app = spawn_app_on_with(Backend::Fs, sessions, "").await;
+    let admin = app.admin().await;
+    let big = app.user().await;
+    let small = app.user().await;
+    let len = PNG.len() as u64;
+    for key in ["b1.png", "b2.png"] {
+        app.upload(&big.access, "images", key, PNG.to_vec())
+            .await
+            .assert_ok(201);
+    }
+    let text = b"hello, files".to_vec();
+    app.put(&big.access, "files", "notes.txt", text.clone())
+        .await
+        .assert_ok(201);
+    app.upload(&small.access, "images", "s.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    // Gone again: no longer counted.
+    app.upload(&small.access, "images", "gone.png", PNG.to_vec())
+        .await
+        .assert_ok(201);
+    app.delete_auth("/api/v1/buckets/images/objects/gone.png", &small.access)
+        .await
+        .assert_ok(200);
+
+    let me = |answer: &Answer, id: &str| -> Value {
+        answer.data()["owners"]
+            .as_array()
+            .expect("owners")
+            .iter()
+            .find(|o| o["userId"] == id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let (big_id, small_id) = (
+        app.user_id(&big.access).await,
+        app.user_id(&small.access).await,
+    );
+
+    for client in ["pc", "h5"] {
+        let answer = overview(&app, &admin.access, client).await;
+        answer.assert_ok(200);
+        assert_eq!(answer.data()["complete"], true, "{}", answer.body);
+        let owners = answer.data()["owners"].as_array().expect("owners").clone();
+        assert_eq!(owners.len(), 2, "{client}: {owners:?}");
+        assert_eq!(owners[0]["userId"], big_id.as_str(), "biggest first");
+        let b = me(&answer, &big_id);
+        assert_eq!(b["objects"], 3);
+        assert_eq!(b["bytes"], 2 * len + text.len() as u64);
+        assert_eq!(
+            b["buckets"],
+            json!([
+                {"name": "files", "objects": 1, "bytes": text.len()},
+                {"name": "images", "objects": 2, "bytes": 2 * len}
+            ])
+        );
+        let s = me(&answer, &small_id);
+        assert_eq!(
+            (s["objects"].as_u64(), s["bytes"].as_u64()),
+            (Some(1), Some(len))
+        );
+        assert!(s["name"].as_str().is_some_and(|n| !n.is_empty()), "{s}");
+    }
+    // Not for anyone else, on either client.
+    for client in ["pc", "h5"] {
+        let answer = overview(&app, &big.access, client).await;
+        answer.assert_ok(200);
+        assert!(answer.data().get("owners").is_none(), "{}", answer.body);
+    }
+
+    // A deleted user's objects stay counted, without a name.
+    app.delete_auth(&format!("/api/v1/admin/users/{small_id}"), &admin.access)
+        .await
+        .assert_ok(200);
+    let answer = overview(&app, &admin.access, "pc").await;
+    let s = me(&answer, &small_id);
+    assert_eq!(s["objects"], 1);
+    assert_eq!(s["name"], "");
+}
+
 /// The overview is a dashboard's: API tokens (tools) are refused.
 #[tokio::test]
 async fn an_api_token_gets_no_overview() {

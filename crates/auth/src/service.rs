@@ -101,6 +101,11 @@ impl Auth {
         })
     }
 
+    /// Who may sign up (`auth.registration`).
+    pub fn registration(&self) -> crate::Registration {
+        self.inner.settings.registration
+    }
+
     /// The Prometheus counters of this service, unregistered: register each once with the
     /// registry that serves the scrape. All of them start at 0 with every label value:
     ///

@@ -13,8 +13,8 @@ use crate::envelope::{self, OkEnvelope};
 use crate::error::{ApiError, Code};
 use crate::service::{Caller, Service, UserUpdate};
 use crate::views::{
-    CodeView, DeletedUserView, InvitationView, ItemsView, Shape, UsageFiguresView, UsageView,
-    UserView,
+    AdminUserView, CodeView, DeletedUserView, InvitationView, ItemsView, Shape, UsageFiguresView,
+    UsageView, UserView,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -61,7 +61,10 @@ pub async fn list_users(
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
     let users = service.users(&caller).await?;
-    let views: Vec<UserView> = users.iter().map(UserView::from).collect();
+    let views: Vec<AdminUserView> = users
+        .iter()
+        .map(|u| AdminUserView(UserView::from(u)))
+        .collect();
     Ok(envelope::ok(ItemsView {
         items: shape.many(&views)?,
     }))

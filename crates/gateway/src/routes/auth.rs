@@ -9,10 +9,13 @@ use crate::body::Json;
 use crate::envelope::{self, OkEnvelope};
 use crate::error::ApiError;
 use crate::service::{Caller, Service};
-use crate::views::{EmptyView, IdView, ItemsView, SessionView, Shape, TokenView, UserView};
+use crate::views::{
+    EmptyView, IdView, ItemsView, RegistrationView, SessionView, Shape, TokenView, UserView,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(endpoint!("/auth/register", post => register))
+    cfg.service(endpoint!("/auth/registration", get => registration))
+        .service(endpoint!("/auth/register", post => register))
         .service(endpoint!("/auth/login", post => login))
         .service(endpoint!("/auth/refresh", post => refresh))
         .service(endpoint!("/auth/logout", post => logout))
@@ -20,6 +23,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint!("/auth/sessions", get => list_sessions))
         .service(endpoint!("/auth/sessions/{id}", delete => revoke_session))
         .service(endpoint!("/me", get => me));
+}
+
+/// Who may sign up, for a sign-in page deciding whether to offer it. Public.
+#[utoipa::path(get, path = "/api/v1/auth/registration", tag = "auth",
+    responses((status = 200, description = "`auth.registration`: open, invite or closed", body = OkEnvelope<RegistrationView>)))]
+pub async fn registration(service: web::Data<Service>) -> HttpResponse {
+    envelope::ok(RegistrationView::from(service.registration()))
 }
 
 #[derive(Deserialize, ToSchema)]

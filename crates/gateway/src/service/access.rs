@@ -13,6 +13,7 @@
 //! | a signed link to a tool upload just stored in a `private` bucket | 401 | yes | | yes | `upload` |
 //! | set a bucket policy, manage users and invitations | 401 | 403 `admin_required` | | yes | `admin` |
 //! | `/me` | 401 | yes | | yes | any |
+//! | the overview: own figures and uploads; everyone's figures per user (`owners`) | 401 | yes (own only) | | yes (with `owners`) | 403 `session_required` |
 //! | password, sessions, logout, API tokens | 401 | yes (login session only) | | yes | 403 `session_required` |
 //! | mint a token with `admin` scope | | 403 `admin_required` | | yes | |
 //! | `/metrics` on the main port | the same host only (403 `metrics_forbidden`), or with the metrics token | | | | |
@@ -132,6 +133,11 @@ pub(crate) fn may_change(
             None => "this object has no recorded owner: only an administrator may change it",
         },
     ))
+}
+
+/// Whether the overview shows everyone's figures per user (`owners`), not only the caller's.
+pub(crate) fn sees_all_usage(principal: &Principal) -> bool {
+    principal.role == Role::Admin
 }
 
 /// Under which precondition `principal` may write over `current` (what the key holds now, if

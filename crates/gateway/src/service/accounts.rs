@@ -8,6 +8,11 @@ use super::{Caller, Need, Service};
 use crate::error::ApiError;
 
 impl Service {
+    /// Who may sign up (`auth.registration`); anyone may ask.
+    pub fn registration(&self) -> auth::Registration {
+        self.auth.registration()
+    }
+
     /// Self-service sign-up as a plain user, as `auth.registration` allows (`invitation` for
     /// `invite`). Errors: `registration_closed`, `invitation_required`, `invalid_invitation`,
     /// `too_many_attempts` (per client IP, before uniqueness is checked), `account_exists`,

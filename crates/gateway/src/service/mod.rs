@@ -35,7 +35,7 @@ pub use admin::UserUpdate;
 pub use caller::{Caller, Origin, SeenUser, credential};
 pub use notify::MAX_DEAD_PAGE;
 pub use objects::{Fetch, Found, MAX_BATCH_KEYS, ReadGrant, Served};
-pub use overview::{BucketOverview, Overview, Section, TokenSummary};
+pub use overview::{BucketOverview, Overview, OwnerUsage, Section, TokenSummary};
 pub use tools::{ToolConfig, ToolForm, ToolPart, ToolUpload, Tools};
 pub use uploads::{FileOutcome, Incoming, IncomingFiles, Naming};
 pub use variants::{VariantAsk, VariantHead, VariantServed, Variants};

@@ -3,6 +3,7 @@
 //! with its error while the others are served. Nothing here scans a bucket: the figures come
 //! from the usage ledger ([`super::usage`]).
 
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::time::Duration;
 
@@ -10,8 +11,8 @@ use auth::User;
 use storage::{BucketInfo, BucketName, Detail, ListQuery};
 use time::OffsetDateTime;
 
-use super::usage::{BucketUsage, Ledger, Recent};
-use super::{Caller, Need, Service};
+use super::usage::{BucketUsage, Ledger, Recent, Tally};
+use super::{Caller, Need, Service, access};
 use crate::error::{ApiError, Code};
 
 /// The longest one section may take.
@@ -25,10 +26,12 @@ pub enum Section {
     Usage,
     Recent,
     Tokens,
+    Owners,
 }
 
 impl Section {
-    /// The section's name in `data.errors`: `user`, `buckets`, `usage`, `recent`, `tokens`.
+    /// The section's name in `data.errors`: `user`, `buckets`, `usage`, `recent`, `tokens`,
+    /// `owners`.
     pub fn as_str(self) -> &'static str {
         match self {
             Section::User => "user",
@@ -36,6 +39,7 @@ impl Section {
             Section::Usage => "usage",
             Section::Recent => "recent",
             Section::Tokens => "tokens",
+            Section::Owners => "owners",
         }
     }
 }
@@ -55,6 +59,18 @@ pub struct TokenSummary {
     pub last_used: Option<OffsetDateTime>,
 }
 
+/// What one owner has stored, in all and per bucket (administrators' overview).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerUsage {
+    /// The owner's user id; `""` for objects without a recorded owner.
+    pub user_id: String,
+    /// The user's name; `""` when there is no such user (no owner, or a deleted user).
+    pub name: String,
+    pub total: Tally,
+    /// Per bucket with something of theirs, in the order `GET /api/v1/buckets` lists them.
+    pub buckets: Vec<(String, Tally)>,
+}
+
 /// Every section that was served, and the error of each that was not.
 #[derive(Debug)]
 pub struct Overview {
@@ -62,6 +78,9 @@ pub struct Overview {
     pub buckets: Option<Vec<BucketOverview>>,
     pub recent: Option<Vec<Recent>>,
     pub tokens: Option<TokenSummary>,
+    /// Everyone's figures, biggest first: `None` when the caller may not see them
+    /// ([`access::sees_all_usage`]), `Some(None)` when the section failed.
+    pub owners: Option<Option<Vec<OwnerUsage>>>,
     pub errors: Vec<(Section, ApiError)>,
 }
 
@@ -114,8 +133,15 @@ impl Service {
                 last_used: tokens.iter().filter_map(|t| t.last_used).max(),
             })
         });
-        let (user, buckets, usage, recent, tokens) =
-            futures::join!(user, buckets, usage, recent, tokens);
+        let everyone = access::sees_all_usage(principal);
+        let owners = async {
+            if !everyone {
+                return None;
+            }
+            Some(section(Section::Owners, self.owner_usage(&names)).await)
+        };
+        let (user, buckets, usage, recent, tokens, owners) =
+            futures::join!(user, buckets, usage, recent, tokens, owners);
 
         let mut errors = Vec::new();
         let user = keep(user, &mut errors);
@@ -133,13 +159,50 @@ impl Service {
         });
         let recent = keep(recent, &mut errors);
         let tokens = keep(tokens, &mut errors);
+        let owners = owners.map(|o| keep(o, &mut errors));
         Ok(Overview {
             user,
             buckets,
             recent,
             tokens,
+            owners,
             errors,
         })
+    }
+
+    /// Every owner's figures in `buckets`, biggest (bytes, then objects) first, named from the
+    /// accounts.
+    async fn owner_usage(&self, buckets: &[BucketName]) -> Result<Vec<OwnerUsage>, ApiError> {
+        let (figures, users) = futures::join!(self.usage.owners(buckets), self.auth.users());
+        let figures = figures?;
+        let names: HashMap<String, String> = users?
+            .into_iter()
+            .map(|u| (u.id.to_string(), u.name))
+            .collect();
+        let mut owners: BTreeMap<String, OwnerUsage> = BTreeMap::new();
+        for bucket in buckets {
+            let Some(per_owner) = figures.get(bucket.as_str()) else {
+                continue;
+            };
+            for (owner, tally) in per_owner {
+                let entry = owners.entry(owner.clone()).or_insert_with(|| OwnerUsage {
+                    user_id: owner.clone(),
+                    name: names.get(owner).cloned().unwrap_or_default(),
+                    total: Tally::default(),
+                    buckets: Vec::new(),
+                });
+                entry.total.objects += tally.objects;
+                entry.total.bytes += tally.bytes;
+                entry.buckets.push((bucket.to_string(), *tally));
+            }
+        }
+        let mut list: Vec<OwnerUsage> = owners.into_values().collect();
+        list.sort_by(|a, b| {
+            (b.total.bytes, b.total.objects)
+                .cmp(&(a.total.bytes, a.total.objects))
+                .then_with(|| a.user_id.cmp(&b.user_id))
+        });
+        Ok(list)
     }
 }
 

@@ -324,6 +324,56 @@ impl Usage {
         }
     }
 
+    /// What each owner has in each of `buckets`: bucket → owner id (`""` for objects without a
+    /// recorded owner) → figures. Owners with nothing left there are left out.
+    pub async fn owners(
+        &self,
+        buckets: &[BucketName],
+    ) -> Result<HashMap<String, BTreeMap<String, Tally>>, UsageError> {
+        match &self.store {
+            Store::Redis { redis, key_prefix } => {
+                let keys: Vec<String> = buckets
+                    .iter()
+                    .map(|b| format!("{key_prefix}usage:{b}"))
+                    .collect();
+                let rows: Vec<HashMap<String, i64>> = redis
+                    .call(|mut c| async move {
+                        let mut pipe = redis::pipe();
+                        for key in &keys {
+                            pipe.cmd("HGETALL").arg(key);
+                        }
+                        pipe.query_async(&mut c).await
+                    })
+                    .await?;
+                Ok(buckets
+                    .iter()
+                    .zip(rows)
+                    .map(|(b, row)| (b.to_string(), owner_tallies(&row)))
+                    .collect())
+            }
+            Store::Document { storage, .. } => {
+                let current = load(storage).await?;
+                Ok(buckets
+                    .iter()
+                    .map(|b| {
+                        let owners = current
+                            .buckets
+                            .get(b.as_str())
+                            .map(|l| {
+                                l.owners
+                                    .iter()
+                                    .filter(|(_, t)| t.objects > 0)
+                                    .map(|(o, t)| (o.clone(), *t))
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        (b.to_string(), owners)
+                    })
+                    .collect())
+            }
+        }
+    }
+
     /// `user`'s most recent uploads, newest first, at most `limit` (≤ [`RECENT_KEPT`]).
     pub async fn recent(&self, user: &str, limit: usize) -> Result<Vec<Recent>, UsageError> {
         let limit = limit.min(RECENT_KEPT);
@@ -411,6 +461,23 @@ async fn load(storage: &Storage) -> Result<Ledger, UsageError> {
 async fn save(storage: &Storage, ledger: &Ledger) -> Result<(), UsageError> {
     let bytes = serde_json::to_vec(ledger).map_err(UsageError::Corrupt)?;
     Ok(storage.write_document(DOCUMENT, bytes).await?)
+}
+
+/// The per-owner figures of a bucket's Redis hash (`objects:<owner>`, `bytes:<owner>`); a
+/// count below zero (objects counted before the ledger existed, then deleted) reads as zero.
+fn owner_tallies(row: &HashMap<String, i64>) -> BTreeMap<String, Tally> {
+    let read = |field: String| u64::try_from(row.get(&field).copied().unwrap_or(0)).unwrap_or(0);
+    row.keys()
+        .filter_map(|field| field.strip_prefix("objects:"))
+        .map(|owner| {
+            let tally = Tally {
+                objects: read(format!("objects:{owner}")),
+                bytes: read(format!("bytes:{owner}")),
+            };
+            (owner.to_owned(), tally)
+        })
+        .filter(|(_, t)| t.objects > 0)
+        .collect()
 }
 
 fn member(bucket: &str, key: &str, size: u64) -> String {

@@ -27,12 +27,13 @@ pub use notify::{DeadLetterView, DeadPageView, ReplayedView, RuleView, RulesView
 pub use object::{ListView, ListedObjectView, ObjectView, UploadItemView, UploadView};
 pub use outcome::{DeletionView, PolicyView};
 pub use overview::{
-    OverviewBucketView, OverviewView, RecentUploadView, SectionErrorView, TokenSummaryView,
+    OverviewBucketView, OverviewView, OwnerUsageView, RecentUploadView, SectionErrorView,
+    TokenSummaryView,
 };
 pub use session::{SessionView, TokenView};
 pub use shape::{ListBases, Shape};
 pub use token::{ApiTokenView, InvitationView};
-pub use user::UserView;
+pub use user::{AdminUserView, RegistrationView, UserView};
 
 use serde::Serialize;
 
@@ -48,6 +49,7 @@ pub fn fields_of(resource: &str) -> Option<&'static [&'static str]> {
         ObjectView::RESOURCE => Some(ObjectView::FIELDS),
         UploadView::RESOURCE => Some(UploadView::FIELDS),
         UserView::RESOURCE => Some(UserView::FIELDS),
+        AdminUserView::RESOURCE => Some(AdminUserView::FIELDS),
         BucketView::RESOURCE => Some(BucketView::FIELDS),
         SessionView::RESOURCE => Some(SessionView::FIELDS),
         SignedLinkView::RESOURCE => Some(SignedLinkView::FIELDS),
@@ -58,6 +60,7 @@ pub fn fields_of(resource: &str) -> Option<&'static [&'static str]> {
         OverviewView::RESOURCE => Some(OverviewView::FIELDS),
         OverviewBucketView::RESOURCE => Some(OverviewBucketView::FIELDS),
         RecentUploadView::RESOURCE => Some(RecentUploadView::FIELDS),
+        OwnerUsageView::RESOURCE => Some(OwnerUsageView::FIELDS),
         TargetView::RESOURCE => Some(TargetView::FIELDS),
         RulesView::RESOURCE => Some(RulesView::FIELDS),
         DeadLetterView::RESOURCE => Some(DeadLetterView::FIELDS),

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::{Links, Shape, UserView, View};
 use crate::error::ApiError;
 use crate::service::usage::Recent;
-use crate::service::{BucketOverview, Overview, TokenSummary};
+use crate::service::{BucketOverview, Overview, OwnerUsage, TokenSummary};
 
 /// `data` of `GET /api/v1/overview`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -36,19 +36,74 @@ pub struct OverviewView {
     #[schema(value_type = Option<Vec<RecentUploadView>>)]
     pub recent: Option<Vec<Value>>,
     pub tokens: Option<TokenSummaryView>,
+    /// Administrators only (absent for everyone else): what each owner has stored, biggest
+    /// first; `null` when the section failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<OwnerUsageView>>)]
+    pub owners: Option<Option<Vec<Value>>>,
 }
 
 impl View for OverviewView {
     const RESOURCE: &'static str = "overview";
     const FIELDS: &'static [&'static str] = &[
         "complete", "errors", "user", "name", "buckets", "objects", "bytes", "recent", "tokens",
+        "owners",
     ];
+}
+
+/// One owner's figures in the administrators' overview.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerUsageView {
+    /// The owner's user id; `""` for objects without a recorded owner.
+    pub user_id: String,
+    /// The user's name; `""` for no owner or a deleted user.
+    pub name: String,
+    /// Objects they own, in every bucket.
+    pub objects: u64,
+    /// Bytes they own, in every bucket.
+    pub bytes: u64,
+    /// Per bucket where they own something.
+    pub buckets: Vec<OwnerBucketView>,
+}
+
+impl View for OwnerUsageView {
+    const RESOURCE: &'static str = "ownerUsage";
+    const FIELDS: &'static [&'static str] = &["userId", "name", "objects", "bytes", "buckets"];
+}
+
+/// An owner's figures in one bucket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnerBucketView {
+    pub name: String,
+    pub objects: u64,
+    pub bytes: u64,
+}
+
+impl From<&OwnerUsage> for OwnerUsageView {
+    fn from(o: &OwnerUsage) -> Self {
+        Self {
+            user_id: o.user_id.clone(),
+            name: o.name.clone(),
+            objects: o.total.objects,
+            bytes: o.total.bytes,
+            buckets: o
+                .buckets
+                .iter()
+                .map(|(name, t)| OwnerBucketView {
+                    name: name.clone(),
+                    objects: t.objects,
+                    bytes: t.bytes,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A section that was not served.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SectionErrorView {
-    /// `user`, `buckets`, `usage`, `recent` or `tokens`.
+    /// `user`, `buckets`, `usage`, `recent`, `tokens` or `owners`.
     pub section: &'static str,
     /// The stable error code, as in the error table.
     pub code: &'static str,
@@ -211,6 +266,13 @@ impl OverviewView {
             bytes: mine.map(|(_, b)| b),
             recent,
             tokens: overview.tokens.map(TokenSummaryView::from),
+            owners: match &overview.owners {
+                None => None,
+                Some(None) => Some(None),
+                Some(Some(list)) => Some(Some(
+                    shape.many(&list.iter().map(OwnerUsageView::from).collect::<Vec<_>>())?,
+                )),
+            },
         })
     }
 }

@@ -18,7 +18,7 @@ use schemas::{ClientProfile, KeyRules, ShapedFields};
 #[openapi(
     info(title = "picgate", description = "Self-hosted image and asset host: a backend-for-frontend gateway in front of object storage."),
     paths(
-        super::auth::register, super::auth::login, super::auth::refresh, super::auth::logout,
+        super::auth::registration, super::auth::register, super::auth::login, super::auth::refresh, super::auth::logout,
         super::auth::change_password, super::auth::list_sessions, super::auth::revoke_session, super::auth::me,
         super::tokens::create_token, super::tokens::list_tokens, super::tokens::revoke_token,
         super::admin::list_users, super::admin::update_user, super::admin::delete_user,
