@@ -7,7 +7,7 @@ import { h, setText, setPlainText, uid, clear } from './dom.js';
 import { errorKey } from './i18n.js';
 import { getSession } from './session.js';
 import { confirmDialog } from './dialog.js';
-import { copyText } from './links.js';
+import { copyButton } from './widgets.js';
 
 const SCOPES = ['read', 'upload', 'delete', 'admin'];
 const EXPIRIES = [['never', ''], ['30d', 2592000], ['90d', 7776000], ['1y', 31536000]];
@@ -97,31 +97,6 @@ function showError(el, err) {
   }
   el.dataset.state = 'error';
   el.hidden = false;
-}
-
-/** A copy button with its feedback line. */
-function copyButton(getText, { testid, label = 'account.copy', aria }) {
-  const feedback = h('span', { class: 'copy-feedback', role: 'status', 'aria-live': 'polite', testid: 'copy-feedback' });
-  let timer = 0;
-  const btn = h('button', {
-    type: 'button',
-    class: 'btn btn-small',
-    testid,
-    t: label,
-    ta: aria ? { 'aria-label': aria } : undefined,
-    on: {
-      click: async () => {
-        const ok = await copyText(getText());
-        clearTimeout(timer);
-        setText(feedback, ok ? 'account.copied' : 'links.copyFailed');
-        feedback.dataset.ok = ok ? 'true' : 'false';
-        timer = setTimeout(() => {
-          setPlainText(feedback, '');
-        }, 5000);
-      },
-    },
-  });
-  return h('span', { class: 'copy-wrap' }, btn, feedback);
 }
 
 /**

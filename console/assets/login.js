@@ -1,9 +1,11 @@
-// The login screen.
+// The login screen: the sign-in form and, when the server's `auth.registration` allows it, the
+// sign-up form (register.js) in the same card.
 
 import { login, ApiError } from './api.js';
 import { h, setText } from './dom.js';
 import { errorKey } from './i18n.js';
 import { langSwitch } from './widgets.js';
+import { registrationMode, registerLink, registerView } from './register.js';
 
 /**
  * Build the login screen.
@@ -90,25 +92,107 @@ export function loginScreen({ notice = null } = {}) {
     }
   });
 
-  const screen = h(
-    'main',
-    { class: 'login-page', id: 'main', tabindex: '-1' },
+  // Sign-up, offered once the server said it takes it (never in the way of signing in).
+  const offerBtn = h('button', { type: 'button', class: 'btn btn-block', testid: 'register-open', t: 'register.open' });
+  const offer = h('div', { class: 'login-switch', testid: 'register-offer', hidden: true }, h('p', { t: 'register.offer' }), offerBtn);
+  const laterNotice = h('p', { class: 'notice', testid: 'register-notice', role: 'status', hidden: true });
+
+  const signIn = h(
+    'section',
+    { class: 'login-view', testid: 'login-view', 'aria-labelledby': 'login-title' },
+    h('h1', { id: 'login-title', class: 'login-title', t: 'login.title' }),
+    h('p', { class: 'login-sub', t: 'login.subtitle' }),
+    noticeEl,
+    laterNotice,
+    form,
+    offer,
+  );
+  const lang = h('div', { class: 'login-lang' }, langSwitch());
+  const card = h(
+    'div',
+    { class: 'login-card' },
     h(
       'div',
-      { class: 'login-card' },
-      h(
-        'div',
-        { class: 'login-brand' },
-        h('img', { src: new URL('./icons/logo.svg', import.meta.url).href, alt: '', width: 40, height: 40 }),
-        h('span', { class: 'brand-name', t: 'app.brand' }),
-      ),
-      h('h1', { id: 'login-title', class: 'login-title', t: 'login.title' }),
-      h('p', { class: 'login-sub', t: 'login.subtitle' }),
-      noticeEl,
-      form,
-      h('div', { class: 'login-lang' }, langSwitch()),
+      { class: 'login-brand' },
+      h('img', { src: new URL('./icons/logo.svg', import.meta.url).href, alt: '', width: 40, height: 40 }),
+      h('span', { class: 'brand-name', t: 'app.brand' }),
     ),
+    signIn,
+    lang,
   );
+  const screen = h('main', { class: 'login-page', id: 'main', tabindex: '-1', testid: 'login-screen' }, card);
+
+  /** @type {import('./register.js').RegistrationMode|null} */
+  let mode = null;
+  /** @type {HTMLElement|null} */
+  let signUp = null;
+
+  function showSignUp(code = '') {
+    if (mode !== 'open' && mode !== 'invite') return;
+    if (signUp) signUp.remove();
+    const view = registerView({
+      mode,
+      code,
+      onBack: () => showSignIn(),
+      onCreated: (email, err) => {
+        // The account exists; signing in with it did not work (throttled, offline): say so.
+        showSignIn({ login: email, notice: 'register.created' });
+        const ek = errorKey(err instanceof ApiError ? err : { code: 'unknown' });
+        setText(error, ek.key, ek.params);
+        error.hidden = false;
+        pwInput.focus();
+      },
+    });
+    signUp = view.element;
+    card.insertBefore(signUp, lang);
+    signIn.hidden = true;
+    view.focusFirst();
+  }
+
+  /** Back to the sign-in form (and off an invitation link, so that a reload stays here). */
+  function showSignIn({ login: id = '', notice: key = '' } = {}) {
+    if (signUp) signUp.remove();
+    signUp = null;
+    signIn.hidden = false;
+    if (registerLink()) history.replaceState(null, '', '#/');
+    if (id) idInput.value = id;
+    laterNotice.hidden = !key;
+    if (key) setText(laterNotice, key);
+    idInput.focus();
+  }
+
+  offerBtn.addEventListener('click', () => showSignUp());
+
+  // An invitation link opened while this screen is up (pasted into the address bar).
+  const onHash = () => {
+    if (!screen.isConnected) {
+      window.removeEventListener('hashchange', onHash);
+      return;
+    }
+    const link = registerLink();
+    if (link && mode !== null) {
+      if (mode === 'closed') showSignIn({ notice: 'register.unavailable' });
+      else showSignUp(link.code);
+    }
+  };
+  window.addEventListener('hashchange', onHash);
+
+  registrationMode().then((m) => {
+    mode = m;
+    screen.dataset.registration = m;
+    if (!screen.isConnected) return; // signed in meanwhile
+    offer.hidden = m === 'closed';
+    const link = registerLink();
+    if (!link) return;
+    if (m === 'closed') {
+      history.replaceState(null, '', '#/');
+      setText(laterNotice, 'register.unavailable');
+      laterNotice.hidden = false;
+    } else if (!idInput.value && !pwInput.value) {
+      showSignUp(link.code); // unless a sign-in is being typed already
+    }
+  });
+
   queueMicrotask(() => idInput.focus());
   return screen;
 }

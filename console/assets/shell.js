@@ -1,5 +1,6 @@
-// The logged-in shell: top bar (bucket, folder, language, user, logout), the upload and browse
-// panels, the detail panel, and the hash routes that tie them together.
+// The logged-in shell: top bar (sections, bucket, folder, language, user, logout), the upload
+// and browse panels, the detail panel, the account and admin screens, and the hash routes that
+// tie them together.
 
 import { api, clientKind, logout, ApiError } from './api.js';
 import { h, setText, setPlainText, icon, assetUrl } from './dom.js';
@@ -62,12 +63,11 @@ export function createShell() {
   });
 
   const main = h('main', { id: 'main', class: 'workspace', tabindex: '-1' }, uploader.element, browser.element);
-  /** @type {{element: HTMLElement, destroy: () => void}|null} */
-  let account = null;
 
   const navFiles = h('a', { href: '#/', class: 'nav-link', testid: 'nav-files', t: 'nav.files' });
   const navAccount = h('a', { href: '#/account', class: 'nav-link', testid: 'nav-account', t: 'nav.account' });
-  const nav = h('nav', { class: 'nav', ta: { 'aria-label': 'nav.label' } }, navFiles, navAccount);
+  const navAdmin = h('a', { href: '#/admin', class: 'nav-link', testid: 'nav-admin', t: 'nav.admin', hidden: true });
+  const nav = h('nav', { class: 'nav', ta: { 'aria-label': 'nav.label' } }, navFiles, navAccount, navAdmin);
   const skip = h('a', { href: '#main', class: 'skip-link', t: 'app.skip' });
   skip.addEventListener('click', (e) => {
     e.preventDefault(); // the hash is the router's
@@ -122,11 +122,36 @@ export function createShell() {
     detail.element,
   );
 
+  const isAdmin = () => user.role === 'admin';
+
   function showUser() {
     setPlainText(userName, user.name || user.email || user.phone || '');
     userName.title = user.email || '';
+    navAdmin.hidden = !isAdmin();
+    // No longer an administrator (demoted meanwhile): the admin screen closes.
+    if (!isAdmin() && screen?.name === 'admin') applyRoute(parseHash());
   }
-  showUser();
+
+  /** Remember what the server says of the user (this tab and the stored session). */
+  function learnUser(fields) {
+    user = { ...user, ...fields };
+    const s = getSession();
+    if (s) setSession({ ...s, user: { ...s.user, ...fields } });
+    showUser();
+  }
+
+  // The phone profile's user carries id, name and role. A deployment whose profile leaves the
+  // role out gets the answer from the administrators' listing itself, which answers 403
+  // admin_required to anyone else.
+  async function learnRole() {
+    if (typeof user.role === 'string') return;
+    try {
+      await api('/admin/users', { query: { fields: 'id' } });
+      learnUser({ role: 'admin' });
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'admin_required') learnUser({ role: 'user' });
+    }
+  }
 
   logoutBtn.addEventListener('click', async () => {
     logoutBtn.disabled = true;
@@ -158,34 +183,90 @@ export function createShell() {
     return buckets.keys().next().value || '';
   }
 
-  /** Show the account screen (true) or the files (false). */
-  function showAccount(on) {
-    element.dataset.screen = on ? 'account' : 'files';
-    if (on) navAccount.setAttribute('aria-current', 'page');
-    else navAccount.removeAttribute('aria-current');
-    if (!on) navFiles.setAttribute('aria-current', 'page');
-    else navFiles.removeAttribute('aria-current');
-    uploader.element.hidden = on;
-    browser.element.hidden = on;
-    target.hidden = on;
-    main.classList.toggle('workspace-account', on);
-    if (on && !account) {
-      if (detail.current()) detail.close();
-      account = createAccount({ getUser: () => user });
-      main.append(account.element);
-    } else if (!on && account) {
-      account.destroy();
-      account.element.remove();
-      account = null;
+  /**
+   * The screens besides the files, by route name: built when opened, destroyed when left. The
+   * admin screen's code is loaded only when an administrator opens it.
+   * @type {Record<string, {nav: HTMLElement, allowed: () => boolean,
+   *   create: () => Screen|Promise<Screen>}>}
+   * @typedef {{element: HTMLElement, destroy: () => void, route?: (r: any) => void}} Screen
+   */
+  const SCREENS = {
+    account: { nav: navAccount, allowed: () => true, create: () => createAccount({ getUser: () => user }) },
+    admin: {
+      nav: navAdmin,
+      allowed: isAdmin,
+      create: async () => {
+        const { createAdmin } = await import('./admin.js');
+        return createAdmin({
+          getUser: () => user,
+          onBucketsChanged: () => loadBuckets(),
+          onDenied: () => learnUser({ role: 'user' }),
+        });
+      },
+    },
+  };
+  /** @type {{name: string, view: Screen|null, route?: any}|null} the open screen (null: the files) */
+  let screen = null;
+
+  /**
+   * Show a screen (`account`, `admin`) or the files (`files`).
+   * @param {string} name
+   * @param {any} [route] handed to the screen (the admin screen's section)
+   */
+  function showScreen(name, route) {
+    const files = name === 'files';
+    element.dataset.screen = name;
+    for (const [n, link] of [['files', navFiles], ...Object.entries(SCREENS).map(([k, s]) => [k, s.nav])]) {
+      if (n === name) link.setAttribute('aria-current', 'page');
+      else link.removeAttribute('aria-current');
     }
+    uploader.element.hidden = !files;
+    browser.element.hidden = !files;
+    target.hidden = !files;
+    main.classList.toggle('workspace-screen', !files);
+    if (screen && screen.name !== name) {
+      screen.view?.destroy();
+      screen.view?.element.remove();
+      screen = null;
+    }
+    if (files) return;
+    if (!screen) {
+      if (detail.current()) detail.close();
+      const mine = { name, view: null };
+      screen = mine;
+      Promise.resolve()
+        .then(() => SCREENS[name].create())
+        .then((view) => {
+          if (screen !== mine) {
+            view.destroy(); // left before it was ready
+            return;
+          }
+          mine.view = view;
+          main.append(view.element);
+          view.route?.(mine.route);
+        })
+        .catch(() => {
+          // Its code could not be loaded (offline): say so, and let a later visit try again.
+          if (screen !== mine) return;
+          screen = null;
+          setText(bucketError, 'error.network_error');
+          bucketError.hidden = false;
+        });
+    }
+    screen.route = route;
+    screen.view?.route?.(route);
   }
 
+  // Routes wait for start(): whether the admin screen may open is known only then.
+  let started = false;
+
   function applyRoute(route) {
-    if (route.name === 'account') {
-      showAccount(true);
+    if (!started) return;
+    if (SCREENS[route.name]?.allowed()) {
+      showScreen(route.name, route);
       return;
     }
-    showAccount(false);
+    showScreen('files');
     if (!buckets.size) return;
     if (route.name !== 'browse' || !buckets.has(route.bucket)) {
       const b = defaultBucket();
@@ -242,11 +323,7 @@ export function createShell() {
   async function checkSession() {
     lastCheck = Date.now();
     try {
-      const me = await api('/me');
-      user = { ...user, ...me };
-      const s = getSession();
-      if (s) setSession({ ...s, user: { ...s.user, ...me } });
-      showUser();
+      learnUser(await api('/me'));
     } catch {
       // offline or server trouble: keep going
     }
@@ -263,8 +340,11 @@ export function createShell() {
   return {
     element,
     async start() {
-      checkSession();
-      await loadBuckets();
+      showUser();
+      const me = checkSession();
+      // The route may be the admin screen: first know whether this user may see it.
+      await Promise.all([loadBuckets(), typeof user.role === 'string' ? null : me.then(learnRole)]);
+      started = true;
       applyRoute(parseHash());
     },
     destroy() {
@@ -275,7 +355,8 @@ export function createShell() {
       window.removeEventListener('focus', onVisible);
       uploader.destroy();
       browser.destroy();
-      if (account) account.destroy();
+      screen?.view?.destroy();
+      screen = null;
       detail.destroy();
     },
   };

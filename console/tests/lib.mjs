@@ -1,6 +1,7 @@
 // Helpers of the console's browser tests: settings from run.sh, a tiny PNG encoder, the native
-// API through fetch, and the page watchers every test installs (CSP violations, page errors,
-// requests leaving the origin, the X-Client each API request carries).
+// API through fetch, the page watchers every test installs (CSP violations, page errors,
+// requests leaving the origin, the X-Client each API request carries), axe-core, and the page
+// steps several test files share (login, copy buttons, screenshots, the UI strings of a screen).
 import { deflateSync } from 'node:zlib';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -215,3 +216,112 @@ export async function until(fn, message, timeout = 15000, every = 100) {
     await new Promise((r) => setTimeout(r, every));
   }
 }
+
+// ---------------------------------------------------------------- pages
+/** The element(s) with a data-testid under a page or locator; `css` escapes a value for a selector. */
+export const tid = (scope, id) => scope.locator(`[data-testid="${id}"]`);
+export const css = (s) => s.replace(/["\\]/g, '\\$&');
+
+/** Opens the console at / and waits for the login form (and the sign-up offer, or none). */
+export async function gotoLogin(page) {
+  await page.goto(`${cfg.base}/`);
+  await tid(page, 'login-form').waitFor({ state: 'visible' });
+  // The offer follows the server's registration mode: once it is known the screen is complete.
+  await page.locator('[data-testid="login-screen"][data-registration]').waitFor();
+}
+
+/** Fills in the administrator's login (and `password`) and submits it. */
+export async function submitLogin(page, password = cfg.password, { touch = false } = {}) {
+  await tid(page, 'login-id').fill(cfg.login);
+  await tid(page, 'login-password').fill(password);
+  if (touch) await tid(page, 'login-submit').tap();
+  else await tid(page, 'login-submit').click();
+}
+
+/** Signs the administrator in through the login form and waits for the console. */
+export async function login(page, opts) {
+  await gotoLogin(page);
+  await submitLogin(page, cfg.password, opts);
+  await tid(page, 'app-shell').waitFor({ state: 'visible' });
+}
+
+export async function clearClipboard(page) {
+  await page.evaluate(() => navigator.clipboard.writeText(''));
+}
+
+/** Clicks (or taps) a copy button and returns what landed on the clipboard. */
+export async function copyVia(page, button, { touch = false } = {}) {
+  await clearClipboard(page);
+  if (touch) await button.tap();
+  else await button.click();
+  const text = await until(() => page.evaluate(() => navigator.clipboard.readText()),
+    'clicking the copy button put nothing on the clipboard', 5000);
+  await page.locator('[data-testid="copy-feedback"]:visible').first()
+    .waitFor({ state: 'visible', timeout: 5000 })
+    .catch(() => { throw new Error('no visible copy-feedback after copying'); });
+  return text;
+}
+
+/** A screenshot of the page as it is: docs/screenshots/<name>-<width>x<height>.png. */
+export async function shot(page, name) {
+  await page.waitForTimeout(150); // let transitions end
+  await page.screenshot({ path: screenshotPath(name, page) });
+}
+
+/**
+ * UI strings of the page (buttons, labels, headings, placeholders, aria-labels, titles); what
+ * the user's data names (`data-prefix`, `data-key`, `data-name`, bucket options) is blanked out.
+ */
+export function uiStrings(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const skip = (el) => el.closest('[data-testid="object-item"], [data-testid="lang-switch"], [data-testid="bucket-select"]')
+      || el.closest('[data-testid="upload-item"]') && !el.matches('button');
+    const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+    for (const el of document.querySelectorAll('button, label, h1, h2, h3, h4, legend, th, summary, [role="tab"], [role="button"], a, option, p, [data-testid="drop-zone"]')) {
+      if (skip(el) || !visible(el)) continue;
+      const t = (el.matches('[data-testid="drop-zone"], p') ? [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join(' ') : el.innerText || '').trim();
+      if (t) out.push(t);
+    }
+    for (const el of document.querySelectorAll('[placeholder], [aria-label], [title], img[alt]')) {
+      if (skip(el)) continue;
+      for (const a of ['placeholder', 'aria-label', 'title']) if (el.getAttribute(a)) out.push(el.getAttribute(a));
+    }
+    if (document.title) out.push(document.title);
+    // What the user's data names (folders, objects, buckets) is not UI text: blank it out.
+    const data = new Set();
+    for (const el of document.querySelectorAll('[data-prefix], [data-key], [data-name]')) {
+      for (const a of ['data-prefix', 'data-key', 'data-name']) {
+        for (const seg of (el.getAttribute(a) ?? '').split('/')) if (seg) data.add(seg);
+      }
+    }
+    for (const o of document.querySelectorAll('[data-testid="bucket-select"] option')) data.add(o.value);
+    const esc = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const words = [...data].sort((a, b) => b.length - a.length).map(esc);
+    const re = words.length ? new RegExp(`(^|[^\\w.-])(${words.join('|')})(?=$|[^\\w.-])`, 'g') : null;
+    return [...new Set(out.map((t) => (re ? t.replace(re, '$1 ') : t)))];
+  });
+}
+
+// Words that may stay Latin on a Chinese screen: names of formats, products, units.
+export const LATIN_OK = new Set(['url', 'urls', 'html', 'markdown', 'bbcode', 'etag', 'api', 'token', 'picgate',
+  'picgo', 'piclist', 'sharex', 'typora', 'png', 'jpeg', 'jpg', 'gif', 'webp', 'svg', 'avif', 'kib', 'mib',
+  'gib', 'english', 'lsky', 'pro', 'h5', 'pc', 'id', 'utc', 'bytes']);
+export function englishLeftovers(strings) {
+  const admin = [cfg.login, process.env.PICGATE_ADMIN_NAME, process.env.PICGATE_ADMIN_PHONE].filter(Boolean);
+  const bad = [];
+  for (const s of strings) {
+    let t = s;
+    for (const a of admin) t = t.split(a).join(' ');
+    t = t.replace(/\S+@\S+/g, ' ').replace(/https?:\/\/\S+/g, ' ').replace(/[\w.-]+\.(png|jpe?g|gif|webp|svg|txt)\b/gi, ' ')
+      .replace(/\b(images|files)\b/g, ' '); // bucket names are data
+    const words = (t.match(/[A-Za-z]{3,}/g) ?? []).filter((w) => !LATIN_OK.has(w.toLowerCase()));
+    if (words.length) bad.push(`${JSON.stringify(s)} (${words.join(', ')})`);
+  }
+  return bad;
+}
+export const hasCJK = (s) => /[\u3400-\u9fff]/.test(s);
+
+/** The access token the page keeps in localStorage (picgate.session). */
+export const sessionTokenOf = async (page) => (await page.evaluate(() => localStorage.getItem('picgate.session')))
+  ?.match(/eyJ[\w-]+\.[\w-]+\.[\w-]+/)?.[0];

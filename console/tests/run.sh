@@ -2,7 +2,8 @@
 # The web console's browser tests: starts a real picgate (the debug binary, built when
 # missing or stale) on a free port with a temporary data directory and an administrator, then
 # drives the console at / with headless Chromium from Debian (/usr/bin/chromium, never a
-# downloaded browser) through console/tests/console.test.mjs.
+# downloaded browser) through console/tests/*.test.mjs, one file after another (they share the
+# server).
 #
 #   bash console/tests/run.sh                 from the repository root (or anywhere)
 #   CONSOLE_TEST_REDIS=1 bash console/tests/run.sh   sessions in a real redis-server instead of the process
@@ -79,6 +80,9 @@ export PICGATE__SERVER__HOST=127.0.0.1
 export PICGATE__SERVER__PORT=$PORT
 export PICGATE__STORAGE__DATA_DIR=$WORK/data
 export PICGATE__AUTH__BCRYPT_COST=4
+# Sign-up with an invitation code, the mode the sign-up tests (register.test.mjs) drive; accounts
+# the other tests make through the API come with a code an administrator created.
+export PICGATE__AUTH__REGISTRATION=invite
 PICGATE__AUTH__JWT_SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
 export PICGATE__AUTH__JWT_SECRET
 mkdir -p "$WORK/data"
@@ -117,7 +121,7 @@ PICGATE_URL=$BASE PICGATE_ADMIN_LOGIN=$ADMIN_EMAIL PICGATE_ADMIN_PHONE=$ADMIN_PH
 PICGATE_ADMIN_NAME=$ADMIN_NAME PICGATE_ADMIN_PASSWORD=$ADMIN_PASSWORD CHROMIUM=$CHROMIUM \
 PICGATE_BIN_KIND=$PICGATE_BIN_KIND \
 SCREENSHOT_DIR=$ROOT/docs/screenshots FIRST_LOAD_OUT=$ROOT/target/console-first-load.json \
-  node --test-reporter=spec --test-reporter-destination=stdout "$@" console/tests/console.test.mjs &
+  node --test --test-reporter=spec --test-reporter-destination=stdout --test-concurrency=1 "$@" console/tests/*.test.mjs &
 NODE_PID=$!
 wait "$NODE_PID" # in the background, so that INT/TERM reach the trap at once
 rc=$?

@@ -34,7 +34,7 @@ async fn the_registration_mode_is_public() {
 /// The administrators' user list keeps role and state on a phone, whose own pages get a slim
 /// user.
 #[tokio::test]
-async fn the_admin_user_list_is_whole_on_a_phone() {
+async fn the_admin_user_list_and_changes_are_whole_on_a_phone() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let user = app.user().await;
@@ -63,18 +63,51 @@ async fn the_admin_user_list_is_whole_on_a_phone() {
             .is_some_and(|p| p.ends_with(user.phone.as_str())),
         "{row}"
     );
-    // The user's own /me on a phone stays slim.
+    // A change answers the user as the listing does.
+    let res = app
+        .client
+        .patch(app.url(&format!(
+            "/api/v1/admin/users/{}",
+            row["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&admin.access)
+        .header("x-client", "h5")
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    let changed = crate::helpers::Answer::from(res).await;
+    changed.assert_ok(200);
+    assert_eq!(changed.data()["disabled"], true, "{}", changed.body);
+    assert_eq!(changed.data()["email"], user.email.as_str());
+    let res = app
+        .client
+        .patch(app.url(&format!(
+            "/api/v1/admin/users/{}",
+            row["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&admin.access)
+        .json(&json!({"disabled": false}))
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::Answer::from(res).await.assert_ok(200);
+    // The user's own /me on a phone stays slim, with the role a page needs to offer admin
+    // screens (disabling ended the old session).
+    let login = app.login(&user.email, PASSWORD).await;
+    login.assert_ok(200);
+    let access = login.data()["accessToken"].as_str().unwrap().to_owned();
     let res = app
         .client
         .get(app.url("/api/v1/me"))
-        .bearer_auth(&user.access)
+        .bearer_auth(&access)
         .header("x-client", "h5")
         .send()
         .await
         .unwrap();
     let me = crate::helpers::Answer::from(res).await;
     let keys: Vec<&String> = me.data().as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["id", "name"]);
+    assert_eq!(keys, ["id", "name", "role"]);
 }
 
 #[tokio::test]

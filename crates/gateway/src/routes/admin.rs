@@ -54,7 +54,7 @@ fn user_id(raw: &str) -> Result<Uuid, ApiError> {
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin",
-    responses((status = 200, description = "every user, oldest first", body = OkEnvelope<ItemsView<UserView>>)))]
+    responses((status = 200, description = "every user, oldest first", body = OkEnvelope<ItemsView<AdminUserView>>)))]
 pub async fn list_users(
     caller: Caller,
     service: web::Data<Service>,
@@ -91,7 +91,7 @@ pub struct UserForm {
 
 #[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "admin", request_body = UserForm,
     params(("id" = String, Path, description = "user id")),
-    responses((status = 200, description = "the user as changed", body = OkEnvelope<UserView>)))]
+    responses((status = 200, description = "the user as changed", body = OkEnvelope<AdminUserView>)))]
 pub async fn update_user(
     caller: Caller,
     id: web::Path<String>,
@@ -99,7 +99,7 @@ pub async fn update_user(
     service: web::Data<Service>,
     shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
-    shape.check::<UserView>()?;
+    shape.check::<AdminUserView>()?;
     let id = user_id(&id)?;
     let form = form.into_inner();
     let role = match form.role.as_deref() {
@@ -119,7 +119,9 @@ pub async fn update_user(
         role,
     };
     let user = service.update_user(&caller, id, update).await?;
-    Ok(envelope::ok(shape.one(&UserView::from(&user))?))
+    Ok(envelope::ok(
+        shape.one(&AdminUserView(UserView::from(&user)))?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/admin/users/{id}", tag = "admin",
