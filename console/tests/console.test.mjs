@@ -21,6 +21,7 @@ import {
   objectInfo, watch, assertClean, axeCheck, until, repoRoot, keyPath,
   tid, css, gotoLogin, submitLogin, login, copyVia, shot, uiStrings, englishLeftovers, hasCJK,
   sessionTokenOf,
+  pages,
 } from './lib.mjs';
 
 const execFileP = promisify(execFile);
@@ -36,45 +37,7 @@ const axeReports = [];
 
 // ------------------------------------------------------------------ helpers
 
-const live = []; // the pages the running test opened
-
-async function open(label, opts = DESKTOP) {
-  const context = await browser.newContext(opts);
-  context.setDefaultTimeout(T);
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
-  const page = await context.newPage();
-  const w = watch(page, label);
-  live.push({ context, page, w });
-  return { context, page, w };
-}
-
-/**
- * A browser test: on failure the message gains what the pages reported (uncaught errors, CSP
- * violations, console errors) and a screenshot of each page goes to target/console-failures/;
- * the test's contexts are always closed.
- */
-function ui(name, fn) {
-  test(name, async (t) => {
-    try {
-      await fn(t);
-    } catch (e) {
-      const dir = `${repoRoot}/target/console-failures`;
-      mkdirSync(dir, { recursive: true });
-      const notes = [];
-      for (const [i, { page, w }] of live.entries()) {
-        const file = `${dir}/${name.replace(/[^\w]+/g, '-').slice(0, 60)}-${i}.png`;
-        await page.screenshot({ path: file, fullPage: true }).catch(() => {});
-        const seen = [...new Set([...w.problems, ...w.consoleErrors])];
-        notes.push(`  [${w.label}] ${page.url()} — screenshot ${file.slice(repoRoot.length + 1)}`
-          + (seen.length ? `\n    ${seen.slice(0, 10).join('\n    ')}` : ''));
-      }
-      if (notes.length && e && typeof e === 'object') e.message = `${e.message}\n  pages:\n${notes.join('\n')}`;
-      throw e;
-    } finally {
-      for (const { context } of live.splice(0)) await context.close().catch(() => {});
-    }
-  });
-}
+const { open, ui } = pages(() => browser, T);
 
 async function chooseTarget(page, folder) {
   const bucket = tid(page, 'bucket-select');

@@ -4,6 +4,7 @@
 // steps several test files share (login, copy buttons, screenshots, the UI strings of a screen).
 import { deflateSync } from 'node:zlib';
 import { readFileSync, mkdirSync } from 'node:fs';
+import { test } from 'node:test';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -325,3 +326,53 @@ export const hasCJK = (s) => /[\u3400-\u9fff]/.test(s);
 /** The access token the page keeps in localStorage (picgate.session). */
 export const sessionTokenOf = async (page) => (await page.evaluate(() => localStorage.getItem('picgate.session')))
   ?.match(/eyJ[\w-]+\.[\w-]+\.[\w-]+/)?.[0];
+
+// ---------------------------------------------------------------- pages of a test
+
+/**
+ * Pages for browser tests. `open(label, opts)` makes a fresh context (its own cookies and
+ * storage) with one watched page; `ui(name, fn)` is a node:test test whose pages, on failure,
+ * are photographed to target/console-failures/ with what they reported (uncaught errors, CSP
+ * violations, console errors) added to the message, and are always closed afterwards.
+ * @param {() => import('playwright-core').Browser} getBrowser
+ * @param {number} timeout per-step wait, ms
+ * @param {{clipboard?: boolean}} [opts] clipboard: grant clipboard read and write
+ */
+export function pages(getBrowser, timeout, { clipboard = true } = {}) {
+  const live = []; // the pages the running test opened
+
+  async function open(label, opts = DESKTOP) {
+    const context = await getBrowser().newContext(opts);
+    context.setDefaultTimeout(timeout);
+    if (clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+    const page = await context.newPage();
+    const w = watch(page, label);
+    live.push({ context, page, w });
+    return { context, page, w };
+  }
+
+  function ui(name, fn) {
+    test(name, async (t) => {
+      try {
+        await fn(t);
+      } catch (e) {
+        const dir = join(repoRoot, 'target', 'console-failures');
+        mkdirSync(dir, { recursive: true });
+        const notes = [];
+        for (const [i, { page, w }] of live.entries()) {
+          const file = `${dir}/${name.replace(/[^\w]+/g, '-').slice(0, 60)}-${i}.png`;
+          await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+          const seen = [...new Set([...w.problems, ...w.consoleErrors])];
+          notes.push(`  [${w.label}] ${page.url()} — screenshot ${file.slice(repoRoot.length + 1)}`
+            + (seen.length ? `\n    ${seen.slice(0, 10).join('\n    ')}` : ''));
+        }
+        if (notes.length && e && typeof e === 'object') e.message = `${e.message}\n  pages:\n${notes.join('\n')}`;
+        throw e;
+      } finally {
+        for (const { context } of live.splice(0)) await context.close().catch(() => {});
+      }
+    });
+  }
+
+  return { open, ui };
+}

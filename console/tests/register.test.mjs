@@ -12,11 +12,11 @@
 // two of them, and a successful sign-up gives its attempt back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import {
-  cfg, LAUNCH, DESKTOP, PHONE, api, payload, apiLogin, watch, assertClean, axeCheck,
-  until, repoRoot, screenshotPath, tid, gotoLogin, submitLogin, shot, uiStrings, englishLeftovers, hasCJK,
+  cfg, LAUNCH, DESKTOP, PHONE, api, payload, apiLogin, assertClean, axeCheck,
+  until, screenshotPath, tid, gotoLogin, submitLogin, shot, uiStrings, englishLeftovers, hasCJK,
+  pages,
 } from './lib.mjs';
 
 const T = 20_000; // per-step wait
@@ -24,40 +24,7 @@ const FIELDS = ['invitation', 'name', 'email', 'phone', 'password', 'confirm'];
 
 let browser;
 let adminToken;
-const live = []; // the pages the running test opened
-
-async function open(label, opts = DESKTOP) {
-  const context = await browser.newContext(opts);
-  context.setDefaultTimeout(T);
-  const page = await context.newPage();
-  const w = watch(page, label);
-  live.push({ context, page, w });
-  return { context, page, w };
-}
-
-/** A browser test whose pages are photographed on failure (target/console-failures/) and always closed. */
-function ui(name, fn) {
-  test(name, async (t) => {
-    try {
-      await fn(t);
-    } catch (e) {
-      const dir = `${repoRoot}/target/console-failures`;
-      mkdirSync(dir, { recursive: true });
-      const notes = [];
-      for (const [i, { page, w }] of live.entries()) {
-        const file = `${dir}/${name.replace(/[^\w]+/g, '-').slice(0, 60)}-${i}.png`;
-        await page.screenshot({ path: file, fullPage: true }).catch(() => {});
-        const seen = [...new Set([...w.problems, ...w.consoleErrors])];
-        notes.push(`  [${w.label}] ${page.url()} — screenshot ${file.slice(repoRoot.length + 1)}`
-          + (seen.length ? `\n    ${seen.slice(0, 10).join('\n    ')}` : ''));
-      }
-      if (notes.length && e && typeof e === 'object') e.message = `${e.message}\n  pages:\n${notes.join('\n')}`;
-      throw e;
-    } finally {
-      for (const { context } of live.splice(0)) await context.close().catch(() => {});
-    }
-  });
-}
+const { open, ui } = pages(() => browser, T, { clipboard: false });
 
 before(async () => {
   browser = await chromium.launch(LAUNCH);

@@ -80,18 +80,14 @@ async fn the_admin_user_list_and_changes_are_whole_on_a_phone() {
     changed.assert_ok(200);
     assert_eq!(changed.data()["disabled"], true, "{}", changed.body);
     assert_eq!(changed.data()["email"], user.email.as_str());
-    let res = app
-        .client
-        .patch(app.url(&format!(
-            "/api/v1/admin/users/{}",
-            row["id"].as_str().unwrap()
-        )))
-        .bearer_auth(&admin.access)
-        .json(&json!({"disabled": false}))
-        .send()
-        .await
-        .unwrap();
-    crate::helpers::Answer::from(res).await.assert_ok(200);
+    let id = row["id"].as_str().unwrap();
+    app.patch_auth(
+        &format!("/api/v1/admin/users/{id}"),
+        &json!({"disabled": false}),
+        &admin.access,
+    )
+    .await
+    .assert_ok(200);
     // The user's own /me on a phone stays slim, with the role a page needs to offer admin
     // screens (disabling ended the old session).
     let login = app.login(&user.email, PASSWORD).await;
