@@ -196,7 +196,8 @@ export function createAccount({ getUser }) {
       h('input', { type: 'checkbox', id, class: 'checkbox', testid: `token-scope-${scope}`, value: scope, props: { checked: scope === 'upload' } })
     );
     scopeBoxes.set(scope, box);
-    return h('span', { class: 'check' }, box, h('label', { for: id, t: `account.scope.${scope}` }));
+    // The whole label takes the tap (a phone's 44 px target), not only the box.
+    return h('label', { class: 'check', for: id }, box, h('span', { t: `account.scope.${scope}` }));
   });
   const expirySelect = /** @type {HTMLSelectElement} */ (
     h('select', { id: expiryId, class: 'input', testid: 'token-expiry' }, EXPIRIES.map(([k, v]) => h('option', { value: String(v), t: `account.expiry.${k}` })))

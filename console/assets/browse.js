@@ -159,7 +159,8 @@ export function createBrowser({ onOpen, isPrivate, onActivity = () => {} }) {
   const list = h('ul', { class: 'object-list', testid: 'object-list', ta: { 'aria-label': 'browse.listLabel' } });
   const empty = h('p', { class: 'empty', testid: 'list-empty', hidden: true });
 
-  const sentinelText = h('span', { class: 'sentinel-text' });
+  // Only the status text is a live region: the button next to it is no announcement.
+  const sentinelText = h('span', { class: 'sentinel-text', role: 'status', testid: 'list-status' });
   const moreBtn = h('button', {
     type: 'button',
     class: 'btn btn-small',
@@ -168,7 +169,7 @@ export function createBrowser({ onOpen, isPrivate, onActivity = () => {} }) {
     hidden: true,
     on: { click: () => loadPage() },
   });
-  const sentinel = h('div', { class: 'list-sentinel', testid: 'list-sentinel', 'aria-live': 'polite' }, sentinelText, moreBtn);
+  const sentinel = h('div', { class: 'list-sentinel', testid: 'list-sentinel' }, sentinelText, moreBtn);
 
   const observer = new IntersectionObserver(
     (entries) => {
@@ -191,7 +192,8 @@ export function createBrowser({ onOpen, isPrivate, onActivity = () => {} }) {
       h(
         'div',
         { class: 'toolbar-row' },
-        h('div', { class: 'check' }, selectAll, h('label', { for: 'select-all', t: 'browse.selectAll' })),
+        // The whole label takes the tap (a phone's 44 px target), not only the box.
+        h('label', { class: 'check', for: 'select-all' }, selectAll, h('span', { t: 'browse.selectAll' })),
         deleteSelected,
       ),
     ),
@@ -369,7 +371,7 @@ export function createBrowser({ onOpen, isPrivate, onActivity = () => {} }) {
           tp: { name },
         },
         icon('folder', 'thumb thumb-icon'),
-        h('span', { class: 'object-name', text: name }),
+        h('span', { class: 'object-name', title: name, text: name }),
       ),
     );
     state.folderNodes.set(prefix, li);
@@ -398,13 +400,16 @@ export function createBrowser({ onOpen, isPrivate, onActivity = () => {} }) {
     });
     const meta = h('span', { class: 'object-meta' });
     fillMeta(meta, item);
+    // A long name is cut to two lines on the tile (the title and the detail panel give it whole;
+    // the button's accessible name keeps all of it).
     const open = h(
       'button',
-      { type: 'button', class: 'object-open', 'aria-haspopup': 'dialog' },
+      { type: 'button', class: 'object-open', testid: 'object-open', 'aria-haspopup': 'dialog' },
       thumbnail(item, { isPrivate: isPrivate(state.bucket) }),
-      h('span', { class: 'object-text' }, h('span', { class: 'object-name', text: item.name }), meta),
+      h('span', { class: 'object-text' }, h('span', { class: 'object-name', testid: 'object-name', title: item.name, text: item.name }), meta),
     );
-    const li = h('li', { class: 'object-item', testid: 'object-item', 'data-key': item.key }, checkbox, open);
+    // The label around the box is its hit area (44 × 44 px on a phone).
+    const li = h('li', { class: 'object-item', testid: 'object-item', 'data-key': item.key }, h('label', { class: 'select-hit' }, checkbox), open);
     open.addEventListener('click', () => {
       setOpen(item.key);
       onOpen(state.items.get(item.key) || item, open, state.bucket);
@@ -568,9 +573,10 @@ export function createBrowser({ onOpen, isPrivate, onActivity = () => {} }) {
       if (!o.deleted) {
         const node = state.nodes.get(o.key);
         if (node) {
+          // Inside the tile's card, under its name: the tile grows to hold it.
           node.classList.add('has-error');
           node.querySelector('.object-error')?.remove();
-          node.append(h('span', { class: 'object-error', t: ek.key, tp: ek.params }));
+          node.querySelector('.object-text')?.append(h('span', { class: 'object-error', testid: 'object-error', t: ek.key, tp: ek.params }));
         }
       }
       return li;
@@ -579,7 +585,7 @@ export function createBrowser({ onOpen, isPrivate, onActivity = () => {} }) {
       h(
         'div',
         { class: 'batch-head' },
-        h('h3', { class: 'batch-title', t: 'batch.title' }),
+        h('h3', { id: 'batch-title', class: 'batch-title', t: 'batch.title' }),
         h('button', {
           type: 'button',
           class: 'btn btn-small',
@@ -594,7 +600,8 @@ export function createBrowser({ onOpen, isPrivate, onActivity = () => {} }) {
         }),
       ),
       h('p', { class: 'batch-summary', role: 'status', t: 'batch.summary', tp: { deleted, failed } }),
-      h('ul', { class: 'batch-list' }, rows),
+      // It scrolls when long: reachable from the keyboard, named by its heading.
+      h('ul', { class: 'batch-list', tabindex: '0', 'aria-labelledby': 'batch-title' }, rows),
     );
     results.hidden = false;
     results.focus();

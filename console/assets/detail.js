@@ -22,13 +22,15 @@ const FACTS = [
 
 /**
  * @param {{getUser: () => ({id?: string}|null), isPrivate: (bucket: string) => boolean,
+ *          mayDelete: (bucket: string, owner: string|null|undefined) => boolean,
+ *          ownerName: (id: string) => Promise<string|null>,
  *          onDeleted: (bucket: string, key: string) => void,
  *          onInfo: (item: any) => void, onClose: () => void,
  *          setModal: (modal: boolean) => void}} opts
  * @returns {{element: HTMLElement, open: (bucket: string, item: any, opener?: HTMLElement) => void,
  *            close: () => void, current: () => ({bucket: string, key: string}|null)}}
  */
-export function createDetail({ getUser, isPrivate, onDeleted, onInfo, onClose, setModal }) {
+export function createDetail({ getUser, isPrivate, mayDelete, ownerName, onDeleted, onInfo, onClose, setModal }) {
   const title = h('h2', { id: 'detail-title', class: 'detail-title' });
   const closeBtn = h(
     'button',
@@ -46,7 +48,14 @@ export function createDetail({ getUser, isPrivate, onDeleted, onInfo, onClose, s
   const status = h('p', { class: 'detail-status', role: 'status' });
   const links = h('div', { class: 'detail-links' });
   const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
-  const del = h('button', { type: 'button', class: 'btn btn-danger', testid: 'delete-object', t: 'detail.delete' });
+  const del = h('button', {
+    type: 'button',
+    class: 'btn btn-danger',
+    testid: 'delete-object',
+    t: 'detail.delete',
+    'aria-describedby': 'detail-delete-hint',
+  });
+  const delHint = h('p', { id: 'detail-delete-hint', class: 'hint', testid: 'delete-hint', t: 'detail.deleteNotYours', hidden: true });
 
   const element = h(
     'div',
@@ -63,7 +72,7 @@ export function createDetail({ getUser, isPrivate, onDeleted, onInfo, onClose, s
     facts,
     status,
     links,
-    h('div', { class: 'detail-actions' }, del),
+    h('div', { class: 'detail-actions' }, del, delHint),
     error,
   );
 
@@ -81,7 +90,8 @@ export function createDetail({ getUser, isPrivate, onDeleted, onInfo, onClose, s
     if (item.width && item.height) setText(values.dimensions, 'detail.dimensionsValue', { width: item.width, height: item.height });
     else setText(values.dimensions, 'common.unknown');
     if (item.owner && user?.id && item.owner === user.id) setText(values.owner, 'detail.ownerYou');
-    else if (item.owner) setPlainText(values.owner, item.owner);
+    else if (item.owner) showOwner(item.owner);
+    else if (item.owner === null) setText(values.owner, 'detail.ownerNone');
     else setText(values.owner, 'common.unknown');
     if (item.lastModified) setText(values.lastModified, 'detail.date', { date: { date: item.lastModified } });
     else setText(values.lastModified, 'common.unknown');
@@ -91,6 +101,22 @@ export function createDetail({ getUser, isPrivate, onDeleted, onInfo, onClose, s
     for (const dd of Object.values(values)) {
       /** @type {HTMLElement} */ (dd.parentElement).hidden = dd.dataset.i18n === 'common.unknown';
     }
+  }
+
+  /** Another user: their name where this user may know it (administrators), else "another user". */
+  function showOwner(id) {
+    setText(values.owner, 'detail.ownerOther');
+    const mine = gen;
+    ownerName(id).then((name) => {
+      if (mine === gen && name) setPlainText(values.owner, name);
+    });
+  }
+
+  /** Delete is offered to whom the server would let delete; the server decides either way. */
+  function offerDelete(bucket, item) {
+    const may = mayDelete(bucket, item.owner);
+    del.disabled = !may;
+    delHint.hidden = may;
   }
 
   function showPreview(item, bucket) {
@@ -131,19 +157,24 @@ export function createDetail({ getUser, isPrivate, onDeleted, onInfo, onClose, s
       full = { ...item, ...res.info, key: item.key, name: item.name, url: res.info.url || item.url };
       cur.item = full;
       fill(full);
+      offerDelete(bucket, full);
       setPlainText(status, '');
       onInfo(full);
     } else {
       const ek = errorKey(res.err instanceof ApiError ? res.err : { code: 'unknown' });
       setText(status, ek.key, ek.params);
     }
-    if (full.url) links.append(linkBox({ bucket, key: full.key, isPrivate: isPrivate(bucket), object: full }));
+    // A private object's links are signed by the server: when it could not even describe the
+    // object, its status line says why once, rather than the link box saying it again.
+    if (full.url && (res.info || !isPrivate(bucket))) {
+      links.append(linkBox({ bucket, key: full.key, isPrivate: isPrivate(bucket), object: full }));
+    }
   }
 
   function show(bucket, item) {
     setPlainText(title, item.name || item.key.split('/').pop());
     error.hidden = true;
-    del.disabled = false;
+    offerDelete(bucket, item);
     clear(links);
     setPlainText(status, '');
     fill(item);
@@ -194,7 +225,7 @@ export function createDetail({ getUser, isPrivate, onDeleted, onInfo, onClose, s
       onDeleted(bucket, item.key);
       close();
     } catch (e) {
-      del.disabled = false;
+      offerDelete(bucket, item);
       const ek = errorKey(e instanceof ApiError ? e : { code: 'unknown' });
       setText(error, ek.key, ek.params);
       error.hidden = false;

@@ -5,7 +5,7 @@ import { login, ApiError } from './api.js';
 import { h, setText } from './dom.js';
 import { errorKey } from './i18n.js';
 import { langSwitch } from './widgets.js';
-import { registrationMode, registerLink, registerView } from './register.js';
+import { registrationMode, registerLink, registerView, enterRegisterRoute, leaveRegisterRoute } from './register.js';
 
 /**
  * Build the login screen.
@@ -133,7 +133,11 @@ export function loginScreen({ notice = null } = {}) {
     const view = registerView({
       mode,
       code,
-      onBack: () => showSignIn(),
+      // The address goes back to sign-in; when that is the browser's Back, its hashchange
+      // brings the sign-in form.
+      onBack: () => {
+        if (!leaveRegisterRoute()) showSignIn();
+      },
       onCreated: (email, err) => {
         // The account exists; signing in with it did not work (throttled, offline): say so.
         showSignIn({ login: email, notice: 'register.created' });
@@ -149,30 +153,42 @@ export function loginScreen({ notice = null } = {}) {
     view.focusFirst();
   }
 
-  /** Back to the sign-in form (and off an invitation link, so that a reload stays here). */
+  /** Back to the sign-in form (the address is the caller's). */
   function showSignIn({ login: id = '', notice: key = '' } = {}) {
     if (signUp) signUp.remove();
     signUp = null;
     signIn.hidden = false;
-    if (registerLink()) history.replaceState(null, '', '#/');
     if (id) idInput.value = id;
     laterNotice.hidden = !key;
     if (key) setText(laterNotice, key);
     idInput.focus();
   }
 
-  offerBtn.addEventListener('click', () => showSignUp());
+  // The form has its address (`#/register`): a reload keeps it, Back returns to sign-in.
+  offerBtn.addEventListener('click', () => {
+    const link = registerLink(); // a link whose form waited for a sign-in being typed
+    if (!link) enterRegisterRoute();
+    showSignUp(link?.code || '');
+  });
 
-  // An invitation link opened while this screen is up (pasted into the address bar).
+  // The address changed while this screen is up: Back and Forward between sign-in and
+  // sign-up, or an invitation link pasted into the address bar.
   const onHash = () => {
     if (!screen.isConnected) {
       window.removeEventListener('hashchange', onHash);
       return;
     }
+    if (mode === null) return;
     const link = registerLink();
-    if (link && mode !== null) {
-      if (mode === 'closed') showSignIn({ notice: 'register.unavailable' });
-      else showSignUp(link.code);
+    if (link) {
+      if (mode === 'closed') {
+        history.replaceState(null, '', '#/');
+        showSignIn({ notice: 'register.unavailable' });
+      } else if (!signUp || link.code) {
+        showSignUp(link.code); // a form being filled in stays as it is
+      }
+    } else if (signUp) {
+      showSignIn();
     }
   };
   window.addEventListener('hashchange', onHash);

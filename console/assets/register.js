@@ -43,6 +43,35 @@ export function registerLink(hash = location.hash) {
   return { code: code.trim() };
 }
 
+/** Marks the history entry the sign-in screen adds when it opens the sign-up form. */
+const OPENED_HERE = 'picgate.signUp';
+
+/**
+ * Put the sign-up form in the address bar: `#/register` as a new history entry (so that a
+ * reload keeps the form and Back returns to sign-in), unless the address asks for the form
+ * already (an invitation link keeps its `?invite=`).
+ */
+export function enterRegisterRoute() {
+  if (registerLink()) return;
+  history.pushState({ [OPENED_HERE]: true }, '', '#/register');
+}
+
+/**
+ * Take the sign-up form off the address bar: back to the entry before it when the form added
+ * its own (the browser's Back, in effect: a `hashchange` follows), else on to `#/` as a new entry
+ * (an invitation link stays one Back away).
+ * @returns {boolean} true when the address changes later, with the `hashchange` that follows
+ */
+export function leaveRegisterRoute() {
+  if (!registerLink()) return false;
+  if (history.state?.[OPENED_HERE]) {
+    history.back();
+    return true;
+  }
+  history.pushState(null, '', '#/');
+  return false;
+}
+
 /**
  * A code as typed or pasted: a whole invitation link gives its code.
  * @param {string} value

@@ -20,7 +20,7 @@ const BUCKET_KEY = 'picgate.bucket';
  * @returns {{element: HTMLElement, start: () => Promise<void>, destroy: () => void}}
  */
 export function createShell() {
-  /** @type {Map<string, {name: string, policy?: string, maxObjectBytes?: number}>} */
+  /** @type {Map<string, {name: string, policy?: string, write?: string, maxObjectBytes?: number}>} */
   const buckets = new Map();
   let user = getSession()?.user || {};
 
@@ -96,9 +96,30 @@ export function createShell() {
     h('div', { class: 'account' }, langSwitch(), h('span', { class: 'user' }, icon('user'), userName), logoutBtn),
   );
 
+  /** @type {Promise<Map<string, string>>|null} user id → name, for administrators */
+  let names = null;
   const detail = createDetail({
     getUser: () => user,
     isPrivate,
+    // As the server decides (README, "Who may do what"): administrators, anyone in a `shared`
+    // bucket, and the owner. An owner not known yet leaves it to the server.
+    mayDelete: (bucket, owner) =>
+      isAdmin() || buckets.get(bucket)?.write === 'shared' || owner === undefined || (!!owner && owner === user.id),
+    ownerName: async (id) => {
+      if (!isAdmin()) return null;
+      if (!names) {
+        names = api('/admin/users').then(
+          (data) => new Map((data.items || []).map((u) => [u.id, u.name || u.email || ''])),
+          () => {
+            names = null;
+            return new Map();
+          },
+        );
+      }
+      const known = await names;
+      if (!known.has(id)) names = null; // a user made since: asked again next time
+      return known.get(id) || null;
+    },
     onDeleted: (bucket, key) => {
       if (browser.where().bucket === bucket) browser.removeKeys([key]);
     },

@@ -15,7 +15,8 @@ const CONCURRENCY = 3;
 const SKIP = /^(\..*|Thumbs\.db|desktop\.ini)$/i;
 
 /**
- * Join folder parts into `a/b/c` (no leading, trailing or doubled slashes).
+ * Join folder parts into `a/b/c` (no leading, trailing or doubled slashes, no spaces around a
+ * segment). `.` and `..` segments are kept as they are: `folderProblem` refuses them.
  * @param {...string} parts
  * @returns {string}
  */
@@ -23,8 +24,30 @@ export function joinFolder(...parts) {
   return parts
     .flatMap((p) => (p || '').split('/'))
     .map((s) => s.trim())
-    .filter((s) => s && s !== '.' && s !== '..')
+    .filter(Boolean)
     .join('/');
+}
+
+/**
+ * Why uploads cannot go into a folder (an i18n key), or null when they can: a key has no `.`
+ * or `..` segment, and the console never guesses which folder was meant instead.
+ * @param {string} folder as `joinFolder` gives it
+ * @returns {string|null}
+ */
+export function folderProblem(folder) {
+  return folder.split('/').some((s) => s === '.' || s === '..') ? 'upload.folderDots' : null;
+}
+
+/**
+ * Whether sending the same file again may work: not for a type the bucket refuses or a file
+ * over its size limit (README "Error codes": `unsupported_media_type` 415, `payload_too_large`
+ * 413); yes for a lost connection, a timeout, throttling or a server failure.
+ * @param {{code?: string, status?: number}} err
+ * @returns {boolean}
+ */
+export function retryable(err) {
+  if (err.code === 'unsupported_media_type' || err.code === 'payload_too_large') return false;
+  return err.status !== 413 && err.status !== 415;
 }
 
 /**
@@ -111,6 +134,9 @@ export function filesFromClipboard(cd) {
 export function createUploader({ getTarget, onUploaded }) {
   const list = h('ul', { class: 'upload-list', testid: 'upload-list', 'aria-labelledby': 'uploads-title' });
   const message = h('p', { class: 'form-error', role: 'alert', hidden: true });
+  // A folder uploads cannot go into: said by the folder field (the shell's `folder-input`),
+  // or above the list when there is none.
+  const folderError = h('p', { id: 'folder-error', class: 'field-error', testid: 'folder-error', role: 'alert', hidden: true });
   const queue = [];
   let running = 0;
 
@@ -254,12 +280,56 @@ export function createUploader({ getTarget, onUploaded }) {
       message.hidden = false;
       return;
     }
+    const problem = folderProblem(target.folder);
+    if (problem) {
+      showFolderError(problem);
+      return;
+    }
+    hideFolderError();
     for (const { file, dir } of files) {
       const item = makeItem(file, target, joinFolder(target.folder, dir), dir);
       list.prepend(item.li);
       queue.push(item);
     }
     pump();
+  }
+
+  /** The folder field of the page, when there is one. */
+  const folderField = () => /** @type {HTMLInputElement|null} */ (document.getElementById('folder-input'));
+
+  /** @param {string} key */
+  function showFolderError(key) {
+    setText(folderError, key);
+    folderError.hidden = false;
+    const field = folderField();
+    if (!field?.parentElement) {
+      if (folderError.parentElement !== element) message.before(folderError);
+      return;
+    }
+    if (folderError.parentElement !== field.parentElement) field.parentElement.append(folderError);
+    field.setAttribute('aria-invalid', 'true');
+    const described = (field.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+    if (!described.includes(folderError.id)) field.setAttribute('aria-describedby', [...described, folderError.id].join(' '));
+    field.addEventListener('input', hideFolderError);
+    window.addEventListener('hashchange', recheckFolder); // another folder opened meanwhile
+    field.focus();
+  }
+
+  function recheckFolder() {
+    const field = folderField();
+    if (!field || !folderProblem(joinFolder(field.value))) hideFolderError();
+  }
+
+  function hideFolderError() {
+    folderError.hidden = true;
+    window.removeEventListener('hashchange', recheckFolder);
+    const field = folderField();
+    if (!field) return;
+    field.removeEventListener('input', hideFolderError);
+    field.removeAttribute('aria-invalid');
+    const described = (field.getAttribute('aria-describedby') || '').split(' ').filter((id) => id && id !== folderError.id);
+    if (described.length) field.setAttribute('aria-describedby', described.join(' '));
+    else field.removeAttribute('aria-describedby');
   }
 
   function pump() {
@@ -317,12 +387,18 @@ export function createUploader({ getTarget, onUploaded }) {
 
     const item = { li, cancelled: false, abort: null, start };
 
-    function setState(state, key, params) {
+    /**
+     * @param {string} state
+     * @param {string} key
+     * @param {Record<string, unknown>} [params]
+     * @param {boolean} [again] an error that sending again may mend (Retry is offered)
+     */
+    function setState(state, key, params, again = true) {
       status.setAttribute('data-state', state);
       setText(status, key, params);
       const finished = state !== 'uploading';
       cancel.hidden = finished;
-      retry.hidden = !(state === 'error' || state === 'cancelled');
+      retry.hidden = !((state === 'error' && again) || state === 'cancelled');
       li.dataset.state = state;
       updateClear();
     }
@@ -348,7 +424,8 @@ export function createUploader({ getTarget, onUploaded }) {
       if (limit && file.size > limit) {
         // Refused before sending: the server would answer 413 after the bytes.
         const ek = errorKey({ code: 'payload_too_large', limit });
-        setState('error', ek.key, ek.params);
+        setState('error', ek.key, ek.params, false);
+        li.dataset.code = 'payload_too_large';
         return;
       }
       setState('uploading', 'upload.state.uploading');
@@ -379,7 +456,7 @@ export function createUploader({ getTarget, onUploaded }) {
         } else {
           const err = e instanceof ApiError ? e : new ApiError('unknown');
           const ek = errorKey(err.code === 'payload_too_large' ? { code: err.code, limit } : err);
-          setState('error', ek.key, ek.params);
+          setState('error', ek.key, ek.params, retryable(err));
           li.dataset.code = err.code;
         }
       } finally {
@@ -428,6 +505,8 @@ export function createUploader({ getTarget, onUploaded }) {
       document.removeEventListener('dragover', onDragOver);
       document.removeEventListener('drop', onDrop);
       document.removeEventListener('paste', onPaste);
+      hideFolderError();
+      folderError.remove();
     },
   };
 }

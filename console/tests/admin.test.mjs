@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import {
-  cfg, origin, LAUNCH, PHONE, png, api, payload, apiLogin, putObject, assertClean,
+  cfg, origin, LAUNCH, PHONE, png, api, payload, apiLogin, putObject, objectInfo, assertClean,
   axeCheck, until, tid, css, gotoLogin, login, copyVia, shot, uiStrings, englishLeftovers,
   hasCJK,
   pages,
@@ -484,5 +484,82 @@ ui('admin screen in Chinese: no English left in any section', async () => {
     }
   }
   await axeClean(page, 'admin zh-CN');
+  assertClean(w);
+});
+
+// ---------------------------------------------------------------- the detail panel's owner
+
+/** Opens the detail panel of `key` (images bucket) from its folder's listing. */
+async function openDetail(page, key, { touch = false } = {}) {
+  const folder = key.slice(0, key.lastIndexOf('/') + 1);
+  await page.evaluate((h) => { location.hash = h; }, `#/browse/images/${folder}`);
+  const item = page.locator(`[data-testid="object-item"][data-key$="${css(key.split('/').pop())}"]`).first();
+  await item.waitFor({ state: 'visible' });
+  if (touch) await item.tap();
+  else await item.click();
+  const panel = tid(page, 'detail-panel');
+  await panel.waitFor({ state: 'visible' });
+  // The facts are this object's once its ETag shows (another object's may still be there).
+  const etag = String(payload(await objectInfo(adminToken, 'images', key))?.etag ?? '').replace(/"/g, '');
+  assert.ok(etag, `no ETag for ${key}`);
+  await until(async () => (await panel.locator('[data-field="etag"]').innerText()).includes(etag),
+    `the detail panel does not show the ETag of ${key}`, 10_000);
+  return panel;
+}
+
+const fact = async (panel, field) => (await panel.locator(`[data-field="${field}"]`).innerText()).trim();
+
+ui('detail panel: the owner is named as the viewer may know them, and delete is offered to who may delete', async () => {
+  const writer = await register('writer');
+  const reader = await register('reader');
+  const writerToken = (await apiLoginAs(writer)).token;
+  const readerToken = (await apiLoginAs(reader)).token;
+  const stamp = Date.now();
+  const theirs = `owners-${stamp}/theirs.png`;
+  const mine = `owners-${stamp}/mine.png`;
+  await putObject(writerToken, 'images', theirs, png(40, 30, 7));
+  await putObject(readerToken, 'images', mine, png(40, 30, 8));
+
+  // Another user: "Another user", Delete disabled with the reason; their own: "You", Delete on.
+  const { page, w } = await open('owner, reader');
+  await loginAs(page, reader);
+  let panel = await openDetail(page, theirs);
+  assert.equal(await fact(panel, 'owner'), 'Another user');
+  assert.ok(await tid(panel, 'delete-object').isDisabled(), "Delete is offered on another user's file");
+  assert.match(await tid(panel, 'delete-hint').innerText(), /owner or an administrator/);
+  await axeClean(page, 'detail, not yours');
+  panel = await openDetail(page, mine);
+  assert.equal(await fact(panel, 'owner'), 'You');
+  assert.ok(await tid(panel, 'delete-object').isEnabled(), 'Delete is not offered on the own file');
+  assert.ok(await tid(panel, 'delete-hint').isHidden(), 'the not-yours hint shows on the own file');
+  assertClean(w);
+
+  // An administrator sees the owner's name, and may delete.
+  const admin = await open('owner, admin');
+  await login(admin.page);
+  panel = await openDetail(admin.page, theirs);
+  await until(async () => (await fact(panel, 'owner')) === writer.name,
+    async () => `the administrator sees the owner as "${await fact(panel, 'owner')}", not ${writer.name}`, 10_000);
+  assert.ok(await tid(panel, 'delete-object').isEnabled(), 'Delete is not offered to the administrator');
+  assertClean(admin.w);
+});
+
+ui('detail panel on the phone: every fact of the object, asked for as h5', async () => {
+  const writer = await register('phone');
+  const token = (await apiLoginAs(writer)).token;
+  const key = `phone-${Date.now()}/facts.png`;
+  await putObject(token, 'images', key, png(40, 30, 9));
+  const { page, w } = await open('detail phone', PHONE);
+  await loginAs(page, writer);
+  const panel = await openDetail(page, key, { touch: true });
+  for (const field of ['key', 'size', 'contentType', 'dimensions', 'owner', 'lastModified', 'etag']) {
+    const dd = panel.locator(`[data-field="${field}"]`);
+    assert.ok(await dd.isVisible(), `the phone's detail panel leaves out ${field}`);
+  }
+  assert.equal(await fact(panel, 'contentType'), 'image/png');
+  assert.equal(await fact(panel, 'owner'), 'You');
+  const info = w.apiRequests.find((r) => r.method === 'GET' && r.path.includes('/info/'));
+  assert.ok(info, 'the panel asked for no details');
+  assert.equal(info.xClient, 'h5', 'the details were not asked for as h5');
   assertClean(w);
 });

@@ -130,6 +130,12 @@ function objectItem(page, key) {
   return page.locator(`[data-testid="object-item"][data-key$="${css(key.split('/').pop())}"]`).first();
 }
 
+/** Where a tap selects a checkbox: the label around it, else the box itself (viewport px). */
+const hitBox = (checkbox) => checkbox.evaluate((el) => {
+  const r = (el.closest('label') ?? el).getBoundingClientRect();
+  return { x: r.x, y: r.y, width: r.width, height: r.height };
+});
+
 /** Scrolls the list sentinel into view until `want` objects are listed; returns the counts seen. */
 async function scrollAll(page, want) {
   const seen = [(await objectKeys(page)).length];
@@ -398,8 +404,91 @@ ui('upload by file input, drop and paste: each item reaches 100 % and done, and 
   const msg = (await st.innerText()).trim();
   assert.ok(msg.length > 0, 'the refused file shows no message');
   assert.doesNotMatch(msg, /^\s*\{|unsupported_media_type|type_not_allowed/, `the refused file shows a raw error: ${msg}`);
+  // Sending it again cannot change the answer: no Retry.
+  assert.equal(await tid(uploadItem(page, txt), 'upload-retry').isVisible(), false, 'a file of a refused type offers Retry');
   assertClean(w);
   await context.close();
+});
+
+const isUploadPost = (r) => r.method() === 'POST' && /^\/api\/v1\/buckets\/[^/]+\/objects$/.test(new URL(r.url()).pathname);
+
+ui('upload refusals: a "." or ".." folder is refused at the folder field before sending (en, zh-CN); too large offers no Retry, a server failure does', async () => {
+  const { page, w } = await open('upload refusals');
+  await login(page);
+  const posts = [];
+  page.on('request', (r) => { if (isUploadPost(r)) posts.push(new URL(r.url()).search); });
+  const field = tid(page, 'folder-input');
+  const err = tid(page, 'folder-error');
+
+  /** Picks one file into `folder` and waits for the folder's message; returns its text. */
+  async function refused(folder) {
+    await chooseTarget(page, folder);
+    const before = await itemNames(page);
+    await tid(page, 'file-input').setInputFiles([{ name: 'dots.png', mimeType: 'image/png', buffer: png(W, H, 61) }]);
+    await err.waitFor({ state: 'visible' }).catch(() => { throw new Error(`no folder-error for the folder "${folder}"`); });
+    assert.deepEqual(await itemNames(page), before, `an upload item for the folder "${folder}"`);
+    return (await err.innerText()).trim();
+  }
+
+  for (const folder of ['../x', 'a/./b', 'a/..', ' .. ']) {
+    assert.match(await refused(folder), /“\.” or “\.\.”.*nothing was uploaded/, `the message for "${folder}"`);
+    // Said at the field: marked, described by it, right below it; the folder is not rewritten.
+    assert.equal(await field.getAttribute('aria-invalid'), 'true', `"${folder}": the folder field is not marked invalid`);
+    assert.ok(((await field.getAttribute('aria-describedby')) ?? '').split(' ').includes('folder-error'), 'the folder field is not described by its message');
+    const [f, e] = [await field.boundingBox(), await err.boundingBox()];
+    assert.ok(e.y >= f.y + f.height - 1 && e.y - (f.y + f.height) < 48 && e.x < f.x + f.width && e.x + e.width > f.x,
+      `the message (${JSON.stringify(e)}) is not at the folder field (${JSON.stringify(f)})`);
+    assert.equal(await field.inputValue(), folder, 'the folder field was rewritten');
+  }
+  assert.deepEqual(posts, [], 'a file was sent to a folder with a "." or ".." segment');
+
+  // Harmless spelling is still tidied (slashes, spaces around a segment), and a corrected folder
+  // takes the file; the message goes as soon as the folder is edited.
+  await chooseTarget(page, '/refusals// ok /');
+  assert.equal(await err.isVisible(), false, 'the message stays while the folder is edited');
+  assert.equal(await field.getAttribute('aria-invalid'), null, 'the edited folder is still marked invalid');
+  let before = await itemNames(page);
+  await tid(page, 'file-input').setInputFiles([{ name: 'good.png', mimeType: 'image/png', buffer: png(W, H, 62) }]);
+  let [name] = await newItems(page, before, 1);
+  await expectDone(uploadItem(page, name), name);
+  assert.equal((await objectInfo(adminToken, BUCKET, 'refusals/ok/good.png')).status, 200, 'the tidied folder did not take the file');
+
+  // Over the bucket's limit (images: 20 MiB): refused in the browser, nothing sent, no Retry.
+  const sent = posts.length;
+  before = await itemNames(page);
+  await tid(page, 'file-input').setInputFiles([{ name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(20 * 1024 * 1024 + 1) }]);
+  [name] = await newItems(page, before, 1);
+  let item = uploadItem(page, name);
+  await until(async () => (await tid(item, 'upload-status').getAttribute('data-state')) === 'error', 'huge.png: no error over the size limit');
+  assert.match(await tid(item, 'upload-status').innerText(), /too large/);
+  assert.equal(await tid(item, 'upload-retry').isVisible(), false, 'a file over the size limit offers Retry');
+  assert.equal(posts.length, sent, 'a file over the size limit was sent');
+
+  // The server's answers: 413 payload_too_large offers no Retry; 503 does, and Retry then works.
+  let answer = { status: 413, code: 'payload_too_large' };
+  await page.route((u) => /^\/api\/v1\/buckets\/[^/]+\/objects$/.test(u.pathname), (route) => (answer && route.request().method() === 'POST'
+    ? route.fulfill({ status: answer.status, json: { success: false, code: answer.code, msg: '', data: null } })
+    : route.fallback()));
+  for (const [file, code, retry] of [['big-413.png', 'payload_too_large', false], ['busy-503.png', 'storage_unavailable', true]]) {
+    answer = { status: code === 'payload_too_large' ? 413 : 503, code };
+    before = await itemNames(page);
+    await tid(page, 'file-input').setInputFiles([{ name: file, mimeType: 'image/png', buffer: png(W, H, 63) }]);
+    [name] = await newItems(page, before, 1);
+    item = uploadItem(page, name);
+    await until(async () => (await item.getAttribute('data-code')) === code, `${file}: no ${code} shown`);
+    assert.equal(await tid(item, 'upload-retry').isVisible(), retry, `${file} (${code}): Retry ${retry ? 'missing' : 'offered'}`);
+  }
+  answer = null;
+  await tid(item, 'upload-retry').click();
+  await expectDone(item, 'busy-503.png after Retry');
+
+  // In Chinese, the folder's message too.
+  await tid(page, 'lang-switch').selectOption('zh-CN');
+  await until(async () => (await page.getAttribute('html', 'lang')) === 'zh-CN', '<html lang> did not become zh-CN', 5000);
+  const zh = await refused('../zh');
+  assert.ok(hasCJK(zh) && englishLeftovers([zh]).length === 0, `the folder's message in zh-CN: ${zh}`);
+  assert.equal(posts.filter((q) => q.includes('zh')).length, 0, 'a file was sent to ../zh');
+  assertClean(w);
 });
 
 ui('upload progress counts bytes and cancel stops the upload', async () => {
@@ -477,6 +566,13 @@ ui('browse into a folder and scroll past one page (cursor pages, no duplicates)'
     'objects of many/ did not appear after opening the folder');
   const first = (await objectKeys(page)).length;
   assert.ok(first < MANY, `the first page already held ${first} objects; scrolling is not exercised`);
+  // Screen readers hear the list's status line, not the button next to it.
+  const live = await page.evaluate(() => {
+    const region = (el) => !!el?.closest('[aria-live]:not([aria-live="off"]), [role="status"], [role="alert"], [role="log"]');
+    const q = (id) => document.querySelector(`[data-testid="${id}"]`);
+    return { more: region(q('load-more')), status: region(q('list-status')) };
+  });
+  assert.deepEqual(live, { more: false, status: true }, 'the load-more button is inside a live region, or the list status is not');
   await settleImages(page, '[data-testid="object-list"]');
   await shot(page, 'browse');
   await axe(page, 'browse');
@@ -539,6 +635,132 @@ ui('detail panel, then delete with confirmation: the object disappears and the A
   assert.equal((await fetch(url)).status, 404, 'the deleted object\'s link still serves');
   assertClean(w);
   await context.close();
+});
+
+/** A new plain user (signed up with an administrator's invitation code) and their API session. */
+async function newUser(tag) {
+  const n = String(Date.now()).slice(-8);
+  const inv = await api('POST', '/admin/invitations', { token: adminToken, json: {} });
+  assert.equal(inv.status, 201, `invitation: ${inv.status} ${inv.text}`);
+  const u = { email: `${tag}-${n}@example.com`, phone: `137${n}`, password: `${tag} passphrase ${n}`, name: `${tag}${n}` };
+  const reg = await api('POST', '/auth/register', { json: { ...u, invitation: payload(inv).code } });
+  assert.equal(reg.status, 201, `register: ${reg.status} ${reg.text}`);
+  const li = await api('POST', '/auth/login', { json: { login: u.email, password: u.password } });
+  assert.equal(li.status, 200, `login: ${li.status} ${li.text}`);
+  return { ...u, token: payload(li).accessToken };
+}
+
+/** Signs `u` in through the login form. */
+async function loginAs(page, u, { touch = false } = {}) {
+  await gotoLogin(page);
+  await tid(page, 'login-id').fill(u.email);
+  await tid(page, 'login-password').fill(u.password);
+  if (touch) await tid(page, 'login-submit').tap();
+  else await tid(page, 'login-submit').click();
+  await tid(page, 'app-shell').waitFor({ state: 'visible' });
+}
+
+/** Every tile of the list with its box, the box of its name and its name's lines. */
+const tiles = (page) => page.$$eval('[data-testid="object-item"]', (els) => els.map((li) => {
+  const box = (el) => { const r = el.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height, bottom: r.bottom, right: r.right }; };
+  const name = li.querySelector('[data-testid="object-name"]');
+  return {
+    key: li.getAttribute('data-key'),
+    card: box(li.querySelector('[data-testid="object-open"]')),
+    tile: box(li),
+    name: box(name),
+    nameLines: Math.round(name.getBoundingClientRect().height / parseFloat(getComputedStyle(name).lineHeight)),
+    title: name.getAttribute('title'),
+    error: li.querySelector('[data-testid="object-error"]') ? box(li.querySelector('[data-testid="object-error"]')) : null,
+  };
+}));
+
+/** The long-named tile is as tall as the others but one line of name (it shows two, not all). */
+function expectClampedTile(list, long, where) {
+  const t = list.find((x) => x.key.endsWith(long));
+  assert.ok(t, `${where}: no tile for the long name`);
+  assert.equal(t.title, long, `${where}: the tile's title is not the whole name`);
+  assert.ok(t.nameLines <= 2, `${where}: the long name takes ${t.nameLines} lines on its tile`);
+  // Neighbours in another row (a grid row stretches its tiles to the tallest).
+  const others = list.filter((x) => x !== t && Math.abs(x.tile.y - t.tile.y) > 1);
+  assert.ok(others.length, `${where}: no tile outside the long name's row to compare with`);
+  const usual = Math.max(...others.map((x) => x.tile.h));
+  assert.ok(t.tile.h <= usual + 24, `${where}: the long-named tile is ${Math.round(t.tile.h)} px high, its neighbours ${Math.round(usual)} px`);
+}
+
+ui('batch delete of others\' files: each refusal stays inside its tile, above the list\'s footer; a 200-character name is cut to two lines', async () => {
+  const folder = `batch-${String(Date.now()).slice(-8)}`;
+  const long = `${'a-very-long-file-name-'.repeat(10).slice(0, 196)}.png`;
+  assert.equal(long.length, 200);
+  const keys = [long, ...Array.from({ length: 9 }, (_, i) => `tile-${i}.png`)];
+  for (const [i, k] of keys.entries()) await putObject(adminToken, BUCKET, `${folder}/${k}`, png(W, H, 400 + i));
+  const u = await newUser('batch');
+  await putObject(u.token, BUCKET, `${folder}/mine.png`, png(W, H, 420));
+
+  /** Select all, delete, confirm; waits for the result of every file. */
+  async function deleteAll(page, n, { touch = false } = {}) {
+    const press = (l) => (touch ? l.tap() : l.click());
+    await press(tid(page, 'select-all'));
+    await until(async () => (await tid(page, 'delete-selected').isEnabled()), 'delete-selected stays disabled after Select all', 5000);
+    await press(tid(page, 'delete-selected'));
+    await tid(page, 'confirm-dialog').waitFor({ state: 'visible' });
+    await press(tid(page, 'confirm-yes'));
+    await tid(page, 'batch-results').waitFor({ state: 'visible' });
+    await until(async () => (await tid(page, 'batch-result').count()) === n, `not ${n} batch results`);
+  }
+
+  /** No refusal leaves its card, none reaches the footer, no tile runs into it. */
+  async function expectErrorsInside(page, where) {
+    await tid(page, 'list-sentinel').scrollIntoViewIfNeeded();
+    const footer = await tid(page, 'list-sentinel').boundingBox();
+    assert.match(await tid(page, 'list-sentinel').innerText(), /All loaded/);
+    const list = await tiles(page);
+    const refused = list.filter((t) => t.error);
+    assert.ok(refused.length >= keys.length, `${where}: ${refused.length} tiles show a refusal, want ${keys.length}`);
+    const out = [];
+    for (const t of list) {
+      const { error: e, card: c } = t;
+      if (e && (e.y < c.y - 0.5 || e.bottom > c.bottom + 0.5 || e.x < c.x - 0.5 || e.right > c.right + 0.5)) out.push(`${t.key}: its error leaves its card`);
+      if (e && e.bottom > footer.y + 0.5) out.push(`${t.key}: its error reaches the footer`);
+      if (t.tile.bottom > footer.y + 0.5) out.push(`${t.key}: the tile runs into the footer`);
+    }
+    assert.deepEqual(out, [], `${where}: refusals drawn outside their tiles`);
+  }
+
+  // Desktop: the long name is cut; the refusals of a batch delete stay inside their tiles.
+  const { page, w } = await open('batch delete');
+  await loginAs(page, u);
+  await (await openFolder(page, `${folder}/`)).click();
+  await until(async () => (await objectKeys(page)).length === keys.length + 1, `the ${keys.length + 1} files of ${folder}/ are not listed`);
+  await tid(page, 'list-sentinel').filter({ hasText: /All loaded/ }).waitFor();
+  expectClampedTile(await tiles(page), long, '1280×800');
+  // Its accessible name and the detail panel keep the whole name.
+  assert.equal(await page.getByRole('button', { name: long }).count(), 1, 'no tile has the whole long name as its accessible name');
+  await tid(objectItem(page, `${folder}/${long}`), 'object-open').click();
+  const panel = tid(page, 'detail-panel');
+  await panel.waitFor({ state: 'visible' });
+  assert.ok((await panel.innerText()).replace(/\s+/g, '').includes(long), 'the detail panel does not show the whole long name');
+  await tid(panel, 'detail-close').click();
+  await panel.waitFor({ state: 'hidden' });
+
+  await deleteAll(page, keys.length + 1);
+  assert.match(await tid(page, 'batch-results').innerText(), /Deleted: 1\. Failed: 10\./);
+  assert.equal((await objectInfo(adminToken, BUCKET, `${folder}/mine.png`)).status, 404, 'the user\'s own file was not deleted');
+  assert.equal((await objectInfo(adminToken, BUCKET, `${folder}/tile-0.png`)).status, 200, 'another\'s file was deleted');
+  await expectErrorsInside(page, '1280×800');
+  await axe(page, 'batch delete');
+
+  // Phone: the same, one tile per row.
+  const phone = await open('batch delete phone', PHONE);
+  await loginAs(phone.page, u, { touch: true });
+  await (await openFolder(phone.page, `${folder}/`)).tap();
+  await until(async () => (await objectKeys(phone.page)).length === keys.length, `the ${keys.length} files of ${folder}/ are not listed on the phone`);
+  await tid(phone.page, 'list-sentinel').filter({ hasText: /All loaded/ }).waitFor();
+  expectClampedTile(await tiles(phone.page), long, '390×844');
+  await deleteAll(phone.page, keys.length, { touch: true });
+  await expectErrorsInside(phone.page, '390×844');
+  assertClean(w);
+  assertClean(phone.w);
 });
 
 ui('language: chosen from the browser, switchable to zh-CN and back, no English left on the Chinese screen', async () => {
@@ -837,6 +1059,13 @@ ui('account screen on the phone (390×844): h5, one column, no sideways scroll',
   assert.ok(overflow <= 0, `the account screen scrolls sideways by ${overflow} px at 390 px wide`);
   const box = await tid(page, 'token-create').boundingBox();
   assert.ok(box && box.height >= 44, 'token-create is under 44 px high on the phone');
+  // The permission boxes take a thumb too: their labels are the hit area.
+  const small = [];
+  for (const s of ['read', 'upload', 'delete', 'admin']) {
+    const hit = await hitBox(tid(page, `token-scope-${s}`));
+    if (hit.width < 44 || hit.height < 44) small.push(`token-scope-${s} ${Math.round(hit.width)}×${Math.round(hit.height)}`);
+  }
+  assert.deepEqual(small, [], 'permission checkboxes with a hit area under 44×44 px on the phone');
   await shot(page, 'account');
   await axe(page, 'account');
   // In Chinese, nothing English is left on the account screen.
@@ -884,6 +1113,21 @@ ui('phone (390×844, touch): h5 layout, every API request names h5, upload and b
   const counts = await scrollAll(page, MANY);
   assert.equal((await objectKeys(page)).length, MANY, `phone: listed ${counts.at(-1)} of ${MANY} after scrolling (counts ${counts})`);
   await page.evaluate(() => window.scrollTo(0, 0));
+  // The selection boxes take a thumb: their labels are the hit area, and a tap near the edge of
+  // one selects its file.
+  const smallBoxes = [];
+  for (const [id, cb] of [['select-all', tid(page, 'select-all')], ['select-item', tid(page, 'select-item').first()]]) {
+    await cb.scrollIntoViewIfNeeded();
+    const hit = await hitBox(cb);
+    if (hit.width < 44 || hit.height < 44) smallBoxes.push(`${id} ${Math.round(hit.width)}×${Math.round(hit.height)}`);
+  }
+  assert.deepEqual(smallBoxes, [], 'checkboxes with a hit area under 44×44 px on the phone');
+  const firstBox = tid(page, 'select-item').first();
+  const edge = await hitBox(firstBox);
+  await page.touchscreen.tap(edge.x + 3, edge.y + 3);
+  await until(() => firstBox.isChecked(), 'a tap at the edge of a file\'s 44 px selection area did not select it', 5000);
+  await page.touchscreen.tap(edge.x + 3, edge.y + 3);
+  await until(async () => !(await firstBox.isChecked()), 'a second tap did not clear the selection', 5000);
   const obj = objectItem(page, 'many/img-03.png');
   await obj.scrollIntoViewIfNeeded();
   await obj.tap();

@@ -206,6 +206,64 @@ ui('sign-up (1280×800, invite mode): offered on the sign-in screen, errors by c
   assertClean(b.w);
 });
 
+ui('sign-up has its own address: a reload keeps the form, Back returns to sign-in (a link keeps its code)', async () => {
+  const { page, w } = await open('sign-up address');
+  const hash = () => new URL(page.url()).hash;
+  const signIn = async (what) => {
+    await tid(page, 'login-form').waitFor({ state: 'visible' })
+      .catch(() => { throw new Error(`${what}: the sign-in form is not back`); });
+    assert.equal(await tid(page, 'register-form').count(), 0, `${what}: the sign-up form is still there`);
+    assert.doesNotMatch(hash(), /register/, `${what}: the address still names the sign-up form`);
+  };
+  const signUp = async (what) => {
+    await tid(page, 'register-form').waitFor({ state: 'visible' })
+      .catch(() => { throw new Error(`${what}: no sign-up form`); });
+    assert.equal(await tid(page, 'login-form').isVisible(), false, `${what}: the sign-in form is shown too`);
+  };
+
+  await gotoLogin(page);
+  await tid(page, 'register-open').click();
+  await signUp('after "Create an account"');
+  assert.equal(hash(), '#/register', 'the address does not name the sign-up form');
+  await page.goBack();
+  await signIn('Back from the form');
+  await expectFocus(page, 'login-id', 'back on the sign-in form');
+  await page.goForward();
+  await signUp('Forward to the form');
+
+  // A reload keeps the form (what was typed in it is the browser's to keep or not).
+  await page.reload();
+  await signUp('after a reload');
+  await expectFocus(page, 'register-invitation', 'the reloaded form');
+  await page.goBack();
+  await signIn('Back after the reload');
+
+  // The form's own "Back to sign in" is a step back too.
+  await tid(page, 'register-open').click();
+  await signUp('the form opened again');
+  await tid(page, 'register-back').click();
+  await signIn('"Back to sign in"');
+  await expectFocus(page, 'login-id', 'after "Back to sign in"');
+  await page.goForward();
+  await signUp('Forward after "Back to sign in"');
+
+  // From an invitation link: the code stays in the address, a reload keeps it, and Back after
+  // "Back to sign in" returns to the form with it.
+  await page.goto(`${cfg.base}/#/register?invite=link-code-1`);
+  await signUp('an invitation link');
+  await page.reload();
+  await signUp('an invitation link reloaded');
+  assert.equal(await tid(page, 'register-invitation').inputValue(), 'link-code-1', 'the reloaded link lost its code');
+  assert.match(hash(), /invite=link-code-1/, 'the link\'s code left the address');
+  await tid(page, 'register-back').click();
+  await signIn('"Back to sign in" from a link');
+  await page.goBack();
+  await signUp('Back to the link');
+  assert.equal(await tid(page, 'register-invitation').inputValue(), 'link-code-1', 'Back to the link lost its code');
+  assert.equal(registerPosts(w).length, 0, 'moving between the forms sent a sign-up');
+  assertClean(w);
+});
+
 ui('sign-up on the phone (390×844, touch): from an invitation link, every request names h5, the new user is signed in', async () => {
   const code = await invitation();
   const { page, w } = await open('sign-up phone', PHONE);

@@ -7,14 +7,14 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Answer, PASSWORD, PNG, Sessions, TestApp, spawn_app, spawn_app_with};
 
-const LOGINS: &str = "picgate_auth_logins_total";
+pub const LOGINS: &str = "picgate_auth_logins_total";
 const REVOCATIONS: &str = "picgate_auth_session_revocations_total";
 const REUSE: &str = "picgate_auth_refresh_token_reuse_total";
 const TOKEN_USES: &str = "picgate_auth_token_uses_total";
 
 /// The sum of the samples of `metric` whose labels include every pair of `labels` (a missing
 /// series counts 0).
-fn sum(scrape: &str, metric: &str, labels: &[(&str, &str)]) -> f64 {
+pub fn sum(scrape: &str, metric: &str, labels: &[(&str, &str)]) -> f64 {
     scrape
         .lines()
         .filter(|line| !line.starts_with('#'))

@@ -4,7 +4,7 @@ use crate::helpers::{Answer, Backend, PNG, spawn_app_on};
 
 #[rstest]
 #[tokio::test]
-async fn h5_clients_get_slim_objects_and_the_profile_headers(
+async fn h5_clients_get_an_objects_details_and_the_profile_headers(
     #[values(Backend::Fs, Backend::S3)] backend: Backend,
 ) {
     let app = spawn_app_on(backend).await;
@@ -30,8 +30,35 @@ async fn h5_clients_get_slim_objects_and_the_profile_headers(
     assert!(vary.join(", ").contains("X-Client"), "{vary:?}");
     let res = Answer::from(res).await;
     let keys: Vec<&String> = res.data().as_object().unwrap().keys().collect();
-    // An image's size and blurhash come along (the 1×1 PNG is one).
-    assert_eq!(keys, ["blurhash", "height", "key", "size", "url", "width"]);
+    // One object's details: what a detail page shows (an image's dimensions included; the 1×1
+    // PNG is one), without the bucket, name and blurhash the page already has.
+    assert_eq!(
+        keys,
+        [
+            "contentType",
+            "etag",
+            "height",
+            "key",
+            "lastModified",
+            "owner",
+            "size",
+            "url",
+            "width"
+        ]
+    );
+    // The same object in a listing is slim.
+    let res = app
+        .client
+        .get(app.url("/api/v1/buckets/images/objects?fields=key,size,url"))
+        .header("x-client", "h5")
+        .send()
+        .await
+        .unwrap();
+    let listed = Answer::from(res).await;
+    listed.assert_ok(200);
+    let item = &listed.data()["items"][0];
+    let keys: Vec<&String> = item.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["key", "size", "url"]);
 
     let pc = app.get("/api/v1/buckets/images/info/s.png").await;
     assert_eq!(pc.headers["x-client-profile"], "pc");

@@ -108,8 +108,25 @@ async fn concurrent_wrong_guesses_get_no_more_tries_than_sequential_ones() {
                 .as_u16()
         }));
     }
-    // Well within the 1 s the sixth attempt must wait after the fifth.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Once the guesses have tripped the throttle (the sixth must wait 1 s after the fifth),
+    // and well within that second, the right password comes.
+    let tripped = Instant::now();
+    loop {
+        let scrape = app.scrape().await;
+        let throttled = crate::auth_metrics::sum(
+            &scrape,
+            crate::auth_metrics::LOGINS,
+            &[("outcome", "throttled")],
+        );
+        if throttled >= 1.0 {
+            break;
+        }
+        assert!(
+            tripped.elapsed() < Duration::from_secs(10),
+            "50 concurrent wrong guesses never tripped the login throttle"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let right = app.login(&victim.email, PASSWORD).await;
     right.assert_error(429, "too_many_attempts");
     assert!(right.headers.get("retry-after").is_some());

@@ -19,7 +19,7 @@ use crate::service::{Caller, FileOutcome, Naming, ReadGrant, Service};
 use crate::variants::{VariantSettings, with_form};
 use crate::views::{
     DeletedObjectView, DeletionView, ItemsView, Links, ListBases, ListView, ListedObjectView,
-    ObjectView, Shape, SignedLinkView, UploadItemView, UploadView,
+    ObjectInfoView, ObjectView, Shape, SignedLinkView, UploadItemView, UploadView,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -387,7 +387,7 @@ pub async fn delete_many(
 
 #[utoipa::path(get, path = "/api/v1/buckets/{bucket}/info/{key}", tag = "objects",
     params(("bucket" = String, Path), ("key" = String, Path)),
-    responses((status = 200, description = "the object's metadata and link; for an image, its size and blurhash as measured at upload", body = OkEnvelope<ObjectView>)))]
+    responses((status = 200, description = "the object's metadata and link; for an image, its size and blurhash as measured at upload", body = OkEnvelope<ObjectInfoView>)))]
 pub async fn info(
     caller: Caller,
     ObjectPath { bucket, key }: ObjectPath,
@@ -397,7 +397,7 @@ pub async fn info(
 ) -> Result<HttpResponse, ApiError> {
     let (meta, facts) = service.describe(&caller, &bucket, &key).await?;
     let view = ObjectView::new(&bucket, &meta, &links).facts(facts.as_ref());
-    Ok(envelope::ok(shape.one(&view)?))
+    Ok(envelope::ok(shape.one(&ObjectInfoView(view))?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -24,7 +24,9 @@ pub use bucket::BucketView;
 pub use link::SignedLinkView;
 pub use links::{Links, PublicUrl, file_path};
 pub use notify::{DeadLetterView, DeadPageView, ReplayedView, RuleView, RulesView, TargetView};
-pub use object::{ListView, ListedObjectView, ObjectView, UploadItemView, UploadView};
+pub use object::{
+    ListView, ListedObjectView, ObjectInfoView, ObjectView, UploadItemView, UploadView,
+};
 pub use outcome::{DeletionView, PolicyView};
 pub use overview::{
     OverviewBucketView, OverviewView, OwnerUsageView, RecentUploadView, SectionErrorView,
@@ -47,6 +49,7 @@ pub trait View: Serialize {
 pub fn fields_of(resource: &str) -> Option<&'static [&'static str]> {
     match resource {
         ObjectView::RESOURCE => Some(ObjectView::FIELDS),
+        ObjectInfoView::RESOURCE => Some(ObjectInfoView::FIELDS),
         UploadView::RESOURCE => Some(UploadView::FIELDS),
         UserView::RESOURCE => Some(UserView::FIELDS),
         AdminUserView::RESOURCE => Some(AdminUserView::FIELDS),

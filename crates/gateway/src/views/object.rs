@@ -79,6 +79,18 @@ impl ObjectView {
     }
 }
 
+/// One object's details as `GET /api/v1/buckets/{bucket}/info/{key}` gives them: the fields of
+/// [`ObjectView`] under a resource of its own (`objectInfo`), so that a profile can keep list
+/// items and upload answers slim while a detail page still gets what it shows.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(transparent)]
+pub struct ObjectInfoView(pub ObjectView);
+
+impl View for ObjectInfoView {
+    const RESOURCE: &'static str = "objectInfo";
+    const FIELDS: &'static [&'static str] = ObjectView::FIELDS;
+}
+
 /// An object in a listing: what the backend's list response gives, plus `contentType` and
 /// `owner` only when `?fields=` names them (they cost one stat per object).
 #[derive(Debug, Serialize, ToSchema)]
