@@ -22,7 +22,8 @@ function decode(s) {
  */
 export function parseHash(hash = location.hash) {
   const path = hash.replace(/^#\/?/, '').split('/');
-  const [name, ...rest] = path;
+  const [first, ...rest] = path;
+  const name = first.replace(/\?.*$/, ''); // `#/register?invite=…` is the route `register`
   if (name === 'browse' && rest[0]) {
     const bucket = decode(rest[0]);
     const segs = rest.slice(1).filter(Boolean).map(decode);

@@ -40,6 +40,8 @@ export function createShell() {
     })
   );
   const bucketError = h('p', { class: 'form-error', role: 'alert', hidden: true, testid: 'bucket-error' });
+  // Said when a link meant for someone signed out (an invitation) is opened while signed in.
+  const shellNotice = h('p', { class: 'notice shell-notice', role: 'status', hidden: true, testid: 'shell-notice', t: 'shell.signedInInvite' });
   const userName = h('span', { class: 'user-name', testid: 'user-name' });
   const logoutBtn = h('button', { type: 'button', class: 'btn', testid: 'logout', t: 'shell.logout' });
 
@@ -139,6 +141,7 @@ export function createShell() {
     skip,
     header,
     bucketError,
+    shellNotice,
     main,
     detail.element,
   );
@@ -281,8 +284,21 @@ export function createShell() {
   // Routes wait for start(): whether the admin screen may open is known only then.
   let started = false;
 
+  /** @type {string|null} where the signed-in notice was shown ('redirect': on the way there) */
+  let noticeAt = null;
   function applyRoute(route) {
     if (!started) return;
+    // An invitation link is for signing up: signed in, it says so rather than doing nothing.
+    // The notice stays where the link led (the files) and goes at the next place.
+    if (route.name === 'register') {
+      shellNotice.hidden = false;
+      noticeAt = 'redirect';
+    } else if (noticeAt === 'redirect') {
+      noticeAt = location.hash;
+    } else if (noticeAt !== null && location.hash !== noticeAt) {
+      shellNotice.hidden = true;
+      noticeAt = null;
+    }
     if (SCREENS[route.name]?.allowed()) {
       showScreen(route.name, route);
       return;

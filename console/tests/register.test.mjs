@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import {
   cfg, LAUNCH, DESKTOP, PHONE, api, payload, apiLogin, assertClean, axeCheck,
-  until, screenshotPath, tid, gotoLogin, submitLogin, shot, uiStrings, englishLeftovers, hasCJK,
+  until, screenshotPath, tid, gotoLogin, submitLogin, login, shot, uiStrings, englishLeftovers, hasCJK,
   pages,
 } from './lib.mjs';
 
@@ -374,4 +374,19 @@ ui('sign-up follows the registration mode: none when closed or unknown, no code 
   assertClean(closed.w);
   assertClean(unknown.w);
   assertClean(openMode.w);
+});
+
+ui('an invitation link opened while signed in says so, then the notice goes', async () => {
+  const { page, w } = await open('invite while signed in');
+  await login(page);
+  await page.evaluate(() => { location.hash = '#/register?invite=some-code'; });
+  const notice = tid(page, 'shell-notice');
+  await notice.waitFor({ state: 'visible' });
+  assert.match(await notice.innerText(), /already signed in/);
+  await until(async () => (await page.evaluate(() => location.hash)).startsWith('#/browse/'),
+    'the invitation link did not lead to the files', 5000);
+  assert.ok(await notice.isVisible(), 'the notice went with the redirect to the files');
+  await page.evaluate(() => { location.hash = '#/account'; });
+  await notice.waitFor({ state: 'hidden' });
+  assertClean(w);
 });

@@ -144,6 +144,7 @@ export default {
   'detail.dimensions': 'Dimensions',
   'detail.dimensionsValue': '{width} × {height}',
   'detail.owner': 'Owner',
+  'shell.signedInInvite': 'You are already signed in. To use an invitation link, sign out first, or send the link to the person it is for.',
   'detail.ownerYou': 'You',
   'detail.ownerOther': 'Another user',
   'detail.ownerNone': 'No recorded owner',

@@ -141,6 +141,7 @@ export default {
   'detail.dimensions': '尺寸',
   'detail.dimensionsValue': '{width} × {height}',
   'detail.owner': '所有者',
+  'shell.signedInInvite': '你已登录。要使用邀请链接，请先退出登录，或把链接发给受邀的人。',
   'detail.ownerYou': '你',
   'detail.ownerOther': '其他用户',
   'detail.ownerNone': '没有记录所有者',
