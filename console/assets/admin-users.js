@@ -140,7 +140,13 @@ export function createUsers(ctx) {
         paint();
         showDone(result, doneKey, { name: label(u) });
       } catch (e) {
-        if (alive) showFailed(result, e, ctx);
+        if (!alive) return;
+        if (e?.code === 'user_not_found') {
+          gone(); // deleted meanwhile (another administrator)
+          showFailed(status, e, ctx);
+          return;
+        }
+        showFailed(result, e, ctx);
       } finally {
         btn.disabled = me;
       }

@@ -325,7 +325,9 @@ export function createBrowser({ onOpen, isPrivate, onActivity = () => {} }) {
       setText(sentinelText, ek.key, ek.params);
       sentinel.dataset.state = 'error';
       setText(moreBtn, 'browse.retry');
-      moreBtn.hidden = false;
+      // A folder the server refuses by name (a `..` segment typed into the address) stays
+      // refused: no Retry.
+      moreBtn.hidden = state.error.code === 'invalid_object_key';
     } else if (state.loading) {
       setText(sentinelText, 'browse.loading');
       sentinel.dataset.state = 'loading';

@@ -33,8 +33,9 @@ function escapeHtml(s) {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 }
 
+/** As the server escapes a name in its `markdown` field: a backslash before each of [ ] ( ) < > and backslash. */
 function escapeMarkdown(s) {
-  return s.replace(/[[\]\\]/g, '\\$&');
+  return s.replace(/[[\]()\\<>]/g, '\\$&');
 }
 
 /**

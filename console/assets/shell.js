@@ -192,6 +192,7 @@ export function createShell() {
   bucketSelect.addEventListener('change', () => navigate(browseHref(bucketSelect.value, '')));
   folderInput.addEventListener('change', () => {
     const folder = joinFolder(folderInput.value);
+    if (uploader.refuseFolder(folder)) return; // `.`/`..`: no such folder is opened either
     navigate(browseHref(bucketSelect.value, folder ? `${folder}/` : ''));
   });
 

@@ -497,6 +497,16 @@ export function createUploader({ getTarget, onUploaded }) {
   return {
     element,
     addFiles,
+    /**
+     * Refuse a folder typed into the folder field when uploads could not go there
+     * (`folderProblem`), with the message at the field; true when refused.
+     * @param {string} folder as `joinFolder` gives it
+     */
+    refuseFolder(folder) {
+      const problem = folderProblem(folder);
+      if (problem) showFolderError(problem);
+      return !!problem;
+    },
     destroy() {
       for (const item of queue) item.cancelled = true;
       for (const li of list.querySelectorAll('[data-state="uploading"]')) li.querySelector('[data-testid="upload-cancel"]')?.click();

@@ -208,6 +208,21 @@ ui('admin users (1280×800): a user is listed, disabled, enabled, made admin and
   assertClean(w);
 });
 
+ui('admin users: a user another administrator deleted meanwhile leaves the list at the first refusal', async () => {
+  const who = await register('gone');
+  const { page, w } = await open('admin users, deleted meanwhile');
+  await login(page);
+  await openAdmin(page, 'users');
+  const row = userRow(page, who.email);
+  await row.waitFor({ state: 'visible' });
+  const del = await api('DELETE', `/admin/users/${who.id}`, { token: adminToken });
+  assert.equal(del.status, 200, `DELETE /admin/users: ${del.status} ${del.text}`);
+  await tid(row, 'user-toggle-disabled').click();
+  assert.match(await expectStatus(tid(page, 'users-status'), 'error', 'Disable of a deleted user'), /does not exist/);
+  assert.equal(await row.count(), 0, 'the deleted user is still listed after the refusal');
+  assertClean(w);
+});
+
 ui('admin invitations: a code created and copied in the screen signs someone up; a withdrawn one is refused', async () => {
   const { page, w } = await open('admin invitations');
   await login(page);

@@ -442,6 +442,13 @@ ui('upload refusals: a "." or ".." folder is refused at the folder field before 
   }
   assert.deepEqual(posts, [], 'a file was sent to a folder with a "." or ".." segment');
 
+  // Enter in the folder field opens that folder: not one with a ".." segment either.
+  const hashBefore = await page.evaluate(() => location.hash);
+  await field.fill('a/../b');
+  await field.press('Enter');
+  await err.waitFor({ state: 'visible' });
+  assert.equal(await page.evaluate(() => location.hash), hashBefore, 'Enter opened a folder with a ".." segment');
+
   // Harmless spelling is still tidied (slashes, spaces around a segment), and a corrected folder
   // takes the file; the message goes as soon as the folder is edited.
   await chooseTarget(page, '/refusals// ok /');
