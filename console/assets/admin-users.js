@@ -140,13 +140,7 @@ export function createUsers(ctx) {
         paint();
         showDone(result, doneKey, { name: label(u) });
       } catch (e) {
-        if (!alive) return;
-        if (e?.code === 'user_not_found') {
-          gone(); // deleted meanwhile (another administrator)
-          showFailed(status, e, ctx);
-          return;
-        }
-        showFailed(result, e, ctx);
+        if (alive && !goneMeanwhile(e)) showFailed(result, e, ctx);
       } finally {
         btn.disabled = me;
       }
@@ -177,16 +171,19 @@ export function createUsers(ctx) {
         gone();
         showDone(status, 'admin.users.deletedDone', { name: label(u) });
       } catch (e) {
-        if (!alive) return;
-        if (e?.code === 'user_not_found') {
-          gone(); // deleted meanwhile (another administrator)
-          showFailed(status, e, ctx);
-          return;
-        }
+        if (!alive || goneMeanwhile(e)) return;
         showFailed(result, e, ctx);
         del.disabled = false;
       }
     });
+
+    /** A refusal because another administrator deleted the user meanwhile: the row leaves. */
+    function goneMeanwhile(e) {
+      if (e?.code !== 'user_not_found') return false;
+      gone();
+      showFailed(status, e, ctx);
+      return true;
+    }
 
     /** The row leaves the table; focus goes to the section's title (the line below it says why). */
     function gone() {
