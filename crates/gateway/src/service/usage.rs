@@ -273,7 +273,7 @@ impl Usage {
             Store::Redis { redis, key_prefix } => {
                 let keys: Vec<String> = buckets
                     .iter()
-                    .map(|b| format!("{key_prefix}usage:{b}"))
+                    .map(|b| tallies_key(key_prefix, b.as_str()))
                     .collect();
                 let fields = [
                     "objects".to_owned(),
@@ -334,7 +334,7 @@ impl Usage {
             Store::Redis { redis, key_prefix } => {
                 let keys: Vec<String> = buckets
                     .iter()
-                    .map(|b| format!("{key_prefix}usage:{b}"))
+                    .map(|b| tallies_key(key_prefix, b.as_str()))
                     .collect();
                 let rows: Vec<HashMap<String, i64>> = redis
                     .call(|mut c| async move {
@@ -480,6 +480,12 @@ fn owner_tallies(row: &HashMap<String, i64>) -> BTreeMap<String, Tally> {
         .collect()
 }
 
+/// The Redis hash of a bucket's figures: `objects`, `bytes`, and `objects:<owner>`,
+/// `bytes:<owner>` per owner.
+fn tallies_key(key_prefix: &str, bucket: &str) -> String {
+    format!("{key_prefix}usage:{bucket}")
+}
+
 fn member(bucket: &str, key: &str, size: u64) -> String {
     serde_json::json!({ "b": bucket, "k": key, "s": size }).to_string()
 }
@@ -489,7 +495,7 @@ async fn record_in_redis(
     key_prefix: &str,
     change: &Change,
 ) -> Result<(), UsageError> {
-    let tallies = format!("{key_prefix}usage:{}", change.bucket);
+    let tallies = tallies_key(key_prefix, &change.bucket);
     // The recent lists that may hold this key: the previous owner's and the new one's.
     let owners: Vec<String> = change
         .removed
@@ -593,7 +599,7 @@ async fn replace_in_redis(
     }
     pipe.cmd("DEL").arg(&owners_key);
     for (bucket, tally) in &ledger.buckets {
-        let key = format!("{key_prefix}usage:{bucket}");
+        let key = tallies_key(key_prefix, bucket);
         pipe.cmd("DEL").arg(&key);
         pipe.cmd("HSET")
             .arg(&key)
